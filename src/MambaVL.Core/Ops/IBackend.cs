@@ -1,0 +1,83 @@
+// The backend contract: every op the models use, one method per op family. Models call only this,
+// so the same model code runs on the reference, CPU and (later) CUDA backends.
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Core.Ops;
+
+/// <summary>
+/// Shape letters: T tokens, B batch, D model width, K input features, N output features (MatMul) or state size (SSM),
+/// H heads, P head dim, G groups, C channels, W conv width, V vocabulary.
+/// Activations are F32. Inputs must be contiguous unless a method says otherwise; outputs are new contiguous tensors
+/// on the backend's device. Ops that update a state do it in place and say so.
+/// </summary>
+public interface IBackend
+{
+    string Name { get; }
+    Device Device { get; }
+
+    // ---- memory ----
+
+    /// <summary>A zero-filled tensor on this backend's device.</summary>
+    Tensor Zeros(DType dtype, params int[] shape);
+
+    /// <summary>Makes a host tensor usable by this backend (identity on CPU backends; upload on GPUs).</summary>
+    Tensor Upload(Tensor host);
+
+    /// <summary>Copies any float tensor (views allowed) to host F32 values in row-major order.</summary>
+    float[] ToHost(Tensor t);
+
+    /// <summary>A contiguous copy of a (possibly strided) tensor with the same dtype.</summary>
+    Tensor Contiguous(Tensor t);
+
+    // ---- linear algebra ----
+
+    /// <summary>y = x · wᵀ (+ bias). x (M, K) F32; w (N, K) F32 | F16 | BF16; bias (N) F32 or null → y (M, N) F32.</summary>
+    Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null);
+
+    /// <summary>Rows of an embedding table. table (V, D) F32 | F16 | BF16 → (T, D) F32. Ids out of range throw.</summary>
+    Tensor Embedding(Tensor table, ReadOnlySpan<int> ids);
+
+    // ---- element-wise and norms ----
+
+    /// <summary>acc += x, both F32 with the same shape. In place on acc.</summary>
+    void AddInPlace(Tensor acc, Tensor x);
+
+    /// <summary>RMSNorm over the last dim: x / sqrt(mean(x²) + eps) · w. x (M, D), w (D) F32 → (M, D).</summary>
+    Tensor RmsNorm(Tensor x, Tensor weight, float eps);
+
+    /// <summary>
+    /// Gated RMSNorm as mamba_ssm's RMSNormGated with norm_before_gate=False: g = y · silu(z), then RMSNorm of g over
+    /// each group of <paramref name="groupSize"/> consecutive channels, times w. y, z (M, Dn); w (Dn) → (M, Dn).
+    /// </summary>
+    Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps);
+
+    // ---- Mamba-2 ----
+
+    /// <summary>
+    /// Depthwise causal conv over time for one sequence: out[t,c] = bias[c] + Σ_k w[c,k] · in[t-W+1+k, c], where the inputs
+    /// before t=0 come from <paramref name="convState"/>. x (T, C); weight (C, W); bias (C) or null;
+    /// convState (C, W-1): the last W-1 inputs before x, oldest first (zeros for a fresh sequence), updated in place to the
+    /// last W-1 inputs including x. Optional SiLU on the output. → (T, C).
+    /// </summary>
+    Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu);
+
+    /// <summary>One decode step of <see cref="CausalConv1d"/> for a batch: x (B, C); convState (B, C, W-1) in place → (B, C).</summary>
+    Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu);
+
+    /// <summary>
+    /// Selective scan (SSD) over one sequence, from <paramref name="state"/> (updated in place to the final state):
+    /// dt' = clamp(softplus(dt + dtBias), dtMin, dtMax) (softplus is the identity above 20); per head h with group g = h / (H/G):
+    /// S_t = exp(dt'·A_h)·S_{t-1} + dt'·x_t ⊗ B_t;  y_t = S_t·C_t + D ⊙ x_t.
+    /// x (T, H, P); dt (T, H) raw; B, C (T, G, N); state (H, P, N) F32 → y (T, H, P).
+    /// Fast backends use the chunked SSD algorithm with <paramref name="chunkSize"/>; the result must not depend on it.
+    /// </summary>
+    Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize);
+
+    /// <summary>One recurrent step of <see cref="SsdScan"/> for a batch: x (B, H, P); dt (B, H); b, c (B, G, N); state (B, H, P, N) in place → (B, H, P).</summary>
+    Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state);
+}
+
+/// <summary>
+/// Per-layer SSM constants. A (H) F32 holds -exp(A_log) already; DtBias (H) F32; D is (H), (H, P) or null (no skip).
+/// </summary>
+public sealed record SsmParams(Tensor A, Tensor DtBias, Tensor? D, float DtMin = 0f, float DtMax = float.PositiveInfinity);
