@@ -1,0 +1,63 @@
+// The sampling chain in llama.cpp's order: repetition penalty, top-k, top-p, min-p, temperature, seeded draw.
+// Greedy (temperature <= 0) is the argmax after the penalty, as llama.cpp and HF transformers do it.
+namespace MambaVL.Generation.Sampling;
+
+public sealed class Sampler
+{
+    private readonly Candidates _candidates = new();
+    private readonly HashSet<int> _penalised = [];
+    private readonly SeededRandom _random;
+    private float[] _scratch = [];
+
+    public SamplingOptions Options { get; }
+
+    /// <summary>The seed in use (the one asked for, or the one picked when none was).</summary>
+    public ulong Seed => _random.Seed;
+
+    public Sampler(SamplingOptions options)
+    {
+        options.Validate();
+        Options = options;
+        _random = new SeededRandom(options.Seed ?? SeededRandom.NewSeed());
+    }
+
+    /// <summary>
+    /// Picks the next id from <paramref name="logits"/> (V). <paramref name="history"/> is every id the sequence holds so far,
+    /// prompt included; the penalty looks at its last <see cref="SamplingOptions.RepeatLastN"/> entries.
+    /// </summary>
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        if (_scratch.Length < logits.Length) _scratch = new float[logits.Length];
+        var work = _scratch.AsSpan(0, logits.Length);
+        logits.CopyTo(work);
+        ApplyRepetitionPenalty(work, RecentWindow(history, Options.RepeatLastN), Options.RepeatPenalty, _penalised);
+
+        _candidates.Reset(work);
+        if (Options.IsGreedy) return _candidates.ArgMax();
+        _candidates.TopK(Options.TopK);
+        _candidates.TopP(Options.TopP);
+        _candidates.MinP(Options.MinP);
+        _candidates.Temperature(Options.Temperature);
+        return _candidates.Draw(_random);
+    }
+
+    /// <summary>The last <paramref name="lastN"/> ids of <paramref name="history"/> (-1 = all, 0 = none).</summary>
+    public static ReadOnlySpan<int> RecentWindow(ReadOnlySpan<int> history, int lastN) =>
+        lastN < 0 || lastN >= history.Length ? history : history[^lastN..];
+
+    /// <summary>
+    /// Penalises each distinct id of <paramref name="recent"/> once: a positive logit is divided by the penalty and a
+    /// negative one multiplied (HF RepetitionPenaltyLogitsProcessor, llama.cpp penalties). Ids outside the logits are ignored.
+    /// </summary>
+    public static void ApplyRepetitionPenalty(Span<float> logits, ReadOnlySpan<int> recent, float penalty, HashSet<int>? seen = null)
+    {
+        if (penalty == 1f || recent.IsEmpty) return;
+        seen ??= [];
+        seen.Clear();
+        foreach (int id in recent)
+        {
+            if ((uint)id >= (uint)logits.Length || !seen.Add(id)) continue;
+            logits[id] = logits[id] <= 0f ? logits[id] * penalty : logits[id] / penalty;
+        }
+    }
+}
