@@ -1,0 +1,117 @@
+// The Mamba-2 language model (mamba_ssm's MambaLMHeadModel): embedding, pre-norm Mamba-2 blocks with an F32 residual
+// stream, norm_f and a tied or untied LM head, over the backend contract. Prefill runs whole prompts; Step decodes a batch.
+using MambaVL.Core.Models;
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+using MambaVL.Core.Weights;
+
+namespace MambaVL.Models.Mamba2;
+
+public sealed class Mamba2LM : ILanguageModel
+{
+    private readonly Mamba2Layer[] _layers;
+    private readonly Tensor _embedding;  // (PaddedVocab, D) stored dtype
+    private readonly Tensor _normF;      // (D) F32
+    private readonly Tensor _lmHead;     // (PaddedVocab, D) stored dtype; the embedding itself when tied
+
+    public Mamba2Config Config { get; }
+    public IBackend Backend { get; }
+    public int VocabSize => Config.PaddedVocab;
+
+    private Mamba2LM(Mamba2Config cfg, IBackend backend, Mamba2Layer[] layers, Tensor embedding, Tensor normF, Tensor lmHead)
+    {
+        (Config, Backend, _layers, _embedding, _normF, _lmHead) = (cfg, backend, layers, embedding, normF, lmHead);
+    }
+
+    /// <summary>
+    /// Binds the checkpoint's tensors (HF or state-spaces names, see <see cref="Mamba2Names"/>); a missing or mis-shaped
+    /// tensor throws <see cref="ModelLoadException"/> naming it and its file.
+    /// </summary>
+    public static Mamba2LM Load(Mamba2Config cfg, IWeightSource weights, IBackend backend)
+    {
+        cfg.Validate();
+        var root = new WeightScope(weights);
+        var backbone = root.Push(Mamba2Names.Backbone);
+        var embedding = UploadLarge(backend, root.GetAny(Mamba2Names.Embedding, cfg.PaddedVocab, cfg.DModel));
+        var layerScope = backbone.Push(Mamba2Names.Layers);
+        var layers = new Mamba2Layer[cfg.NLayer];
+        for (int i = 0; i < layers.Length; i++) layers[i] = new Mamba2Layer(cfg, layerScope.Push(i), backend);
+        var normF = backend.Upload(backbone.GetF32(Mamba2Names.NormF, cfg.DModel));
+        // Tied checkpoints may still carry lm_head.weight (torch.save keeps both names of a shared tensor): the config decides.
+        var lmHead = cfg.TieEmbeddings ? embedding
+            : UploadLarge(backend, root.Get(Mamba2Names.LmHead, cfg.PaddedVocab, cfg.DModel));
+        return new Mamba2LM(cfg, backend, layers, embedding, normF, lmHead);
+    }
+
+    public IModelState CreateState(int batchSize = 1) => new Mamba2State(Config, Backend, batchSize);
+
+    public Tensor Prefill(ReadOnlySpan<int> ids, IModelState state, bool allLogits = false) => Prefill(ids, state, allLogits, null);
+
+    /// <summary>Prefill that also hands each block's output (the residual stream after block l, (T, D)) to <paramref name="onBlockOutput"/>; for tests.</summary>
+    internal Tensor Prefill(ReadOnlySpan<int> ids, IModelState state, bool allLogits, Action<int, float[]>? onBlockOutput)
+    {
+        var st = AsOwnState(state);
+        if (st.BatchSize != 1) throw new ArgumentException($"Prefill runs one sequence; the state holds {st.BatchSize}");
+        if (ids.IsEmpty) throw new ArgumentException("Prefill needs at least one token id");
+        int t = ids.Length;
+        var h = Backend.Embedding(_embedding, ids);  // (T, D)
+        Tensor? residual = null;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            residual = AddResidual(residual, h);
+            var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
+            h = _layers[l].Prefill(normed, st.SequenceConvState(l), st.SequenceSsmState(l));
+            if (onBlockOutput != null) onBlockOutput(l, AddHost(residual, h));
+        }
+        residual = AddResidual(residual, h);
+        var last = allLogits ? residual : Backend.Contiguous(residual.Narrow(0, t - 1, 1));  // head on the last token only
+        st.Position += t;
+        return Head(last);
+    }
+
+    public Tensor Step(ReadOnlySpan<int> ids, IModelState state)
+    {
+        var st = AsOwnState(state);
+        if (ids.Length != st.BatchSize) throw new ArgumentException($"Step got {ids.Length} ids for a state of {st.BatchSize} sequences");
+        var h = Backend.Embedding(_embedding, ids);  // (B, D)
+        Tensor? residual = null;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            residual = AddResidual(residual, h);
+            var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
+            h = _layers[l].Step(normed, st.ConvState(l), st.SsmState(l));
+        }
+        residual = AddResidual(residual, h);
+        st.Position += 1;
+        return Head(residual);
+    }
+
+    /// <summary>Block input: residual = h + residual (the first block's residual is the embedding). Both (M, D) F32.</summary>
+    private Tensor AddResidual(Tensor? residual, Tensor h)
+    {
+        if (residual == null) return h;
+        Backend.AddInPlace(residual, h);
+        return residual;
+    }
+
+    private float[] AddHost(Tensor a, Tensor b)
+    {
+        float[] sum = Backend.ToHost(a), other = Backend.ToHost(b);
+        for (int i = 0; i < sum.Length; i++) sum[i] += other[i];
+        return sum;
+    }
+
+    /// <summary>norm_f then the LM head: residual (M, D) → logits (M, PaddedVocab).</summary>
+    private Tensor Head(Tensor residual) => Backend.MatMul(Backend.RmsNorm(residual, _normF, Config.NormEps), _lmHead);
+
+    private Mamba2State AsOwnState(IModelState state) =>
+        state is Mamba2State s && s.Matches(Config) ? s
+            : throw new ArgumentException($"the state ({state.GetType().Name}) was not created by this Mamba-2 model");
+
+    /// <summary>Large matrices keep F32/F16/BF16 storage (other float formats become F32), made contiguous, on the backend.</summary>
+    internal static Tensor UploadLarge(IBackend backend, Tensor host)
+    {
+        var dtype = host.DType is DType.F32 or DType.F16 or DType.BF16 ? host.DType : DType.F32;
+        return backend.Upload(host.ToDType(dtype));
+    }
+}

@@ -1,0 +1,94 @@
+// Shared test helpers: the golden fixture models (tests/fixtures/mamba2, made by tools/reference/mamba2/), the backends
+// under test, and the error measure every parity assertion uses.
+using MambaVL.Core.Config;
+using MambaVL.Core.Ops;
+using MambaVL.Core.Reference;
+using MambaVL.Core.Tensors;
+using MambaVL.Cpu;
+using MambaVL.IO.Safetensors;
+using MambaVL.Models.Mamba2;
+
+namespace MambaVL.Models.Tests;
+
+/// <summary>One fixture folder: config.json, model.safetensors and the goldens beside them.</summary>
+public sealed class FixtureModel
+{
+    public string Folder { get; }
+    public Mamba2Config Config { get; }
+    public SafetensorsFile Weights { get; }
+
+    public FixtureModel(string name)
+    {
+        Folder = Fixtures.Path(name);
+        Config = Mamba2Config.FromJson(ConfigJson.Load(System.IO.Path.Combine(Folder, "config.json")));
+        Weights = new SafetensorsFile(System.IO.Path.Combine(Folder, "model.safetensors"));  // mapped for the test run
+    }
+
+    public Mamba2LM Load(IBackend backend, Mamba2Config? config = null) => Mamba2LM.Load(config ?? Config, Weights, backend);
+
+    /// <summary>A tensor of a golden file beside the model (recurrence.safetensors, hf.safetensors), as F32 values.</summary>
+    public float[] Golden(string file, string name)
+    {
+        using var f = new SafetensorsFile(System.IO.Path.Combine(Folder, file));
+        return f.Get(name).ToFloatArray();
+    }
+
+    public int[] GoldenIds(string file, string name) => Golden(file, name).Select(v => (int)v).ToArray();
+}
+
+public static class Fixtures
+{
+    public static readonly string[] Recurrence = ["g1_tied", "g2_untied", "g2_extras"];
+
+    private static readonly Dictionary<string, FixtureModel> Cache = [];
+
+    public static string Path(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "fixtures", "mamba2", name);
+
+    public static FixtureModel Model(string name)
+    {
+        lock (Cache)
+        {
+            if (!Cache.TryGetValue(name, out var m)) Cache[name] = m = new FixtureModel(name);
+            return m;
+        }
+    }
+
+    public static IBackend Backend(string name) => name switch
+    {
+        "reference" => ReferenceBackend.Instance,
+        "cpu" => new CpuBackend(2),
+        _ => throw new ArgumentException(name),
+    };
+
+    public static readonly string[] Backends = ["reference", "cpu"];
+
+    /// <summary>max |actual - expected| / max |expected|: relative to the tensor's scale, so values near zero do not dominate.</summary>
+    public static double RelErr(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double maxDiff = 0, maxRef = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.False(float.IsNaN(actual[i]), $"NaN at {i}");
+            maxDiff = Math.Max(maxDiff, Math.Abs((double)actual[i] - expected[i]));
+            maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
+        }
+        return maxDiff / Math.Max(maxRef, 1e-30);
+    }
+
+    /// <summary>Asserts the fp32 parity bound (1e-4 relative to the tensor's scale), naming what was compared.</summary>
+    public static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, string what, double tol = 1e-4)
+    {
+        double err = RelErr(actual, expected);
+        Assert.True(err <= tol, $"{what}: relative error {err:G3} > {tol:G3}");
+    }
+
+    public static float[] Host(this Tensor t) => t.ToFloatArray();
+
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++) if (row[i] > row[best]) best = i;
+        return best;
+    }
+}
