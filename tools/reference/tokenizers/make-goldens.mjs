@@ -60,7 +60,8 @@ const variants = [
       normalizer: { type: "Sequence", normalizers: [{ type: "NFKD" }, { type: "Strip", strip_left: true, strip_right: true },
         { type: "Replace", pattern: { Regex: "\\s+" }, content: " " }] },
       pre_tokenizer: { type: "Sequence", pretokenizers: [
-        { type: "Split", pattern: { String: "," }, behavior: "Removed", invert: false },
+        // A Regex pattern: for String patterns the JS port keeps "Removed" delimiters (it wraps them in a capture group).
+        { type: "Split", pattern: { Regex: "," }, behavior: "Removed", invert: false },
         { type: "Split", pattern: { Regex: "\\p{N}+" }, behavior: "Isolated", invert: false },
         { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true }] },
     },
