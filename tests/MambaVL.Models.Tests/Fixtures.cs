@@ -1,6 +1,7 @@
 // Shared test helpers: the golden fixture models (tests/fixtures/mamba2, made by tools/reference/mamba2/), the backends
 // under test, and the error measure every parity assertion uses.
 using MambaVL.Core.Config;
+using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
@@ -84,6 +85,20 @@ public static class Fixtures
     }
 
     public static float[] Host(this Tensor t) => t.ToFloatArray();
+
+    /// <summary>Prefill <paramref name="prompt"/>, then <paramref name="n"/> greedy tokens by single steps.</summary>
+    public static List<int> Greedy(ILanguageModel lm, int[] prompt, int n)
+    {
+        var state = lm.CreateState();
+        var logits = lm.Prefill(prompt, state);
+        var ids = new List<int>();
+        while (ids.Count < n)
+        {
+            ids.Add(ArgMax(lm.Backend.ToHost(logits)));
+            logits = lm.Step([ids[^1]], state);
+        }
+        return ids;
+    }
 
     public static int ArgMax(ReadOnlySpan<float> row)
     {

@@ -67,14 +67,7 @@ public class RecurrenceParityTests
         var fx = Fixtures.Model(model);
         var lm = fx.Load(Fixtures.Backend(backend));
         int[] expected = fx.GoldenIds(Golden, "greedy_ids");
-        var state = lm.CreateState();
-        var logits = lm.Prefill(fx.GoldenIds(Golden, "ids_T11"), state);
-        var got = new List<int>();
-        while (got.Count < expected.Length)
-        {
-            got.Add(Fixtures.ArgMax(lm.Backend.ToHost(logits)));
-            logits = lm.Step([got[^1]], state);
-        }
+        var got = Fixtures.Greedy(lm, fx.GoldenIds(Golden, "ids_T11"), expected.Length);
         Assert.Equal(expected, got);
     }
 }
