@@ -1,7 +1,7 @@
-// Reads one .safetensors file by memory-mapping it: an 8-byte header length, a JSON header, then raw tensor bytes.
-// Tensors are zero-copy views of the mapping.
+// Reads one .safetensors file by memory-mapping it. Format: an 8-byte little-endian header length N, N bytes of
+// UTF-8 JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}, then the
+// raw little-endian tensor bytes; offsets are relative to the end of the header and tile the data exactly.
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using MambaVL.Core.Tensors;
 using MambaVL.Core.Weights;
@@ -10,8 +10,12 @@ namespace MambaVL.IO.Safetensors;
 
 public sealed class SafetensorsFile : IWeightSource
 {
+    private const long MaxHeaderBytes = 100_000_000;  // the Rust reference refuses larger headers too
+    private static readonly string[] KnownUnsupported = ["I8", "I16", "U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "F6_E2M3", "F4"];
+
     private readonly MappedFile _file;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly List<string> _names = [];
     private readonly long _dataStart;
 
     private readonly record struct Entry(DType DType, int[] Shape, long Begin, long End);
@@ -28,10 +32,10 @@ public sealed class SafetensorsFile : IWeightSource
         {
             if (_file.Length < 8) throw new ModelLoadException($"{path}: not a safetensors file (only {_file.Length} bytes)");
             ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(_file.Span(0, 8));
-            if (headerLen > 100_000_000 || (long)headerLen > _file.Length - 8)
-                throw new ModelLoadException($"{path}: corrupt safetensors header length {headerLen} (file has {_file.Length} bytes)");
+            if (headerLen < 2 || headerLen > MaxHeaderBytes || (long)headerLen > _file.Length - 8)
+                throw new ModelLoadException($"{path}: not a safetensors file or truncated: header length {headerLen} (file has {_file.Length} bytes)");
             _dataStart = 8 + (long)headerLen;
-            ParseHeader(_file.Span(8, (int)headerLen));
+            ParseHeader(_file.Span(8, (int)headerLen).ToArray());
         }
         catch
         {
@@ -40,7 +44,8 @@ public sealed class SafetensorsFile : IWeightSource
         }
     }
 
-    public IReadOnlyCollection<string> Names => _entries.Keys;
+    /// <summary>Tensor names in file order (by data offset).</summary>
+    public IReadOnlyCollection<string> Names => _names;
     public bool Contains(string name) => _entries.ContainsKey(name);
 
     public (int[] Shape, DType DType) Info(string name)
@@ -49,6 +54,7 @@ public sealed class SafetensorsFile : IWeightSource
         return ((int[])e.Shape.Clone(), e.DType);
     }
 
+    /// <summary>A zero-copy view of the mapped file; valid until this object is disposed.</summary>
     public Tensor Get(string name)
     {
         var e = Find(name);
@@ -63,48 +69,83 @@ public sealed class SafetensorsFile : IWeightSource
     private Entry Find(string name) => _entries.TryGetValue(name, out var e) ? e
         : throw new ModelLoadException($"{Path}: missing tensor '{name}'");
 
-    private void ParseHeader(ReadOnlySpan<byte> json)
+    private void ParseHeader(byte[] json)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(Encoding.UTF8.GetString(json)); }
-        catch (JsonException e) { throw new ModelLoadException($"{Path}: corrupt safetensors header: {e.Message}", e); }
+        try { doc = JsonDocument.Parse(json); }  // also rejects invalid UTF-8
+        catch (JsonException e) { throw new ModelLoadException($"{Path}: corrupt safetensors header (not valid UTF-8 JSON): {e.Message}", e); }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new ModelLoadException($"{Path}: safetensors header is not a JSON object");
-            long dataLength = _file.Length - _dataStart;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
-                if (prop.Name == "__metadata__") { Metadata = ReadMetadata(prop.Value); continue; }
-                _entries[prop.Name] = ReadEntry(prop.Name, prop.Value, dataLength);
+                if (!seen.Add(prop.Name)) throw new ModelLoadException($"{Path}: safetensors header names '{prop.Name}' twice");
+                if (prop.Name == "__metadata__") Metadata = ReadMetadata(prop.Value);
+                else _entries[prop.Name] = ReadEntry(prop.Name, prop.Value);
             }
         }
+        CheckLayout();
     }
 
-    private Entry ReadEntry(string name, JsonElement v, long dataLength)
+    private Entry ReadEntry(string name, JsonElement v)
     {
-        try
-        {
-            string dt = v.GetProperty("dtype").GetString() ?? "";
-            var dtype = DTypeInfo.FromSafetensorsName(dt)
-                ?? throw new ModelLoadException($"{Path}: tensor '{name}' has unsupported dtype {dt}");
-            int[] shape = v.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()).ToArray();
-            long[] off = v.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-            long count = 1; foreach (int d in shape) { if (d < 0) throw new FormatException("negative dimension"); count *= d; }
-            if (off.Length != 2 || off[0] < 0 || off[1] < off[0] || off[1] > dataLength)
-                throw new ModelLoadException($"{Path}: tensor '{name}' has data offsets outside the file");
-            if (off[1] - off[0] != count * dtype.Size())
-                throw new ModelLoadException($"{Path}: tensor '{name}' holds {off[1] - off[0]} bytes but shape {Tensor.ShapeString(shape)} {dt} needs {count * dtype.Size()}");
-            return new Entry(dtype, shape, off[0], off[1]);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new ModelLoadException($"{Path}: malformed header entry for tensor '{name}': {e.Message}", e);
-        }
+        if (v.ValueKind != JsonValueKind.Object) throw Malformed(name, "entry is not an object");
+        string dt = v.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : throw Malformed(name, "no dtype");
+        var dtype = DTypeInfo.FromSafetensorsName(dt) ?? throw new ModelLoadException(KnownUnsupported.Contains(dt)
+            ? $"{Path}: tensor '{name}' has dtype {dt}, which MambaVL does not support"
+            : $"{Path}: tensor '{name}' has unknown dtype '{dt}' (expected F32, F16, BF16, F64, I64, I32, U8 or BOOL)");
+        long[] dims = Integers(name, v, "shape", -1);
+        long[] off = Integers(name, v, "data_offsets", 2);
+        long bytes;
+        try { bytes = checked(dims.Aggregate(1L, (n, dim) => n * dim) * dtype.Size()); }
+        catch (OverflowException) { throw Malformed(name, $"shape {Shape(dims)} overflows"); }
+        if (dims.Any(dim => dim > int.MaxValue)) throw Malformed(name, $"a dimension of {Shape(dims)} exceeds {int.MaxValue}");
+        if (off[1] < off[0]) throw Malformed(name, $"data_offsets [{off[0]}, {off[1]}] end before they begin");
+        if (off[1] - off[0] != bytes)
+            throw new ModelLoadException($"{Path}: tensor '{name}' holds {off[1] - off[0]} bytes but shape {Shape(dims)} {dt} needs {bytes}");
+        return new Entry(dtype, dims.Select(x => (int)x).ToArray(), off[0], off[1]);
     }
 
-    private static Dictionary<string, string> ReadMetadata(JsonElement v) =>
-        v.ValueKind == JsonValueKind.Object
-            ? v.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText())
-            : new Dictionary<string, string>();
+    // Like the reference implementation: tensors tile [0, data length) in offset order with no gap or overlap.
+    private void CheckLayout()
+    {
+        long dataLength = _file.Length - _dataStart, expected = 0;
+        string previous = "the start of the data";
+        foreach (var (name, e) in _entries.OrderBy(kv => kv.Value.Begin).ThenBy(kv => kv.Value.End))
+        {
+            if (e.Begin != expected)
+                throw new ModelLoadException(e.Begin < expected
+                    ? $"{Path}: tensor '{name}' data [{e.Begin}, {e.End}) overlaps {previous}"
+                    : $"{Path}: gap of {e.Begin - expected} bytes before tensor '{name}' data [{e.Begin}, {e.End})");
+            if (e.End > dataLength)
+                throw new ModelLoadException($"{Path}: truncated: tensor '{name}' data ends at byte {_dataStart + e.End} but the file has {_file.Length}");
+            (expected, previous) = (e.End, $"tensor '{name}'");
+            _names.Add(name);
+        }
+        if (expected != dataLength)
+            throw new ModelLoadException($"{Path}: {dataLength - expected} bytes after the last tensor's data (corrupt header or file)");
+    }
+
+    private long[] Integers(string name, JsonElement v, string key, int count)
+    {
+        if (!v.TryGetProperty(key, out var a) || a.ValueKind != JsonValueKind.Array || (count >= 0 && a.GetArrayLength() != count))
+            throw Malformed(name, $"'{key}' is missing or not an array{(count >= 0 ? $" of {count}" : "")}");
+        return a.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt64(out long n) && n >= 0 ? n
+            : throw Malformed(name, $"'{key}' holds {x.GetRawText()}, not a non-negative integer")).ToArray();
+    }
+
+    private ModelLoadException Malformed(string name, string what) => new($"{Path}: malformed header entry for tensor '{name}': {what}");
+
+    private static string Shape(long[] dims) => "[" + string.Join(", ", dims) + "]";
+
+    private static Dictionary<string, string> ReadMetadata(JsonElement v)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (v.ValueKind != JsonValueKind.Object) return result;
+        foreach (var p in v.EnumerateObject())
+            result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return result;
+    }
 }
