@@ -1,0 +1,26 @@
+// Enforces docs/ARCHITECTURE.md's dependency rule on the built assemblies: each layer references only the layers
+// the table allows (Core nothing; Cpu, Models, IO and Generation only Core; the CLI anything).
+using System.Reflection;
+
+namespace MambaVL.Cli.Tests;
+
+public class ArchitectureTests
+{
+    public static TheoryData<string, string[]> Rules => new()
+    {
+        { typeof(Core.Tensors.Tensor).Assembly.GetName().Name!, [] },
+        { typeof(Cpu.CpuBackend).Assembly.GetName().Name!, ["MambaVL.Core"] },
+        { typeof(Models.ModelRegistry).Assembly.GetName().Name!, ["MambaVL.Core"] },
+        { typeof(IO.Safetensors.SafetensorsFile).Assembly.GetName().Name!, ["MambaVL.Core"] },
+        { typeof(Generation.Generator).Assembly.GetName().Name!, ["MambaVL.Core"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void ALayerReferencesOnlyTheLayersItMay(string assembly, string[] allowed)
+    {
+        var references = Assembly.Load(assembly).GetReferencedAssemblies()
+            .Select(a => a.Name!).Where(n => n.StartsWith("MambaVL.", StringComparison.Ordinal));
+        Assert.Empty(references.Except(allowed));
+    }
+}

@@ -1,0 +1,107 @@
+// Runs the CLI in-process with captured stdout/stderr, and builds tiny random model folders in temp directories.
+using System.Text.Json;
+using MambaVL.Cli;
+using MambaVL.Core.Config;
+using MambaVL.Core.Models;
+using MambaVL.Core.Ops;
+using MambaVL.IO;
+using MambaVL.Models;
+
+namespace MambaVL.Cli.Tests;
+
+public sealed record CliRun(int ExitCode, string Out, string Err)
+{
+    public string[] OutLines => Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+    public string[] ErrorLines => Err.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+}
+
+public static class Cli
+{
+    public static CliRun Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = MambaVlCli.Run(args, stdout, stderr);
+        return new CliRun(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Runs and asserts success, showing stderr when it fails.</summary>
+    public static CliRun Ok(params string[] args)
+    {
+        var run = Run(args);
+        Assert.True(run.ExitCode == 0, $"mambavl {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
+        return run;
+    }
+}
+
+/// <summary>A temp folder removed at the end of the test class.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("mambavl-cli-").FullName;
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+    public string Sub(string name) => Directory.CreateDirectory(File(name)).FullName;
+    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+}
+
+/// <summary>The tiny preset written by `mambavl model random`, shared by a test class, plus a copy with a tokenizer.</summary>
+public sealed class TinyModelFixture : IDisposable
+{
+    public const int Vocab = 97, EndOfText = 96;
+    public TempDir Temp { get; } = new();
+    public string Folder { get; }
+    public string FolderWithTokenizer { get; }
+
+    public TinyModelFixture()
+    {
+        Folder = Temp.Sub("tiny");
+        Cli.Ok("model", "random", "--out", Folder, "--preset", "tiny", "--seed", "7");
+        FolderWithTokenizer = Temp.Sub("tiny-tok");
+        foreach (var f in Directory.GetFiles(Folder)) System.IO.File.Copy(f, System.IO.Path.Combine(FolderWithTokenizer, System.IO.Path.GetFileName(f)));
+        System.IO.File.WriteAllText(System.IO.Path.Combine(FolderWithTokenizer, "tokenizer.json"), ByteLevelTokenizerJson());
+    }
+
+    /// <summary>The folder's model, loaded directly (not through the CLI) on <paramref name="backend"/>.</summary>
+    public static (ILanguageModel Model, IDisposable Weights) LoadDirect(string folder, IBackend backend)
+    {
+        var mf = ModelFolder.Open(folder);
+        var weights = mf.OpenWeights();
+        return (ModelRegistry.Load(ConfigJson.Load(mf.ConfigPath!), weights, backend), weights);
+    }
+
+    /// <summary>
+    /// A byte-level BPE tokenizer.json with no merges whose 97 ids fit the tiny model: the 94 printable ASCII characters,
+    /// space (Ġ) and newline (Ċ) as byte-level symbols, and &lt;|endoftext|&gt; = 96 as a special token.
+    /// </summary>
+    public static string ByteLevelTokenizerJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            var byteLevel = """{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}""";
+            w.WriteStartObject();
+            w.WriteString("version", "1.0");
+            w.WritePropertyName("added_tokens");
+            w.WriteRawValue($$"""[{"id":{{EndOfText}},"content":"<|endoftext|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}]""");
+            w.WriteNull("normalizer");
+            w.WritePropertyName("pre_tokenizer"); w.WriteRawValue(byteLevel);
+            w.WriteNull("post_processor");
+            w.WritePropertyName("decoder"); w.WriteRawValue(byteLevel);
+            w.WriteStartObject("model");
+            w.WriteString("type", "BPE");
+            w.WriteNull("unk_token");
+            w.WriteBoolean("fuse_unk", false);
+            w.WriteBoolean("byte_fallback", false);
+            w.WriteStartObject("vocab");
+            for (int c = 33; c <= 126; c++) w.WriteNumber(((char)c).ToString(), c - 33);
+            w.WriteNumber("Ġ", 94);
+            w.WriteNumber("Ċ", 95);
+            w.WriteEndObject();
+            w.WriteStartArray("merges"); w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    public void Dispose() => Temp.Dispose();
+}
