@@ -71,8 +71,10 @@ public sealed class SafetensorsFile : IWeightSource
 
     private void ParseHeader(byte[] json)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+            throw new ModelLoadException($"{Path}: corrupt safetensors header (not valid UTF-8 JSON)");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }  // also rejects invalid UTF-8
+        try { doc = JsonDocument.Parse(json); }
         catch (JsonException e) { throw new ModelLoadException($"{Path}: corrupt safetensors header (not valid UTF-8 JSON): {e.Message}", e); }
         using (doc)
         {

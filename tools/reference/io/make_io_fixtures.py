@@ -97,8 +97,8 @@ def repack_deflated(src, dst):
             zout.writestr(info.filename, zin.read(info.filename))
 
 
-def make_pytorch():
-    flat = save_pt("flat", all_dtypes())
+def make_pytorch(dtypes):
+    flat = save_pt("flat", dtypes)
     repack_deflated(flat, os.path.join(OUT, "deflated.pt"))
     save_pt("nested", {
         "model": {
@@ -131,11 +131,12 @@ def make_sharded_bin():
             weight_map[k] = fname
             expected[k] = to_numpy(v)
     write_index(os.path.join(folder, "pytorch_model.bin.index.json"), weight_map)
-    st.save(os.path.join(folder, "expected.safetensors"), expected)
+    st.save(os.path.join(OUT, "sharded_bin.expected.safetensors"), expected)  # outside: it would count as weights
 
 
-def make_safetensors():
-    tensors = {k: to_numpy(v) for k, v in all_dtypes().items() if k not in ("f64",)}
+def make_safetensors(dtypes):
+    """The same tensors as flat.pt (less f64), so the two readers can be checked against each other."""
+    tensors = {k: to_numpy(v) for k, v in dtypes.items() if k != "f64"}
     st.save(os.path.join(OUT, "single.safetensors"), tensors, metadata={"format": "pt"})
     folder = os.path.join(OUT, "sharded_st")
     os.makedirs(folder, exist_ok=True)
@@ -156,7 +157,8 @@ def write_index(path, weight_map):
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    make_pytorch()
+    dtypes = all_dtypes()
+    make_pytorch(dtypes)
     make_sharded_bin()
-    make_safetensors()
+    make_safetensors(dtypes)
     print("wrote", sorted(os.listdir(OUT)))
