@@ -20,6 +20,15 @@ internal static class UnicodeNormalizer
         public readonly Dictionary<int, int[]> Canonical = new();
         public readonly Dictionary<int, int[]> Compat = new();
         public readonly Dictionary<long, int> Compose = new();
+
+        /// <summary>Quick-check flags per code point (<see cref="QuickCheck"/>); absent means "yes" for every form.</summary>
+        public readonly Dictionary<int, QuickCheck> Flags = new();
+    }
+
+    [Flags]
+    private enum QuickCheck : byte
+    {
+        NfdNo = 1, NfkdNo = 2, NfcNo = 4, NfkcNo = 8, ComposeMaybe = 16,
     }
 
     private static readonly Lazy<Tables> Data = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -28,24 +37,67 @@ internal static class UnicodeNormalizer
     public static string Normalize(string text, NormalForm form)
     {
         // Fast path: text below U+00A0 is invariant under every form, and below U+0300 it is already NFC.
-        int limit = form == NormalForm.Nfc ? 0x300 : 0xA0;
-        bool trivial = true;
-        foreach (char c in text)
-        {
-            if (c >= limit) { trivial = false; break; }
-        }
-        if (trivial) return text;
+        char limit = form == NormalForm.Nfc ? '\u0300' : '\u00A0';
+        if (text.AsSpan().IndexOfAnyExceptInRange('\0', (char)(limit - 1)) < 0) return text;
+        return NormalizeSegments(Data.Value, text, form);
+    }
 
-        var t = Data.Value;
+    /// <summary>
+    /// Copies text that passes the UAX #15 quick check verbatim and runs the full algorithm only on the segments
+    /// (between stable starters) that might change, so mostly-normalized prompts stay cheap.
+    /// </summary>
+    private static string NormalizeSegments(Tables t, string text, NormalForm form)
+    {
+        var no = form switch
+        {
+            NormalForm.Nfd => QuickCheck.NfdNo,
+            NormalForm.Nfkd => QuickCheck.NfkdNo,
+            NormalForm.Nfc => QuickCheck.NfcNo | QuickCheck.ComposeMaybe,
+            _ => QuickCheck.NfkcNo | QuickCheck.ComposeMaybe,
+        };
+        bool decomposed = form is NormalForm.Nfd or NormalForm.Nfkd;
+        StringBuilder? sb = null; // created at the first segment that changes
+        int segStart = 0, lastClass = 0;
+        bool dirty = false;
+        for (int i = 0; i < text.Length;)
+        {
+            Rune.DecodeFromUtf16(text.AsSpan(i), out Rune r, out int len);
+            int cp = r.Value;
+            int cc = cp < 0x300 ? 0 : CombiningClass(t, cp);
+            bool flagged = cp >= 0xA0 && ((t.Flags.TryGetValue(cp, out var f) && (f & no) != 0) ||
+                (decomposed && cp is >= SBase and < SBase + SCount));
+            if (cc == 0 && !flagged && i > segStart)
+            {
+                Flush(t, text, segStart, i, dirty, form, ref sb);
+                (segStart, dirty) = (i, false);
+            }
+            if (flagged || (cc != 0 && lastClass > cc)) dirty = true;
+            lastClass = cc;
+            i += len;
+        }
+        Flush(t, text, segStart, text.Length, dirty, form, ref sb);
+        return sb?.ToString() ?? text;
+    }
+
+    private static void Flush(Tables t, string text, int start, int end, bool dirty, NormalForm form, ref StringBuilder? sb)
+    {
+        if (!dirty)
+        {
+            sb?.Append(text, start, end - start);
+            return;
+        }
+        sb ??= new StringBuilder(text.Length + 16).Append(text, 0, start);
         bool compat = form is NormalForm.Nfkc or NormalForm.Nfkd;
-        var cps = new List<int>(text.Length + 8);
-        foreach (Rune r in text.EnumerateRunes()) Decompose(t, r.Value, compat, cps);
+        var cps = new List<int>(end - start + 8);
+        for (int i = start; i < end;)
+        {
+            Rune.DecodeFromUtf16(text.AsSpan(i, end - i), out Rune r, out int len);
+            Decompose(t, r.Value, compat, cps);
+            i += len;
+        }
         CanonicalOrder(t, cps);
         if (form is NormalForm.Nfc or NormalForm.Nfkc) Compose(t, cps);
-
-        var sb = new StringBuilder(cps.Count + 4);
-        foreach (int cp in cps) sb.Append(char.ConvertFromUtf32(cp));
-        return sb.ToString();
+        foreach (int cp in cps) sb.Append(new Rune(cp).ToString());
     }
 
     private static void Decompose(Tables t, int cp, bool compat, List<int> output)
@@ -127,6 +179,26 @@ internal static class UnicodeNormalizer
         return t.Compose.TryGetValue(((long)a << 21) | (uint)b, out composite);
     }
 
+    private static void BuildQuickCheck(Tables t, HashSet<int> excluded)
+    {
+        void Set(int cp, QuickCheck f) => t.Flags[cp] = t.Flags.GetValueOrDefault(cp) | f;
+        foreach (int cp in t.Canonical.Keys)
+        {
+            Set(cp, QuickCheck.NfdNo | QuickCheck.NfkdNo);
+            if (excluded.Contains(cp)) Set(cp, QuickCheck.NfcNo | QuickCheck.NfkcNo);
+            // e.g. U+1E9B: canonically decomposes to a compatibility character, so NFKC changes it.
+            List<int> canonical = [], compat = [];
+            Decompose(t, cp, false, canonical);
+            Decompose(t, cp, true, compat);
+            if (!canonical.SequenceEqual(compat)) Set(cp, QuickCheck.NfkcNo);
+        }
+        foreach (int cp in t.Compat.Keys) Set(cp, QuickCheck.NfkdNo | QuickCheck.NfkcNo);
+        // Anything that can be the second half of a composition may combine with what precedes it.
+        foreach (long pair in t.Compose.Keys) Set((int)(pair & 0x1FFFFF), QuickCheck.ComposeMaybe);
+        for (int v = VBase; v < VBase + VCount; v++) Set(v, QuickCheck.ComposeMaybe);
+        for (int tr = TBase + 1; tr < TBase + TCount; tr++) Set(tr, QuickCheck.ComposeMaybe);
+    }
+
     private static Tables Load()
     {
         var t = new Tables();
@@ -160,6 +232,7 @@ internal static class UnicodeNormalizer
             // Primary composites: pairwise canonical mappings that are not composition-excluded.
             if (mapping.Length == 2 && !excluded.Contains(cp)) t.Compose[((long)mapping[0] << 21) | (uint)mapping[1]] = cp;
         }
+        BuildQuickCheck(t, excluded);
         return t;
     }
 }
