@@ -13,7 +13,7 @@ public static class Mamba2Random
     public static IReadOnlyDictionary<string, Tensor> CreateWeights(Mamba2Config cfg, int seed, DType weightDType = DType.F32)
     {
         cfg.Validate();
-        var rng = new Random(seed);
+        var rng = new SplitMix64((ulong)seed);
         var w = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         int d = cfg.DModel, di = cfg.DInner, h = cfg.NHeads;
         w[Mamba2Names.Embedding[0]] = Uniform(rng, 0.05, weightDType, cfg.PaddedVocab, d);
@@ -41,16 +41,23 @@ public static class Mamba2Random
         return w;
     }
 
-    private static double Lerp(Random rng, double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
+    private static double Lerp(SplitMix64 rng, double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
 
-    /// <summary>Values uniform in [-bound, bound], stored as <paramref name="dtype"/>.</summary>
-    private static Tensor Uniform(Random rng, double bound, DType dtype, params int[] shape)
+    /// <summary>Values uniform in [-bound, bound], written straight into <paramref name="dtype"/> storage (the big matrices).</summary>
+    private static Tensor Uniform(SplitMix64 rng, double bound, DType dtype, params int[] shape)
     {
-        var t = Fill(shape, _ => Lerp(rng, -bound, bound));
-        return dtype == DType.F32 ? t : t.ToDType(dtype);
+        var t = Tensor.Zeros(dtype, shape);
+        switch (dtype)
+        {
+            case DType.F32: { var s = t.Span<float>(); for (int i = 0; i < s.Length; i++) s[i] = (float)Lerp(rng, -bound, bound); break; }
+            case DType.BF16: { var s = t.Span<ushort>(); for (int i = 0; i < s.Length; i++) s[i] = Half16.FloatToBF16((float)Lerp(rng, -bound, bound)); break; }
+            case DType.F16: { var s = t.Span<ushort>(); for (int i = 0; i < s.Length; i++) s[i] = Half16.FloatToF16((float)Lerp(rng, -bound, bound)); break; }
+            default: throw new ArgumentException($"random weights in {dtype} (expected F32, F16 or BF16)", nameof(dtype));
+        }
+        return t;
     }
 
-    private static Tensor Between(Random rng, double lo, double hi, params int[] shape) => Fill(shape, _ => Lerp(rng, lo, hi));
+    private static Tensor Between(SplitMix64 rng, double lo, double hi, params int[] shape) => Fill(shape, _ => Lerp(rng, lo, hi));
 
     private static Tensor Fill(int n, Func<int, double> value) => Fill([n], value);
 
@@ -60,5 +67,20 @@ public static class Mamba2Random
         var s = t.Span<float>();
         for (int i = 0; i < s.Length; i++) s[i] = (float)value(i);
         return t;
+    }
+
+    /// <summary>SplitMix64: fast (the 130m model has 129M values), and its sequence is fixed forever for a seed.</summary>
+    private sealed class SplitMix64(ulong seed)
+    {
+        private ulong _state = seed;
+
+        /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+        public double NextDouble()
+        {
+            ulong z = _state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return ((z ^ (z >> 31)) >> 11) * (1.0 / (1UL << 53));
+        }
     }
 }
