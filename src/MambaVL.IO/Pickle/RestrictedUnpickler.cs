@@ -222,7 +222,7 @@ public sealed class RestrictedUnpickler
     private object Long(long n)
     {
         var v = new BigInteger(Take(n), isUnsigned: false, isBigEndian: false);
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        return v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
     }
 
     private string Line()

@@ -57,8 +57,8 @@ internal sealed class TorchPickle(string file)
         return new TorchStorageRef(key, dtype, numel);
     }
 
-    private static PyDict NewOrderedDict(object?[] args) => args.Length == 0 ? new PyDict()
-        : throw new ModelLoadException("collections.OrderedDict with initial items is not supported");
+    private PyDict NewOrderedDict(object?[] args) => args.Length == 0 ? new PyDict()
+        : throw Bad("collections.OrderedDict with initial items is not supported");
 
     // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     private TorchTensorRef RebuildTensor(object?[] a, int minArgs, int maxArgs)

@@ -138,6 +138,9 @@ public static class ZipDirectory
             throw new ModelLoadException($"{file.Path}: entry '{name}' uses compression method {method}; only stored (0) and deflate (8) are supported");
         if (method == ZipEntry.Stored && compressed != uncompressed)
             throw new ModelLoadException($"{file.Path}: corrupt zip: stored entry '{name}' has sizes {compressed} and {uncompressed}");
+        // deflate expands at most ~1032:1; a larger claim is corruption (and must not drive a huge allocation)
+        if (method == ZipEntry.Deflated && uncompressed / 1032 > compressed + 1)
+            throw new ModelLoadException($"{file.Path}: corrupt zip: entry '{name}' claims {uncompressed} bytes from {compressed} compressed");
         long data = LocalDataOffset(file, name, local);
         if (data > file.Length - compressed)
             throw new ModelLoadException($"{file.Path}: truncated or corrupt: data of entry '{name}' ({compressed} bytes at {data}) runs past the end of the file ({file.Length} bytes)");
