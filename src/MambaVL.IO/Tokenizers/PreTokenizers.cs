@@ -58,8 +58,8 @@ internal abstract class PreTokenizer
     }
 
     /// <summary>Rust's is_punctuation for pre-tokenizers: ASCII punctuation or any Unicode P* category.</summary>
-    internal static bool IsPunctuation(Rune r) => (r.IsAscii && char.IsAsciiLetterOrDigit((char)r.Value) == false &&
-        r.Value is > 0x20 and < 0x7F) || Rune.GetUnicodeCategory(r) is UnicodeCategory.ConnectorPunctuation
+    internal static bool IsPunctuation(Rune r) => (r.Value is > 0x20 and < 0x7F && !char.IsAsciiLetterOrDigit((char)r.Value)) ||
+        Rune.GetUnicodeCategory(r) is UnicodeCategory.ConnectorPunctuation
         or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation or UnicodeCategory.ClosePunctuation
         or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation;
 

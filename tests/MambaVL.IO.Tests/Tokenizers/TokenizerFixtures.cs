@@ -21,6 +21,9 @@ public sealed class Goldens
     public required string[] Corpus { get; init; }
     public required GoldenNormalization[] Normalization { get; init; }
     public required Dictionary<string, GoldenTokenizer> Tokenizers { get; init; }
+
+    /// <summary>JS toLowerCase() of every code point it changes.</summary>
+    public required Dictionary<int, string> Lowercase { get; init; }
 }
 
 public static class TokenizerFixtures
@@ -93,7 +96,8 @@ public static class TokenizerFixtures
                 patch.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(patch.GetRawText())!.AsObject(),
                 [.. corpus, .. extra], cases);
         }
-        return new Goldens { Corpus = corpus, Normalization = norm, Tokenizers = tokenizers };
+        var lowercase = root.GetProperty("lowercase").EnumerateArray().ToDictionary(p => p[0].GetInt32(), p => p[1].GetString()!);
+        return new Goldens { Corpus = corpus, Normalization = norm, Tokenizers = tokenizers, Lowercase = lowercase };
     }
 
     private static int[] Ints(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();

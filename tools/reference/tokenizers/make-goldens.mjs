@@ -133,6 +133,16 @@ function run(name, json, lines) {
   });
 }
 
+function lowercaseTable() {
+  const table = [];
+  for (let cp = 0; cp < 0x110000; cp++) {
+    if (cp >= 0xd800 && cp < 0xe000) continue;
+    const s = String.fromCodePoint(cp);
+    if (s.toLowerCase() !== s) table.push([cp, s.toLowerCase()]);
+  }
+  return table;
+}
+
 if (process.argv.includes("--refresh-fixtures")) refreshFixtures();
 
 const result = {
@@ -140,6 +150,8 @@ const result = {
   reference: `@huggingface/tokenizers ${JSON.parse(fs.readFileSync(path.join(here, "node_modules/@huggingface/tokenizers/package.json"), "utf8")).version}, node ${process.version}`,
   corpus,
   normalization: corpus.map((t) => ({ nfc: t.normalize("NFC"), nfd: t.normalize("NFD"), nfkc: t.normalize("NFKC"), nfkd: t.normalize("NFKD"), lower: t.toLowerCase() })),
+  // Every code point whose toLowerCase() differs from itself, for a full check of the Lowercase normalizer.
+  lowercase: lowercaseTable(),
   tokenizers: [],
 };
 for (const s of sources) {
