@@ -17,6 +17,7 @@ internal sealed class BpeModel : TokenizerModel
     private readonly bool _fuseUnk, _byteFallback, _ignoreMerges;
     private readonly int[]? _byteIds;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheSize;
 
     private BpeModel(Dictionary<string, int> vocab, Dictionary<long, (int, int)> merges, int? unkId, string? prefix,
         string? suffix, bool fuseUnk, bool byteFallback, bool ignoreMerges) : base(vocab)
@@ -80,7 +81,9 @@ internal sealed class BpeModel : TokenizerModel
         if (_ignoreMerges && TryGetId(word, out int whole)) { ids.Add(whole); return; }
         if (_cache.TryGetValue(word, out var cached)) { ids.AddRange(cached); return; }
         int[] result = Encode(word);
-        if (word.Length <= MaxCachedWordLength && _cache.Count < CacheCapacity) _cache.TryAdd(word, result);
+        // A counter instead of _cache.Count, which takes every lock of the dictionary.
+        if (word.Length <= MaxCachedWordLength && Volatile.Read(ref _cacheSize) < CacheCapacity && _cache.TryAdd(word, result))
+            Interlocked.Increment(ref _cacheSize);
         ids.AddRange(result);
     }
 
