@@ -57,10 +57,9 @@ public static class ZipDirectory
     /// <summary>Writes the entry's uncompressed bytes to <paramref name="destination"/> (UncompressedSize bytes), checking the CRC.</summary>
     public static unsafe void Extract(MappedFile file, ZipEntry e, byte* destination)
     {
-        var dest = new Span<byte>(destination, checked((int)Math.Min(e.UncompressedSize, int.MaxValue)));
         if (e.Method == ZipEntry.Stored && e.UncompressedSize <= int.MaxValue)
         {
-            Region(file, e.DataOffset, e.CompressedSize, $"data of entry '{e.Name}'").CopyTo(dest);
+            Region(file, e.DataOffset, e.CompressedSize, $"data of entry '{e.Name}'").CopyTo(new Span<byte>(destination, (int)e.UncompressedSize));
             return;
         }
         using var source = new UnmanagedMemoryStream(file.Base + e.DataOffset, e.CompressedSize);
