@@ -76,6 +76,29 @@ public class PickleTests
         Assert.Contains(expected, e.Message);
     }
 
+    // torch >= 2.3 form: an UntypedStorage (bytes) plus a torch.dtype argument
+    [Theory]
+    [InlineData("float16", null)]
+    [InlineData("uint16", "dtype torch.uint16 is not supported")]
+    public void Rebuild_tensor_v3_reads_untyped_storages_as_the_given_dtype(string dtype, string? error)
+    {
+        var pickle = new PickleBuilder().Op('}').Str("h").Global("torch._utils", "_rebuild_tensor_v3").Mark()
+            .Mark().Str("storage").Global("torch", "UntypedStorage").Str("0").Str("cpu").Int(8).Op('t').Op('Q')
+            .Int(1).IntTuple([2]).IntTuple([2]).Op(0x89).Global("collections", "OrderedDict").Op(')').Op('R')
+            .Global("torch", dtype).Op('t').Op('R').Op('s').Stop();
+        byte[] data = [0, 0x3c, 0, 0xc0, 0, 0x40, 0, 0x44];   // F16 1, -2, 2, 4: h = storage[1::2][:2] = [-2, 4]
+        using var dir = new TempDir();
+        using (var zip = new TestZipWriter(dir.File("v3.pt"), zip64: false)) { zip.Add("archive/data.pkl", pickle); zip.Add("archive/data/0", data); }
+        if (error is not null)
+        {
+            Assert.Contains(error, Assert.Throws<ModelLoadException>(() => new PyTorchCheckpoint(dir.File("v3.pt"))).Message);
+            return;
+        }
+        using var ckpt = new PyTorchCheckpoint(dir.File("v3.pt"));
+        Assert.Equal(Core.Tensors.DType.F16, ckpt.Info("h").DType);
+        Assert.Equal([-2f, 4f], ckpt.Get("h").ToFloatArray());
+    }
+
     [Fact]
     public void Missing_storage_entry_is_named()
     {

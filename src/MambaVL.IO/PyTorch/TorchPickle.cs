@@ -10,6 +10,9 @@ namespace MambaVL.IO.PyTorch;
 /// <summary>A storage class named in the pickle (torch.FloatStorage ...); <see cref="DType"/> is null when MambaVL has no such dtype.</summary>
 internal sealed record TorchStorageType(string Name, DType? DType);
 
+/// <summary>A torch.dtype named in the pickle (torch.float16 ...), as _rebuild_tensor_v3 takes; <see cref="DType"/> is null when unsupported.</summary>
+internal sealed record TorchDTypeRef(string Name, DType? DType);
+
 /// <summary>The bytes of zip entry data/<see cref="Key"/>, read as <see cref="Numel"/> elements of <see cref="DType"/>.</summary>
 internal sealed record TorchStorageRef(string Key, DType DType, long Numel);
 
@@ -28,6 +31,15 @@ internal sealed class TorchPickle(string file)
         ["QInt8Storage"] = null, ["QUInt8Storage"] = null, ["QInt32Storage"] = null,
     };
 
+    private static readonly Dictionary<string, DType?> DTypes = new()
+    {
+        ["float32"] = DType.F32, ["float"] = DType.F32, ["float16"] = DType.F16, ["half"] = DType.F16, ["bfloat16"] = DType.BF16,
+        ["float64"] = DType.F64, ["double"] = DType.F64, ["int64"] = DType.I64, ["long"] = DType.I64, ["int32"] = DType.I32,
+        ["int"] = DType.I32, ["uint8"] = DType.U8, ["bool"] = DType.Bool,
+        ["int8"] = null, ["int16"] = null, ["short"] = null, ["uint16"] = null, ["uint32"] = null, ["uint64"] = null,
+        ["float8_e4m3fn"] = null, ["float8_e5m2"] = null, ["complex64"] = null, ["complex128"] = null,
+    };
+
     /// <summary>Reads a data.pkl; refuses any global that is not on the allow-list.</summary>
     public object? Load(byte[] pickle) =>
         new RestrictedUnpickler(file, Resolve, PersistentLoad, BuildTensorState).Load(pickle);
@@ -37,11 +49,13 @@ internal sealed class TorchPickle(string file)
         ("collections", "OrderedDict") => new PyCallable("collections.OrderedDict", NewOrderedDict),
         ("torch._utils", "_rebuild_tensor_v2") => new PyCallable("torch._utils._rebuild_tensor_v2", a => RebuildTensor(a, 6, 7)),
         ("torch._utils", "_rebuild_tensor") => new PyCallable("torch._utils._rebuild_tensor", a => RebuildTensor(a, 4, 4)),
+        ("torch._utils", "_rebuild_tensor_v3") => new PyCallable("torch._utils._rebuild_tensor_v3", RebuildTensorV3),
         ("torch._utils", "_rebuild_parameter") => new PyCallable("torch._utils._rebuild_parameter", a => RebuildParameter(a, 3)),
         ("torch._utils", "_rebuild_parameter_with_state") => new PyCallable("torch._utils._rebuild_parameter_with_state", a => RebuildParameter(a, 4)),
         ("torch", "Size") => new PyCallable("torch.Size", a => Arg<PyTuple>(a, 0, 1, "torch.Size")),
         ("_codecs", "encode") => new PyCallable("_codecs.encode", EncodeLatin1),
         ("torch", _) when StorageTypes.TryGetValue(name, out var dtype) => new TorchStorageType("torch." + name, dtype),
+        ("torch", _) when DTypes.TryGetValue(name, out var dtype) => new TorchDTypeRef("torch." + name, dtype),
         _ => null,
     };
 
@@ -86,6 +100,19 @@ internal sealed class TorchPickle(string file)
         if (numel > 0 && lastIndex >= storage.Numel)
             throw Bad($"tensor of size {Tensor.ShapeString(shape)} at offset {offset} reaches element {lastIndex} of storage '{storage.Key}', which has {storage.Numel}");
         return new TorchTensorRef(storage, offset, shape, stride);
+    }
+
+    // _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata]):
+    // an untyped (byte) storage read as `dtype`; torch >= 2.3 writes it for dtypes without a legacy storage class.
+    private TorchTensorRef RebuildTensorV3(object?[] a)
+    {
+        if (a.Length is < 7 or > 8) throw Bad($"torch._utils._rebuild_tensor_v3 called with {a.Length} arguments");
+        var bytes = Arg<TorchStorageRef>(a, 0, a.Length, "torch._utils._rebuild_tensor_v3");
+        var dtypeRef = Arg<TorchDTypeRef>(a, 6, a.Length, "torch._utils._rebuild_tensor_v3");
+        if (dtypeRef.DType is not DType dtype) throw Bad($"dtype {dtypeRef.Name} is not supported");
+        if (bytes.Numel > long.MaxValue / 8) throw Bad($"storage '{bytes.Key}' is impossibly large");
+        var typed = new TorchStorageRef(bytes.Key, dtype, bytes.Numel * bytes.DType.Size() / dtype.Size());
+        return RebuildTensor([typed, .. a[1..6]], 6, 6);
     }
 
     // _rebuild_parameter(data, requires_grad, backward_hooks[, state]): a Parameter is its tensor
