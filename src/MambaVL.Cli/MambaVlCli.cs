@@ -28,7 +28,8 @@ public static class MambaVlCli
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new VersionAction();
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
-        var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
+        // No @response files: a prompt may well start with '@'.
+        var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0 && !AsksForHelp(args)) return ReportParseErrors(parsed, stderr);
         try
         {

@@ -1,0 +1,73 @@
+// `mambavl bench` runs tiny (the hidden tiny preset, a few tokens) in markdown and JSON, labels random weights as such,
+// and derives its targets from the baselines with the stated formulas.
+using System.Text.Json;
+using MambaVL.Cli.Common;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cli.Tests;
+
+public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelFixture>
+{
+    private static readonly string[] TinyArgs = ["bench", "-p", "9", "-n", "4", "-r", "2", "--no-baseline"];
+
+    [Fact]
+    public void MarkdownHasOneRowPerDTypeThreadsAndTestLabelledRandomWeights()
+    {
+        var run = Cli.Ok([.. TinyArgs, "--preset", "tiny", "-t", "1,2", "--dtype", "f32,bf16"]);
+        Assert.Contains("| model | size | params | backend | threads | dtype | test | t/s |", run.Out);
+        var rows = run.OutLines.Where(l => l.StartsWith("| mamba2 tiny (random weights) |", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(8, rows.Length);
+        foreach (var dtype in new[] { "f32", "bf16" })
+            foreach (var threads in new[] { 1, 2 })
+                foreach (var test in new[] { "pp9", "tg4" })
+                    Assert.Single(rows, r => r.Contains($"| {threads} | {dtype} | {test} |"));
+        Assert.Contains(run.OutLines, l => l.StartsWith("build: mambavl", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void JsonListsTheSamplesOfAModelFolder()
+    {
+        var run = Cli.Ok([.. TinyArgs, "-m", tiny.Folder, "-o", "json", "-t", "1", "--dtype", "bf16"]);
+        using var doc = JsonDocument.Parse(run.Out);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(["pp9", "tg4"], results.Select(r => r.GetProperty("test").GetString()));
+        foreach (var r in results)
+        {
+            Assert.Equal("tiny", r.GetProperty("model").GetString());
+            Assert.Equal("bf16", r.GetProperty("dtype").GetString());
+            Assert.Equal(2, r.GetProperty("samples_ts").GetArrayLength());
+            Assert.True(r.GetProperty("median_ts").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public void TargetsFollowTheStatedFormulas()
+    {
+        var model = BenchModel.Random("tiny", DType.BF16, seed: 1);
+        var results = new[]
+        {
+            new BenchResult(model, 2, "pp100", 100, 0, [1000.0, 3000.0, 2000.0], "CPU"),   // median 2000 tok/s
+            new BenchResult(model, 2, "tg10", 0, 10, [500.0], "CPU"),                     // 2 ms/token
+        };
+        var check = Assert.Single(BenchReport.Targets(results, [new MachineBaseline(2, BandwidthGBs: 10, GemmGflops: 50)]));
+        Assert.Equal(2.0, check.DecodeMs, 9);
+        Assert.Equal(1.25 * model.DecodeBytesPerToken / 10e9 * 1000, check.DecodeTargetMs, 12);
+        Assert.Equal(model.PrefillMatmulFlops(100) / (100 / 2000.0) / 1e9, check.PrefillGflops, 9);
+        Assert.Equal(35.0, check.PrefillTargetGflops, 9);
+        // tied tiny model: every weight byte is read once per decoded token
+        Assert.Equal(model.Bytes, model.DecodeBytesPerToken);
+    }
+
+    [Theory]
+    [InlineData("--threads", "0")]
+    [InlineData("--dtype", "int4")]
+    [InlineData("--repetitions", "0")]
+    [InlineData("--output", "xml")]
+    public void BadValuesAreNamed(string flag, string value)
+    {
+        var run = Cli.Run("bench", "--preset", "tiny", "-p", "4", "-n", "2", "--no-baseline", flag, value);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Single(run.ErrorLines);
+        Assert.Contains(flag, run.ErrorLines[0]);
+    }
+}
