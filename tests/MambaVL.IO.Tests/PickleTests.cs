@@ -116,6 +116,16 @@ public class PickleTests
     }
 
     [Fact]
+    public void Exponentially_shared_containers_are_refused_not_walked_forever()
+    {
+        // L0 = []; L(k+1) = [Lk, Lk] for k < 40: 2^40 paths through 41 objects
+        var pickle = new PickleBuilder().Op(']').Op('q').Op(0);
+        for (int k = 0; k < 40; k++) pickle.Mark().Op('h').Op(0).Op('h').Op(0).Op('l').Op('q').Op(0);
+        var p = pickle.Op('}').Str("x").Op('h').Op(0).Op('s').Stop();
+        Assert.Contains("pathological object graph", Assert.Throws<ModelLoadException>(() => Checkpoint(p)).Message);
+    }
+
+    [Fact]
     public void Names_that_collide_after_flattening_are_refused()
     {
         var pickle = new PickleBuilder().Op('}').Mark()

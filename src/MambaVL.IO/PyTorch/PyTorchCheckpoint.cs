@@ -11,6 +11,8 @@ namespace MambaVL.IO.PyTorch;
 public sealed class PyTorchCheckpoint : IWeightSource
 {
     private const int MaxNesting = 64;
+    private const int MaxVisits = 1_000_000;   // a shared container referenced from many places can blow up the walk
+    private int _visits;
     private readonly MappedFile _file;
     private readonly Dictionary<string, ZipEntry> _entries;
     private readonly string _dir;
@@ -127,6 +129,7 @@ public sealed class PyTorchCheckpoint : IWeightSource
         var children = Children(v);
         if (children is null) return;  // a number, string, None...: not a weight
         if (depth >= MaxNesting) throw new ModelLoadException($"{Path}: containers nested more than {MaxNesting} deep under '{prefix}'");
+        if (++_visits > MaxVisits) throw new ModelLoadException($"{Path}: more than {MaxVisits} containers to walk; refusing a pathological object graph");
         if (!open.Add(v!)) throw new ModelLoadException($"{Path}: a container contains itself under '{prefix}'");
         foreach (var (key, child) in children)
         {
