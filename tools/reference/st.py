@@ -22,9 +22,9 @@ def save(path, tensors, metadata=None):
         if isinstance(value, tuple):
             dtype, arr = value
         else:
-            arr = np.ascontiguousarray(value)
+            arr = np.asarray(value)
             dtype = _NP_TO_ST[arr.dtype.type]
-        data = np.ascontiguousarray(arr).tobytes()
+        data = arr.tobytes(order="C")  # not ascontiguousarray: it turns 0-d arrays into shape (1,)
         header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
