@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 using MambaVL.Cli.Commands;
 using MambaVL.Cli.Common;
 
@@ -27,7 +28,8 @@ public static class MambaVlCli
         };
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new VersionAction();
 
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        // Signals are handled by RunConsoleAsync (or the caller) through cancellationToken.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         // No @response files: a prompt may well start with '@'.
         var parsed = root.Parse(args.Length == 0 ? ["--help"] : args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0 && !AsksForHelp(args)) return ReportParseErrors(parsed, stderr);
@@ -58,6 +60,25 @@ public static class MambaVlCli
     private static string Readable(string message) => message
         .Replace("'System.Single'", "number").Replace("'System.Int32'", "integer").Replace("'System.Int64'", "integer")
         .Replace("'System.Boolean'", "true or false");
+
+    /// <summary>
+    /// The process entry: the first Ctrl+C or SIGTERM cancels the command, which stops after the current token and prints
+    /// what it has (partial output, timings); a second one ends the process at once.
+    /// </summary>
+    public static async Task<int> RunConsoleAsync(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        int signals = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            if (Interlocked.Increment(ref signals) > 1) return;
+            context.Cancel = true;
+            cancel.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await RunAsync(args, Console.Out, Console.Error, cancel.Token);
+    }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => RunAsync(args, stdout, stderr).GetAwaiter().GetResult();
 

@@ -79,4 +79,18 @@ public class GenerateCommandTests(TinyModelFixture tiny) : IClassFixture<TinyMod
         Assert.Equal(text[..cut], stopped.Out.TrimEnd('\n'));
         Assert.Contains("stop string", stopped.Err);
     }
+
+    [Fact]
+    public async Task CancellationPrintsThePartialIdsAndTimingsAndExits130()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = await MambaVlCli.RunAsync(["generate", "-m", tiny.Folder, "--ids", "1", "-n", "-1", "--ignore-eos", "--print-ids", "-t", "1"],
+            stdout, stderr, cts.Token);
+        Assert.Equal(MambaVlCli.Interrupted, code);
+        Assert.Matches(@"^\d+( \d+)*\n$", stdout.ToString());
+        Assert.Contains("finish: interrupted", stderr.ToString());
+        Assert.Contains("decode ", stderr.ToString());
+    }
 }
