@@ -53,7 +53,7 @@ public static class BenchCommand
 
         // Baselines first: measured on a quiet machine, before the model's gigabytes are allocated.
         List<MachineBaseline> machine = plan.MeasureBaseline
-            ? ctx.ErrConsole.Status().Start("measuring memory bandwidth and GEMM speed", _ => plan.Threads.Select(MachineBaselines.Measure).ToList())
+            ? ctx.ErrConsole.Status().Start("measuring memory bandwidth and GEMM speed", _ => plan.Threads.Select(MachineBaselines.Measure).OfType<MachineBaseline>().ToList())
             : [];
         var results = new List<BenchResult>();
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);
@@ -66,8 +66,8 @@ public static class BenchCommand
             foreach (int t in plan.Threads) results.AddRange(RunTests(ctx, plan, model, t));
         }
 
-        if (json) { ctx.Out.Flush(); using var s = new MemoryStream(); BenchReport.WriteJson(s, results, machine); ctx.Out.WriteLine(System.Text.Encoding.UTF8.GetString(s.ToArray())); }
-        else BenchReport.WriteMarkdown(ctx.Out, results, machine);
+        if (json) ctx.Out.WriteLine(BenchReport.Json(results, machine));
+        else BenchReport.WriteMarkdown(ctx.Out, results, machine, plan.MeasureBaseline ? MachineBaselines.Unavailable : "skipped (--no-baseline)");
         return MambaVlCli.Ok;
     }
 

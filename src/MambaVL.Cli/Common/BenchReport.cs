@@ -39,7 +39,8 @@ public static class BenchReport
         return checks;
     }
 
-    public static void WriteMarkdown(TextWriter w, IReadOnlyList<BenchResult> results, IReadOnlyList<MachineBaseline> machine)
+    /// <param name="machineNote">Said instead of the baselines when there are none (skipped, or unavailable).</param>
+    public static void WriteMarkdown(TextWriter w, IReadOnlyList<BenchResult> results, IReadOnlyList<MachineBaseline> machine, string machineNote)
     {
         w.WriteLine("| model | size | params | backend | threads | dtype | test | t/s |");
         w.WriteLine("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |");
@@ -47,7 +48,7 @@ public static class BenchReport
             w.WriteLine($"| {r.Model.Label} | {Units.Bytes(r.Model.Bytes)} | {Units.Count(r.Model.Parameters)} | {r.Backend} | {r.Threads} | {Name(r.Model.DType)} | {r.Test} | {F(r.Median)} ± {F(r.StdDev)} |");
         w.WriteLine();
         w.WriteLine($"machine: {MachineInfo.CpuName()}, {Environment.ProcessorCount} logical cores");
-        if (machine.Count == 0) w.WriteLine("machine baselines: not measured");
+        if (machine.Count == 0) w.WriteLine($"machine baselines: {machineNote}");
         foreach (var m in machine)
             w.WriteLine(string.Create(Inv, $"threads {m.Threads}: memory read bandwidth {m.BandwidthGBs:0.00} GB/s, GEMM (f32) {m.GemmGflops:0.0} GFLOP/s"));
         var targets = Targets(results, machine);
@@ -65,12 +66,27 @@ public static class BenchReport
         w.WriteLine($"build: mambavl {MachineInfo.Version}");
     }
 
-    public static void WriteJson(Stream stream, IReadOnlyList<BenchResult> results, IReadOnlyList<MachineBaseline> machine)
+    public static string Json(IReadOnlyList<BenchResult> results, IReadOnlyList<MachineBaseline> machine)
     {
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WriteJson(w, results, machine);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteJson(Utf8JsonWriter w, IReadOnlyList<BenchResult> results, IReadOnlyList<MachineBaseline> machine)
+    {
         w.WriteStartObject();
         w.WriteString("build", MachineInfo.Version);
         w.WriteString("cpu_info", MachineInfo.CpuName());
+        WriteResults(w, results);
+        WriteMachine(w, machine);
+        WriteTargets(w, Targets(results, machine));
+        w.WriteEndObject();
+    }
+
+    private static void WriteResults(Utf8JsonWriter w, IReadOnlyList<BenchResult> results)
+    {
         w.WriteStartArray("results");
         foreach (var r in results)
         {
@@ -90,6 +106,10 @@ public static class BenchReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    private static void WriteMachine(Utf8JsonWriter w, IReadOnlyList<MachineBaseline> machine)
+    {
         w.WriteStartArray("machine");
         foreach (var m in machine)
         {
@@ -100,8 +120,12 @@ public static class BenchReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    private static void WriteTargets(Utf8JsonWriter w, IReadOnlyList<TargetCheck> targets)
+    {
         w.WriteStartArray("targets");
-        foreach (var t in Targets(results, machine))
+        foreach (var t in targets)
         {
             w.WriteStartObject();
             w.WriteString("dtype", t.DType);
@@ -115,7 +139,6 @@ public static class BenchReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     public static string Name(Core.Tensors.DType dtype) => dtype.ToString().ToLowerInvariant();
