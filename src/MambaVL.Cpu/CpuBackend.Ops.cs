@@ -1,16 +1,17 @@
-// Element-wise ops, norms, causal conv and the SSM scans. Owner: Kernels/{Norms,Conv1d,Ssd,...}.cs.
+// Element-wise ops, norms, causal conv and the SSM scans: thin dispatch to Kernels/{Norms,Conv1d,Ssd,SsmStep}.cs.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Cpu.Kernels;
 
 namespace MambaVL.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public void AddInPlace(Tensor acc, Tensor x) => Ref.AddInPlace(acc, x);
-    public Tensor RmsNorm(Tensor x, Tensor weight, float eps) => Ref.RmsNorm(x, weight, eps);
-    public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) => Ref.GatedRmsNorm(y, z, weight, groupSize, eps);
-    public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Ref.CausalConv1d(x, weight, bias, convState, silu);
-    public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Ref.CausalConv1dStep(x, weight, bias, convState, silu);
-    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) => Ref.SsdScan(x, dt, b, c, p, state, chunkSize);
-    public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) => Ref.SsmStep(x, dt, b, c, p, state);
+    public void AddInPlace(Tensor acc, Tensor x) => Norms.AddInPlace(acc, x);
+    public Tensor RmsNorm(Tensor x, Tensor weight, float eps) => Norms.RmsNorm(Pool, x, weight, eps);
+    public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) => Norms.GatedRmsNorm(Pool, y, z, weight, groupSize, eps);
+    public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Conv1d.Causal(Pool, x, weight, bias, convState, silu);
+    public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Conv1d.Step(Pool, x, weight, bias, convState, silu);
+    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) => Ssd.Scan(Pool, x, dt, b, c, p, state, chunkSize);
+    public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) => SsmStepKernel.Step(Pool, x, dt, b, c, p, state);
 }
