@@ -1,0 +1,109 @@
+// Matrix-vector products for decode (few rows of x): bandwidth bound, so W is streamed exactly once for all rows of x,
+// four W rows at a time (converted to F32 in L1 when 16-bit) against up to four x rows, vectorised over K with FMA.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cpu.Kernels;
+
+public static unsafe class Gemv
+{
+    /// <summary>y[i, j] = dot(x[i, :], w[j, :]) + bias[j] for i in [0, m), j in [j0, j1). x: (m, k), w: (n, k), y: (m, n).</summary>
+    public static void Rows(float* x, int m, int k, void* w, DType wType, int n, float* bias, float* y, int j0, int j1, SimdLevel level)
+    {
+        float* converted = wType == DType.F32 ? null : GemmWeights.Scratch(0, 4 * k);
+        float** ws = stackalloc float*[4];
+        float** xs = stackalloc float*[4];
+        float* sums = stackalloc float[16];
+        for (int j = j0; j < j1; j += 4)
+        {
+            int cols = Math.Min(4, j1 - j);
+            for (int c = 0; c < 4; c++)
+            {
+                int row = j + Math.Min(c, cols - 1);  // missing rows repeat the last one; their sums are dropped
+                if (converted == null) ws[c] = (float*)w + (long)row * k;
+                else { ws[c] = converted + c * k; if (c < cols) GemmWeights.ToFloat(w, wType, (long)row * k, k, ws[c]); }
+            }
+            for (int i = 0; i < m; i += 4)
+            {
+                int rows = Math.Min(4, m - i);
+                for (int r = 0; r < 4; r++) xs[r] = x + (long)(i + Math.Min(r, rows - 1)) * k;
+                Dot4x4(xs, ws, k, sums, level);
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                        y[(long)(i + r) * n + j + c] = sums[r * 4 + c] + (bias == null ? 0f : bias[j + c]);
+            }
+        }
+    }
+
+    // sums[r * 4 + c] = dot(xs[r], ws[c]) over k elements.
+    private static void Dot4x4(float** xs, float** ws, int k, float* sums, SimdLevel level)
+    {
+        int done = level switch
+        {
+            SimdLevel.Avx512 => Dot4x4Avx512(xs, ws, k, sums),
+            SimdLevel.Avx2 => Dot4x4Avx2(xs, ws, k, sums),
+            _ => Clear(sums),
+        };
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+            {
+                float acc = 0;
+                for (int kk = done; kk < k; kk++) acc += xs[r][kk] * ws[c][kk];
+                sums[r * 4 + c] += acc;
+            }
+    }
+
+    private static int Clear(float* sums) { new Span<float>(sums, 16).Clear(); return 0; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Dot4x4Avx512(float** xs, float** ws, int k, float* sums)
+    {
+        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        int kk = 0;
+        for (; kk + 16 <= k; kk += 16)
+        {
+            var v0 = Vector512.Load(w0 + kk); var v1 = Vector512.Load(w1 + kk); var v2 = Vector512.Load(w2 + kk); var v3 = Vector512.Load(w3 + kk);
+            var u = Vector512.Load(x0 + kk);
+            a00 = Vector512.FusedMultiplyAdd(u, v0, a00); a01 = Vector512.FusedMultiplyAdd(u, v1, a01); a02 = Vector512.FusedMultiplyAdd(u, v2, a02); a03 = Vector512.FusedMultiplyAdd(u, v3, a03);
+            u = Vector512.Load(x1 + kk);
+            a10 = Vector512.FusedMultiplyAdd(u, v0, a10); a11 = Vector512.FusedMultiplyAdd(u, v1, a11); a12 = Vector512.FusedMultiplyAdd(u, v2, a12); a13 = Vector512.FusedMultiplyAdd(u, v3, a13);
+            u = Vector512.Load(x2 + kk);
+            a20 = Vector512.FusedMultiplyAdd(u, v0, a20); a21 = Vector512.FusedMultiplyAdd(u, v1, a21); a22 = Vector512.FusedMultiplyAdd(u, v2, a22); a23 = Vector512.FusedMultiplyAdd(u, v3, a23);
+            u = Vector512.Load(x3 + kk);
+            a30 = Vector512.FusedMultiplyAdd(u, v0, a30); a31 = Vector512.FusedMultiplyAdd(u, v1, a31); a32 = Vector512.FusedMultiplyAdd(u, v2, a32); a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
+        }
+        sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
+        sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
+        sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
+        sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
+        return kk;
+    }
+
+    // AVX2 has 16 vector registers: two x rows at a time (8 accumulators + 4 weights + 1 x), W rows stay in L1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Dot4x4Avx2(float** xs, float** ws, int k, float* sums)
+    {
+        float* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        int end = k & ~7;
+        for (int r = 0; r < 4; r += 2)
+        {
+            float* x0 = xs[r], x1 = xs[r + 1];
+            Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+            for (int kk = 0; kk < end; kk += 8)
+            {
+                var v0 = Vector256.Load(w0 + kk); var v1 = Vector256.Load(w1 + kk); var v2 = Vector256.Load(w2 + kk); var v3 = Vector256.Load(w3 + kk);
+                var u = Vector256.Load(x0 + kk);
+                a00 = Vector256.FusedMultiplyAdd(u, v0, a00); a01 = Vector256.FusedMultiplyAdd(u, v1, a01); a02 = Vector256.FusedMultiplyAdd(u, v2, a02); a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
+                u = Vector256.Load(x1 + kk);
+                a10 = Vector256.FusedMultiplyAdd(u, v0, a10); a11 = Vector256.FusedMultiplyAdd(u, v1, a11); a12 = Vector256.FusedMultiplyAdd(u, v2, a12); a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
+            }
+            float* s = sums + r * 4;
+            s[0] = Vector256.Sum(a00); s[1] = Vector256.Sum(a01); s[2] = Vector256.Sum(a02); s[3] = Vector256.Sum(a03);
+            s[4] = Vector256.Sum(a10); s[5] = Vector256.Sum(a11); s[6] = Vector256.Sum(a12); s[7] = Vector256.Sum(a13);
+        }
+        return end;
+    }
+}
