@@ -24,7 +24,7 @@ public sealed partial class CpuBackend : IBackend
     public Tensor Zeros(DType dtype, params int[] shape) => Tensor.Zeros(dtype, shape);
     public Tensor Upload(Tensor host) => Ref.Upload(host);
     public float[] ToHost(Tensor t) => t.ToFloatArray();
-    public Tensor Contiguous(Tensor t) => Ref.Contiguous(t);
+    public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
 }
 
 /// <summary>What the SIMD kernels can use on this machine.</summary>

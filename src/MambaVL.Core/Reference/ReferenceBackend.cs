@@ -19,12 +19,7 @@ public sealed partial class ReferenceBackend : IBackend
 
     public float[] ToHost(Tensor t) => t.ToFloatArray();
 
-    public Tensor Contiguous(Tensor t)
-    {
-        if (t.IsContiguous) return t;
-        if (t.DType == DType.F32) return Tensor.FromArray(t.ToFloatArray(), t.ShapeArray);
-        return t.ToDType(DType.F32).ToDType(t.DType);  // exact for 16-bit formats: F32 holds every F16/BF16 value
-    }
+    public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
 
     public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null)
     {

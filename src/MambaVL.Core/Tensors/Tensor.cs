@@ -125,6 +125,30 @@ public sealed unsafe class Tensor
         return new Span<T>(DataPointer, (int)Length);
     }
 
+    /// <summary>
+    /// A contiguous CPU copy with the same dtype (this tensor itself when already contiguous). Copies whole runs of
+    /// the innermost contiguous dimensions at once, so column slices of wide matrices cost one memcpy per row.
+    /// </summary>
+    public Tensor ContiguousCopy()
+    {
+        if (IsContiguous) return this;
+        var dst = Zeros(DType, _shape);
+        int esz = DType.Size();
+        // Merge trailing dims that are laid out contiguously into one run of `run` elements.
+        int inner = Rank; long run = 1;
+        while (inner > 0 && (_shape[inner - 1] == 1 || _strides[inner - 1] == run)) { run *= _shape[inner - 1]; inner--; }
+        long runBytes = run * esz, rows = Length / Math.Max(run, 1);
+        var idx = new int[inner];
+        byte* src = CpuStorage.Pointer, outp = (byte*)dst.DataPointer;
+        for (long r = 0; r < rows; r++)
+        {
+            long off = Offset; for (int d = 0; d < inner; d++) off += idx[d] * _strides[d];
+            Buffer.MemoryCopy(src + off * esz, outp + r * runBytes, runBytes, runBytes);
+            for (int d = inner - 1; d >= 0; d--) { if (++idx[d] < _shape[d]) break; idx[d] = 0; }
+        }
+        return dst;
+    }
+
     /// <summary>A contiguous F32 copy of any float tensor (CPU), following strides.</summary>
     public float[] ToFloatArray()
     {
