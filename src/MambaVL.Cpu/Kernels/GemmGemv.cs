@@ -2,6 +2,7 @@
 // four W rows at a time (converted to F32 in L1 when 16-bit) against up to four x rows, vectorised over K with FMA.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cpu.Kernels;
@@ -9,26 +10,38 @@ namespace MambaVL.Cpu.Kernels;
 public static unsafe class Gemv
 {
     /// <summary>y[i, j] = dot(x[i, :], w[j, :]) + bias[j] for i in [0, m), j in [j0, j1). x: (m, k), w: (n, k), y: (m, n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(float* x, int m, int k, void* w, DType wType, int n, float* bias, float* y, int j0, int j1, SimdLevel level)
     {
-        float* converted = wType == DType.F32 ? null : GemmWeights.Scratch(0, 4 * k);
-        float** ws = stackalloc float*[4];
-        float** xs = stackalloc float*[4];
+        // F32 and BF16 rows are read in place (BF16 widened in registers); F16 rows are converted into L1 first.
+        if (wType == DType.BF16 && level != SimdLevel.Scalar) RowsOf<BF16Row>(x, m, k, w, wType, n, bias, y, j0, j1, level);
+        else RowsOf<F32Row>(x, m, k, w, wType, n, bias, y, j0, j1, level);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowsOf<TRow>(float* x, int m, int k, void* w, DType wType, int n, float* bias, float* y, int j0, int j1, SimdLevel level)
+        where TRow : struct, IWeightRow
+    {
+        bool convert = typeof(TRow) == typeof(F32Row) && wType != DType.F32;
+        float* converted = convert ? GemmWeights.Scratch(0, 4 * k) : null;
+        var ws = stackalloc byte*[4];
+        var xs = stackalloc float*[4];
         float* sums = stackalloc float[16];
+        int elementSize = wType.Size();
         for (int j = j0; j < j1; j += 4)
         {
             int cols = Math.Min(4, j1 - j);
             for (int c = 0; c < 4; c++)
             {
                 int row = j + Math.Min(c, cols - 1);  // missing rows repeat the last one; their sums are dropped
-                if (converted == null) ws[c] = (float*)w + (long)row * k;
-                else { ws[c] = converted + c * k; if (c < cols) GemmWeights.ToFloat(w, wType, (long)row * k, k, ws[c]); }
+                if (!convert) ws[c] = (byte*)w + (long)row * k * elementSize;
+                else { ws[c] = (byte*)(converted + c * k); if (c < cols) GemmWeights.ToFloat(w, wType, (long)row * k, k, (float*)ws[c]); }
             }
             for (int i = 0; i < m; i += 4)
             {
                 int rows = Math.Min(4, m - i);
                 for (int r = 0; r < 4; r++) xs[r] = x + (long)(i + Math.Min(r, rows - 1)) * k;
-                Dot4x4(xs, ws, k, sums, level);
+                Dot4x4<TRow>(xs, ws, k, sums, level);
                 for (int r = 0; r < rows; r++)
                     for (int c = 0; c < cols; c++)
                         y[(long)(i + r) * n + j + c] = sums[r * 4 + c] + (bias == null ? 0f : bias[j + c]);
@@ -37,19 +50,19 @@ public static unsafe class Gemv
     }
 
     // sums[r * 4 + c] = dot(xs[r], ws[c]) over k elements.
-    private static void Dot4x4(float** xs, float** ws, int k, float* sums, SimdLevel level)
+    private static void Dot4x4<TRow>(float** xs, byte** ws, int k, float* sums, SimdLevel level) where TRow : struct, IWeightRow
     {
         int done = level switch
         {
-            SimdLevel.Avx512 => Dot4x4Avx512(xs, ws, k, sums),
-            SimdLevel.Avx2 => Dot4x4Avx2(xs, ws, k, sums),
+            SimdLevel.Avx512 => Dot4x4Avx512<TRow>(xs, ws, k, sums),
+            SimdLevel.Avx2 => Dot4x4Avx2<TRow>(xs, ws, k, sums),
             _ => Clear(sums),
         };
         for (int r = 0; r < 4; r++)
             for (int c = 0; c < 4; c++)
             {
                 float acc = 0;
-                for (int kk = done; kk < k; kk++) acc += xs[r][kk] * ws[c][kk];
+                for (int kk = done; kk < k; kk++) acc += xs[r][kk] * TRow.Load1(ws[c], kk);
                 sums[r * 4 + c] += acc;
             }
     }
@@ -57,15 +70,16 @@ public static unsafe class Gemv
     private static int Clear(float* sums) { new Span<float>(sums, 16).Clear(); return 0; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Dot4x4Avx512(float** xs, float** ws, int k, float* sums)
+    private static int Dot4x4Avx512<TRow>(float** xs, byte** ws, int k, float* sums) where TRow : struct, IWeightRow
     {
-        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
+        byte* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         int kk = 0;
         for (; kk + 16 <= k; kk += 16)
         {
-            var v0 = Vector512.Load(w0 + kk); var v1 = Vector512.Load(w1 + kk); var v2 = Vector512.Load(w2 + kk); var v3 = Vector512.Load(w3 + kk);
+            var v0 = TRow.Load512(w0, kk); var v1 = TRow.Load512(w1, kk); var v2 = TRow.Load512(w2, kk); var v3 = TRow.Load512(w3, kk);
             var u = Vector512.Load(x0 + kk);
             a00 = Vector512.FusedMultiplyAdd(u, v0, a00); a01 = Vector512.FusedMultiplyAdd(u, v1, a01); a02 = Vector512.FusedMultiplyAdd(u, v2, a02); a03 = Vector512.FusedMultiplyAdd(u, v3, a03);
             u = Vector512.Load(x1 + kk);
@@ -84,9 +98,9 @@ public static unsafe class Gemv
 
     // AVX2 has 16 vector registers: two x rows at a time (8 accumulators + 4 weights + 1 x), W rows stay in L1.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Dot4x4Avx2(float** xs, float** ws, int k, float* sums)
+    private static int Dot4x4Avx2<TRow>(float** xs, byte** ws, int k, float* sums) where TRow : struct, IWeightRow
     {
-        float* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        byte* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
         int end = k & ~7;
         for (int r = 0; r < 4; r += 2)
         {
@@ -94,7 +108,7 @@ public static unsafe class Gemv
             Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
             for (int kk = 0; kk < end; kk += 8)
             {
-                var v0 = Vector256.Load(w0 + kk); var v1 = Vector256.Load(w1 + kk); var v2 = Vector256.Load(w2 + kk); var v3 = Vector256.Load(w3 + kk);
+                var v0 = TRow.Load256(w0, kk); var v1 = TRow.Load256(w1, kk); var v2 = TRow.Load256(w2, kk); var v3 = TRow.Load256(w3, kk);
                 var u = Vector256.Load(x0 + kk);
                 a00 = Vector256.FusedMultiplyAdd(u, v0, a00); a01 = Vector256.FusedMultiplyAdd(u, v1, a01); a02 = Vector256.FusedMultiplyAdd(u, v2, a02); a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
                 u = Vector256.Load(x1 + kk);
@@ -106,4 +120,29 @@ public static unsafe class Gemv
         }
         return end;
     }
+}
+
+/// <summary>Reads elements of one weight row as F32, so the dot kernels are written once for every storage dtype.</summary>
+internal unsafe interface IWeightRow
+{
+    static abstract Vector512<float> Load512(byte* row, int index);
+    static abstract Vector256<float> Load256(byte* row, int index);
+    static abstract float Load1(byte* row, int index);
+}
+
+internal readonly unsafe struct F32Row : IWeightRow
+{
+    public static Vector512<float> Load512(byte* row, int index) => Vector512.Load((float*)row + index);
+    public static Vector256<float> Load256(byte* row, int index) => Vector256.Load((float*)row + index);
+    public static float Load1(byte* row, int index) => ((float*)row)[index];
+}
+
+// BF16 -> F32 is exact: zero-extend to 32 bits, shift into the top half.
+internal readonly unsafe struct BF16Row : IWeightRow
+{
+    public static Vector512<float> Load512(byte* row, int index) =>
+        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)row + index)), 16).AsSingle();
+    public static Vector256<float> Load256(byte* row, int index) =>
+        Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)row + index)), 16).AsSingle();
+    public static float Load1(byte* row, int index) => Half16.BF16ToFloat(((ushort*)row)[index]);
 }
