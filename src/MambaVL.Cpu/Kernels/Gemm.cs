@@ -23,15 +23,17 @@ public static unsafe class Gemm
             pool.ParallelFor((n + perTask - 1) / perTask, ref body);
             return;
         }
+        // Tasks are groups of panels (big groups when N is wide) times slices of M (when N has few groups).
         int panels = (n + GemmPacked.PanelWidth(level) - 1) / GemmPacked.PanelWidth(level);
+        int group = Math.Clamp(panels / (pool.Threads * 3), 1, GemmPacked.MaxGroupPanels), groups = (panels + group - 1) / group;
         int tileRows = GemmPacked.TileRows(level), tiles = (m + tileRows - 1) / tileRows;
-        int splits = Math.Clamp((pool.Threads * 3 + panels - 1) / panels, 1, tiles);  // split M too when N has few panels
+        int splits = Math.Clamp((pool.Threads * 3 + groups - 1) / groups, 1, tiles);
         var packed = new PackedBody
         {
             X = x, M = m, K = k, W = w, WType = wType, N = n, Bias = bias, Y = y, Level = level,
-            Splits = splits, TilesPerSplit = (tiles + splits - 1) / splits, TileRows = tileRows,
+            GroupPanels = group, Splits = splits, TilesPerSplit = (tiles + splits - 1) / splits, TileRows = tileRows,
         };
-        pool.ParallelFor(panels * splits, ref packed);
+        pool.ParallelFor(groups * splits, ref packed);
     }
 
     private struct GemvBody : IParallelBody
@@ -54,14 +56,15 @@ public static unsafe class Gemm
         public float* X, Bias, Y;
         public void* W;
         public DType WType;
-        public int M, K, N, Splits, TilesPerSplit, TileRows;
+        public int M, K, N, GroupPanels, Splits, TilesPerSplit, TileRows;
         public SimdLevel Level;
 
         public readonly void Invoke(int index)
         {
-            int panel = index / Splits, split = index % Splits;
+            int group = index / Splits, split = index % Splits;
             int m0 = Math.Min(M, split * TilesPerSplit * TileRows), m1 = Math.Min(M, m0 + TilesPerSplit * TileRows);
-            if (m0 < m1) GemmPacked.Panel(X, K, W, WType, N, Bias, Y, panel * GemmPacked.PanelWidth(Level), m0, m1, Level);
+            int n0 = group * GroupPanels * GemmPacked.PanelWidth(Level);
+            if (m0 < m1) GemmPacked.Panels(X, K, W, WType, N, Bias, Y, n0, GroupPanels, m0, m1, Level);
         }
     }
 }

@@ -23,29 +23,41 @@ public static unsafe class GemmPacked
     /// <summary>Rows of x per micro-kernel call (MR).</summary>
     public static int TileRows(SimdLevel level) => level == SimdLevel.Avx512 ? 8 : 6;
 
-    /// <summary>y[m0..m1, n0..n0+NR) = x[m0..m1, :] · w[n0..n0+NR, :]ᵀ + bias, clipped at n. x: (m, k), w: (n, k), y: (m, n).</summary>
+    /// <summary>Most panels packed together: x is then re-read once per group instead of once per panel.</summary>
+    public const int MaxGroupPanels = 4;
+
+    /// <summary>Rows of x per pass over a panel group (96 x 768 floats = 288 KB, in L2 beside the 384 KB group).</summary>
+    private const int RowBlock = 96;
+
+    /// <summary>y[m0..m1, n0..n0 + panels·NR) = x[m0..m1, :] · w[n0.., :]ᵀ + bias, clipped at n. x: (m, k), w: (n, k), y: (m, n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Panel(float* x, int k, void* w, DType wType, int n, float* bias, float* y, int n0, int m0, int m1, SimdLevel level)
+    public static void Panels(float* x, int k, void* w, DType wType, int n, float* bias, float* y, int n0, int panels, int m0, int m1, SimdLevel level)
     {
         if (level == SimdLevel.Scalar) throw new ArgumentException("the packed GEMM needs AVX2 or AVX-512", nameof(level));
-        int nr = PanelWidth(level), mr = TileRows(level), cols = Math.Min(nr, n - n0);
-        int kBlock = KBlock(k);
-        float* panel = GemmWeights.Scratch(1, kBlock * nr);
+        int nr = PanelWidth(level), mr = TileRows(level), kBlock = KBlock(k);
+        panels = Math.Min(panels, (n - n0 + nr - 1) / nr);
+        float* packed = GemmWeights.Scratch(1, panels * kBlock * nr);
         float* rowBuffer = GemmWeights.Scratch(0, kBlock);
         float* tile = stackalloc float[8 * 32];
         float** xs = stackalloc float*[8];
         for (int kc = 0; kc < k; kc += kBlock)
         {
             int kb = Math.Min(kBlock, k - kc);
-            Pack(w, wType, k, n0, cols, kc, kb, nr, panel, rowBuffer);
-            for (int i = m0; i < m1; i += mr)
-            {
-                int rows = Math.Min(mr, m1 - i);
-                for (int r = 0; r < mr; r++) xs[r] = x + (long)(i + Math.Min(r, rows - 1)) * k + kc;  // repeats are dropped
-                if (level == SimdLevel.Avx512) Micro8x32(xs, panel, kb, tile);
-                else Micro6x16(xs, panel, kb, tile);
-                Merge(tile, nr, rows, cols, y + (long)i * n + n0, n, kc == 0, bias == null ? null : bias + n0);
-            }
+            for (int p = 0; p < panels; p++)
+                Pack(w, wType, k, n0 + p * nr, Math.Min(nr, n - n0 - p * nr), kc, kb, nr, packed + (long)p * kb * nr, rowBuffer);
+            for (int rowStart = m0; rowStart < m1; rowStart += RowBlock)
+                for (int p = 0; p < panels; p++)
+                {
+                    int col = n0 + p * nr, cols = Math.Min(nr, n - col);
+                    for (int i = rowStart; i < Math.Min(m1, rowStart + RowBlock); i += mr)
+                    {
+                        int rows = Math.Min(mr, m1 - i);
+                        for (int r = 0; r < mr; r++) xs[r] = x + (long)(i + Math.Min(r, rows - 1)) * k + kc;  // repeats are dropped
+                        if (level == SimdLevel.Avx512) Micro8x32(xs, packed + (long)p * kb * nr, kb, tile);
+                        else Micro6x16(xs, packed + (long)p * kb * nr, kb, tile);
+                        Merge(tile, nr, rows, cols, y + (long)i * n + col, n, kc == 0, bias == null ? null : bias + col);
+                    }
+                }
         }
     }
 
