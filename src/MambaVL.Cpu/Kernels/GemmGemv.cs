@@ -41,7 +41,7 @@ public static unsafe class Gemv
             {
                 int rows = Math.Min(4, m - i);
                 for (int r = 0; r < 4; r++) xs[r] = x + (long)(i + Math.Min(r, rows - 1)) * k;
-                Dot4x4<TRow>(xs, ws, k, sums, level);
+                Dot4x4<TRow>(xs, ws, k, convert ? 0 : 4L * k * elementSize, sums, level);
                 for (int r = 0; r < rows; r++)
                     for (int c = 0; c < cols; c++)
                         y[(long)(i + r) * n + j + c] = sums[r * 4 + c] + (bias == null ? 0f : bias[j + c]);
@@ -50,11 +50,13 @@ public static unsafe class Gemv
     }
 
     // sums[r * 4 + c] = dot(xs[r], ws[c]) over k elements.
-    private static void Dot4x4<TRow>(float** xs, byte** ws, int k, float* sums, SimdLevel level) where TRow : struct, IWeightRow
+    // ahead: bytes from each row to the same place in the next block of four rows, prefetched while this block is summed
+    // (four interleaved row streams are too short for the hardware prefetcher to ramp up alone); 0 = no prefetch.
+    private static void Dot4x4<TRow>(float** xs, byte** ws, int k, long ahead, float* sums, SimdLevel level) where TRow : struct, IWeightRow
     {
         int done = level switch
         {
-            SimdLevel.Avx512 => Dot4x4Avx512<TRow>(xs, ws, k, sums),
+            SimdLevel.Avx512 => Dot4x4Avx512<TRow>(xs, ws, k, ahead, sums),
             SimdLevel.Avx2 => Dot4x4Avx2<TRow>(xs, ws, k, sums),
             _ => Clear(sums),
         };
@@ -70,8 +72,10 @@ public static unsafe class Gemv
     private static int Clear(float* sums) { new Span<float>(sums, 16).Clear(); return 0; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Dot4x4Avx512<TRow>(float** xs, byte** ws, int k, float* sums) where TRow : struct, IWeightRow
+    private static int Dot4x4Avx512<TRow>(float** xs, byte** ws, int k, long ahead, float* sums) where TRow : struct, IWeightRow
     {
+        int rowBytes = (int)(ahead / 4);  // 0 when not prefetching
+        for (long offset = 0; ahead != 0 && offset < rowBytes * 4L; offset += 64) Sse.Prefetch0(ws[0] + ahead + offset);
         float* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
         byte* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
