@@ -43,7 +43,9 @@ public sealed class CpuThreadPool : IDisposable
         _workers = new Thread[threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"MambaVL CPU worker {i + 1}" };
+            // A worker starts from generation 0, read here and not on its own thread: a thread that starts late must
+            // still run the first job, even one dispatched before it got scheduled (else the caller waits forever).
+            _workers[i] = new Thread(() => WorkerLoop(0)) { IsBackground = true, Name = $"MambaVL CPU worker {i + 1}" };
             _workers[i].Start();
         }
     }
@@ -108,9 +110,8 @@ public sealed class CpuThreadPool : IDisposable
         finally { t_insideJob = false; }
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(int seen)
     {
-        int seen = Volatile.Read(ref _generation);
         while (true)
         {
             seen = WaitForJob(seen);

@@ -71,4 +71,25 @@ public class CpuThreadPoolTests
         pool.ParallelFor(10, i => Interlocked.Add(ref sum, 1));
         Assert.Equal(20, sum);
     }
+
+    [Fact]
+    public async Task AJobDispatchedBeforeTheWorkersStartStillCompletes()
+    {
+        // Many workers on few cores: some are not yet scheduled when the first job is dispatched. Run on another
+        // thread with a deadline so a lost wake-up fails the test instead of hanging the run.
+        var run = Task.Run(() =>
+        {
+            for (int repeat = 0; repeat < 200; repeat++)
+            {
+                using var pool = new CpuThreadPool(12);
+                var visits = new int[64];
+                var body = new CountVisits(visits);
+                pool.ParallelFor(visits.Length, ref body);
+                Assert.All(visits, v => Assert.Equal(1, v));
+            }
+        });
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.True(finished == run, "a parallel loop never finished: a worker missed its first job");
+        await run;
+    }
 }
