@@ -62,6 +62,8 @@ public static class ZipDirectory
             Region(file, e.DataOffset, e.CompressedSize, $"data of entry '{e.Name}'").CopyTo(new Span<byte>(destination, (int)e.UncompressedSize));
             return;
         }
+        byte empty = 0;
+        if (destination == null) destination = &empty;  // an empty entry (fixed over an empty array gives null)
         using var source = new UnmanagedMemoryStream(file.Base + e.DataOffset, e.CompressedSize);
         using var inflater = e.Method == ZipEntry.Deflated ? new DeflateStream(source, CompressionMode.Decompress) : (Stream)source;
         using var output = new UnmanagedMemoryStream(destination, 0, e.UncompressedSize, FileAccess.Write);
