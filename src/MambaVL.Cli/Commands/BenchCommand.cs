@@ -26,23 +26,24 @@ public static class BenchCommand
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Skip the warm-up run" };
         var preset = new Option<string>("--preset") { Description = "Shape of the random model (130m or tiny)", DefaultValueFactory = _ => "130m", Hidden = true };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bandwidth and GEMM microbenchmarks", Hidden = true };
+        var profile = new Option<bool>("--profile") { Description = "Also time every op of one prefill and the decode steps, and print where the time goes" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile,
         };
         command.SetAction(parse =>
         {
             var plan = new Plan(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(prompt), parse.GetValue(gen),
                 CliParse.IntList(parse.GetValue(threads)!, "--threads"), CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype"),
-                parse.GetValue(reps), !parse.GetValue(noWarmup), !parse.GetValue(noBaseline));
+                parse.GetValue(reps), !parse.GetValue(noWarmup), !parse.GetValue(noBaseline), parse.GetValue(profile));
             return Run(CliContext.From(parse), plan, parse.GetValue(output) == "json");
         });
         return command;
     }
 
     private sealed record Plan(string? ModelPath, string Preset, int PromptTokens, int GenTokens, int[] Threads, DType[] DTypes,
-        int Repetitions, bool Warmup, bool MeasureBaseline);
+        int Repetitions, bool Warmup, bool MeasureBaseline, bool Profile);
 
     private static int Run(CliContext ctx, Plan plan, bool json)
     {
@@ -56,6 +57,7 @@ public static class BenchCommand
             ? ctx.ErrConsole.Status().Start("measuring memory bandwidth and GEMM speed", _ => plan.Threads.Select(MachineBaselines.Measure).OfType<MachineBaseline>().ToList())
             : [];
         var results = new List<BenchResult>();
+        var profiles = new List<BenchProfile>();
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);
         using var folderWeights = folder?.OpenWeights();
         foreach (var dtype in plan.DTypes)
@@ -63,11 +65,16 @@ public static class BenchCommand
             var model = ctx.ErrConsole.Status().Start($"preparing {BenchReport.Name(dtype)} weights", _ => folder is null || folderWeights is null
                 ? BenchModel.Random(plan.Preset, dtype, seed: 0)
                 : BenchModel.FromFolder(folder, folderWeights, dtype));
-            foreach (int t in plan.Threads) results.AddRange(RunTests(ctx, plan, model, t));
+            foreach (int t in plan.Threads)
+            {
+                results.AddRange(RunTests(ctx, plan, model, t));
+                if (plan.Profile) profiles.AddRange(BenchProfile.Run(ctx, model, t, plan.PromptTokens, plan.GenTokens));
+            }
         }
 
         if (json) ctx.Out.WriteLine(BenchReport.Json(results, machine));
         else BenchReport.WriteMarkdown(ctx.Out, results, machine, plan.MeasureBaseline ? MachineBaselines.Unavailable : "skipped (--no-baseline)");
+        if (!json) foreach (var p in profiles) p.WriteMarkdown(ctx.Out);
         return MambaVlCli.Ok;
     }
 
@@ -92,7 +99,7 @@ public static class BenchCommand
     }
 
     // Ids drawn with a fixed seed: timings exclude tokenisation, as llama-bench's do.
-    private static int[] RandomIds(int count, int vocab)
+    internal static int[] RandomIds(int count, int vocab)
     {
         var rng = new Random(1234);
         return Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();

@@ -36,8 +36,10 @@ public sealed class BenchModel
         return 2.0 * tokens * layerMatrices + 2.0 * Embedding.Length;
     }
 
-    public ILanguageModel Load(int threads) =>
-        ModelRegistry.Load(Config, new DictionaryWeightSource(Weights, Label), new CpuBackend(threads));
+    public ILanguageModel Load(int threads) => Load(new CpuBackend(threads));
+
+    public ILanguageModel Load(Core.Ops.IBackend backend) =>
+        ModelRegistry.Load(Config, new DictionaryWeightSource(Weights, Label), backend);
 
     /// <summary>A preset's shape with random weights, matrices stored as <paramref name="dtype"/>.</summary>
     public static BenchModel Random(string preset, DType dtype, int seed)

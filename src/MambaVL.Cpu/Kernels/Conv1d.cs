@@ -55,14 +55,30 @@ public static unsafe class Conv1d
         int b = x.Dim(0), c = x.Dim(1), w = weight.Dim(1);
         Check.Shape(convState, "CausalConv1dStep convState", b, c, w - 1);
         Check.F32Contiguous(convState, "CausalConv1dStep convState");
+        Check.Shape(weight, "CausalConv1dStep weight", c, w);
+        if (bias != null) Check.Shape(bias, "CausalConv1dStep bias", c);
+        Tensor xs = KernelSupport.F32(x), ws = KernelSupport.F32(weight), bs = bias == null ? Tensor.Zeros(DType.F32, c) : KernelSupport.F32(bias);
         var y = Tensor.Zeros(DType.F32, b, c);
+        float* xp = KernelSupport.Ptr(xs), wp = KernelSupport.Ptr(ws), bp = KernelSupport.Ptr(bs), yp = KernelSupport.Ptr(y), sp = KernelSupport.Ptr(convState);
+        var scratch = silu ? new float[c] : null;
+        // A few thousand multiply-adds per sequence: one thread, per channel over its contiguous (W-1) window.
         for (int i = 0; i < b; i++)
         {
-            // each sequence is a one-token Causal call on its own (C, W-1) slice of the batched state
-            var stateRow = convState.Narrow(0, i, 1).Reshape(c, w - 1);
-            var yi = Causal(pool, x.Narrow(0, i, 1), weight, bias, stateRow, silu);
-            yi.Span<float>().CopyTo(y.Span<float>().Slice(i * c, c));
+            float* xi = xp + (long)i * c, yi = yp + (long)i * c, si = sp + (long)i * c * (w - 1);
+            for (int ch = 0; ch < c; ch++)
+            {
+                float* window = si + (long)ch * (w - 1), wc = wp + (long)ch * w;
+                // oldest input first, unfused, as the prefill kernel sums: a step equals a one-token prefill bit for bit
+                float acc = bp[ch];
+                for (int k = 0; k < w - 1; k++) acc += wc[k] * window[k];
+                acc += wc[w - 1] * xi[ch];
+                for (int k = 0; k < w - 2; k++) window[k] = window[k + 1];  // roll the window: drop the oldest input
+                if (w > 1) window[w - 2] = xi[ch];
+                yi[ch] = acc;
+            }
+            if (scratch != null) Simd.SiluInPlace(new Span<float>(yi, c), scratch);
         }
+        GC.KeepAlive(xs); GC.KeepAlive(ws); GC.KeepAlive(bs); GC.KeepAlive(convState);
         return y;
     }
 

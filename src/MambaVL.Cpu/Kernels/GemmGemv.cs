@@ -24,6 +24,8 @@ public static unsafe class Gemv
     {
         bool convert = typeof(TRow) == typeof(F32Row) && wType != DType.F32;
         float* converted = convert ? GemmWeights.Scratch(0, 4 * k) : null;
+        // BF16 against one x row: x is split once into even and odd elements so rows widen with a shift and a mask.
+        float* xPairs = typeof(TRow) == typeof(BF16Row) && m == 1 && level == SimdLevel.Avx512 ? SplitPairs(x, k) : null;
         var ws = stackalloc byte*[4];
         var xs = stackalloc float*[4];
         float* sums = stackalloc float[16];
@@ -36,6 +38,14 @@ public static unsafe class Gemv
                 int row = j + Math.Min(c, cols - 1);  // missing rows repeat the last one; their sums are dropped
                 if (!convert) ws[c] = (byte*)w + (long)row * k * elementSize;
                 else { ws[c] = (byte*)(converted + c * k); if (c < cols) GemmWeights.ToFloat(w, wType, (long)row * k, k, (float*)ws[c]); }
+            }
+            if (m == 1)
+            {
+                // One x row (batch-1 decode): a kernel with one FMA per weight load, else the FMAs would be the limit.
+                if (xPairs != null) Dot1x4Bf16Pairs(x, xPairs, ws, k, 4L * k * elementSize, sums);
+                else Dot1x4<TRow>(x, ws, k, convert ? 0 : 4L * k * elementSize, sums, level);
+                for (int c = 0; c < cols; c++) y[j + c] = sums[c] + (bias == null ? 0f : bias[j + c]);
+                continue;
             }
             for (int i = 0; i < m; i += 4)
             {
@@ -67,6 +77,114 @@ public static unsafe class Gemv
                 for (int kk = done; kk < k; kk++) acc += xs[r][kk] * TRow.Load1(ws[c], kk);
                 sums[r * 4 + c] += acc;
             }
+    }
+
+    // sums[c] = dot(x, ws[c]) over k elements; ahead as in Dot4x4.
+    private static void Dot1x4<TRow>(float* x, byte** ws, int k, long ahead, float* sums, SimdLevel level) where TRow : struct, IWeightRow
+    {
+        int done = level switch
+        {
+            SimdLevel.Avx512 => Dot1x4Avx512<TRow>(x, ws, k, ahead, sums),
+            SimdLevel.Avx2 => Dot1x4Avx2<TRow>(x, ws, k, sums),
+            _ => Clear(sums),
+        };
+        for (int c = 0; c < 4; c++)
+        {
+            float acc = 0;
+            for (int kk = done; kk < k; kk++) acc += x[kk] * TRow.Load1(ws[c], kk);
+            sums[c] += acc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Dot1x4Avx512<TRow>(float* x, byte** ws, int k, long ahead, float* sums) where TRow : struct, IWeightRow
+    {
+        int rowBytes = (int)(ahead / 4);
+        for (long offset = 0; ahead != 0 && offset < rowBytes * 4L; offset += 64) Sse.Prefetch0(ws[0] + ahead + offset);
+        byte* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        int kk = 0;
+        for (; kk + 32 <= k; kk += 32)  // two independent accumulators per row hide the FMA latency
+        {
+            var u = Vector512.Load(x + kk);
+            a0 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w0, kk), a0); a1 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w1, kk), a1);
+            a2 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w2, kk), a2); a3 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w3, kk), a3);
+            u = Vector512.Load(x + kk + 16);
+            b0 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w0, kk + 16), b0); b1 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w1, kk + 16), b1);
+            b2 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w2, kk + 16), b2); b3 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w3, kk + 16), b3);
+        }
+        for (; kk + 16 <= k; kk += 16)
+        {
+            var u = Vector512.Load(x + kk);
+            a0 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w0, kk), a0); a1 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w1, kk), a1);
+            a2 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w2, kk), a2); a3 = Vector512.FusedMultiplyAdd(u, TRow.Load512(w3, kk), a3);
+        }
+        sums[0] = Vector512.Sum(a0 + b0); sums[1] = Vector512.Sum(a1 + b1); sums[2] = Vector512.Sum(a2 + b2); sums[3] = Vector512.Sum(a3 + b3);
+        return kk;
+    }
+
+    // Per block of 32 elements: the 16 even ones, then the 16 odd ones (a 32-bit lane of BF16 pairs holds one of each).
+    private static float* SplitPairs(float* x, int k)
+    {
+        float* pairs = GemmWeights.Scratch(1, k);
+        for (int kk = 0; kk + 32 <= k; kk += 32)
+            for (int j = 0; j < 16; j++) { pairs[kk + j] = x[kk + 2 * j]; pairs[kk + 16 + j] = x[kk + 2 * j + 1]; }
+        return pairs;
+    }
+
+    // sums[c] = dot(x, ws[c]) for BF16 rows: lane j of a 32-bit load holds elements 2j (low half) and 2j+1 (high half).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot1x4Bf16Pairs(float* x, float* pairs, byte** ws, int k, long ahead, float* sums)
+    {
+        int rowBytes = (int)(ahead / 4);
+        for (long offset = 0; offset < rowBytes * 4L; offset += 64) Sse.Prefetch0(ws[0] + ahead + offset);
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        int kk = 0;
+        for (; kk + 32 <= k; kk += 32)
+        {
+            var even = Vector512.Load(pairs + kk); var odd = Vector512.Load(pairs + kk + 16);
+            var v = Vector512.Load((uint*)(ws[0] + 2L * kk));
+            a0 = Vector512.FusedMultiplyAdd(even, (v << 16).AsSingle(), a0); b0 = Vector512.FusedMultiplyAdd(odd, (v & high).AsSingle(), b0);
+            v = Vector512.Load((uint*)(ws[1] + 2L * kk));
+            a1 = Vector512.FusedMultiplyAdd(even, (v << 16).AsSingle(), a1); b1 = Vector512.FusedMultiplyAdd(odd, (v & high).AsSingle(), b1);
+            v = Vector512.Load((uint*)(ws[2] + 2L * kk));
+            a2 = Vector512.FusedMultiplyAdd(even, (v << 16).AsSingle(), a2); b2 = Vector512.FusedMultiplyAdd(odd, (v & high).AsSingle(), b2);
+            v = Vector512.Load((uint*)(ws[3] + 2L * kk));
+            a3 = Vector512.FusedMultiplyAdd(even, (v << 16).AsSingle(), a3); b3 = Vector512.FusedMultiplyAdd(odd, (v & high).AsSingle(), b3);
+        }
+        sums[0] = Vector512.Sum(a0 + b0); sums[1] = Vector512.Sum(a1 + b1); sums[2] = Vector512.Sum(a2 + b2); sums[3] = Vector512.Sum(a3 + b3);
+        for (int c = 0; c < 4; c++)
+        {
+            float acc = 0;
+            for (int j = kk; j < k; j++) acc += x[j] * BF16Row.Load1(ws[c], j);
+            sums[c] += acc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Dot1x4Avx2<TRow>(float* x, byte** ws, int k, float* sums) where TRow : struct, IWeightRow
+    {
+        byte* w0 = ws[0], w1 = ws[1], w2 = ws[2], w3 = ws[3];
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        int kk = 0;
+        for (; kk + 16 <= k; kk += 16)
+        {
+            var u = Vector256.Load(x + kk);
+            a0 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w0, kk), a0); a1 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w1, kk), a1);
+            a2 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w2, kk), a2); a3 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w3, kk), a3);
+            u = Vector256.Load(x + kk + 8);
+            b0 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w0, kk + 8), b0); b1 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w1, kk + 8), b1);
+            b2 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w2, kk + 8), b2); b3 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w3, kk + 8), b3);
+        }
+        for (; kk + 8 <= k; kk += 8)
+        {
+            var u = Vector256.Load(x + kk);
+            a0 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w0, kk), a0); a1 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w1, kk), a1);
+            a2 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w2, kk), a2); a3 = Vector256.FusedMultiplyAdd(u, TRow.Load256(w3, kk), a3);
+        }
+        sums[0] = Vector256.Sum(a0 + b0); sums[1] = Vector256.Sum(a1 + b1); sums[2] = Vector256.Sum(a2 + b2); sums[3] = Vector256.Sum(a3 + b3);
+        return kk;
     }
 
     private static int Clear(float* sums) { new Span<float>(sums, 16).Clear(); return 0; }

@@ -1,0 +1,84 @@
+// A decorator over any backend that times every op call and keeps totals per op, for `mambavl bench --profile`.
+// Wall time around each call: exact for synchronous backends (CPU, reference); an asynchronous backend must
+// synchronise inside its ops for the split to mean anything.
+using System.Diagnostics;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Core.Ops;
+
+/// <summary>Calls and total time of one op (MatMuls per weight shape), as of when <see cref="ProfilingBackend.Timings"/> was read.</summary>
+public sealed record OpTiming(string Op, string Shapes, long Calls, TimeSpan Total);
+
+public sealed class ProfilingBackend(IBackend inner) : IBackend
+{
+    private readonly Dictionary<(string Op, string Shapes), (long Calls, TimeSpan Total)> _timings = [];
+
+    public IBackend Inner { get; } = inner;
+    public string Name => Inner.Name;
+    public Device Device => Inner.Device;
+
+    /// <summary>A snapshot: one entry per op and weight shape (MatMuls are split by weight shape), largest total first.</summary>
+    public IReadOnlyList<OpTiming> Timings =>
+        _timings.Select(kv => new OpTiming(kv.Key.Op, kv.Key.Shapes, kv.Value.Calls, kv.Value.Total)).OrderByDescending(t => t.Total).ToList();
+
+    public TimeSpan Total => _timings.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t.Total);
+
+    public void Reset() => _timings.Clear();
+
+    public Tensor Zeros(DType dtype, params int[] shape) => Time("Zeros", "", () => Inner.Zeros(dtype, shape));
+    public Tensor Upload(Tensor host) => Inner.Upload(host);  // load time, not model time
+    public float[] ToHost(Tensor t) => Time("ToHost", "", () => Inner.ToHost(t));
+    public Tensor Contiguous(Tensor t) => Time("Contiguous", "", () => Inner.Contiguous(t));
+
+    public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null) =>
+        Time("MatMul", $"w {Shape(w)} {w.DType}", () => Inner.MatMul(x, w, bias));
+
+    public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = Inner.Embedding(table, ids);
+        Record("Embedding", "", start);
+        return result;
+    }
+
+    public void AddInPlace(Tensor acc, Tensor x)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Inner.AddInPlace(acc, x);
+        Record("AddInPlace", "", start);
+    }
+
+    public Tensor RmsNorm(Tensor x, Tensor weight, float eps) => Time("RmsNorm", "", () => Inner.RmsNorm(x, weight, eps));
+
+    public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) =>
+        Time("GatedRmsNorm", "", () => Inner.GatedRmsNorm(y, z, weight, groupSize, eps));
+
+    public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) =>
+        Time("CausalConv1d", "", () => Inner.CausalConv1d(x, weight, bias, convState, silu));
+
+    public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) =>
+        Time("CausalConv1dStep", "", () => Inner.CausalConv1dStep(x, weight, bias, convState, silu));
+
+    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) =>
+        Time("SsdScan", "", () => Inner.SsdScan(x, dt, b, c, p, state, chunkSize));
+
+    public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) =>
+        Time("SsmStep", "", () => Inner.SsmStep(x, dt, b, c, p, state));
+
+    private T Time<T>(string op, string shapes, Func<T> call)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = call();
+        Record(op, shapes, start);
+        return result;
+    }
+
+    private void Record(string op, string shapes, long start)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var soFar = _timings.GetValueOrDefault((op, shapes));
+        _timings[(op, shapes)] = (soFar.Calls + 1, soFar.Total + elapsed);
+    }
+
+    private static string Shape(Tensor t) => "(" + string.Join(", ", t.ShapeArray) + ")";
+}
