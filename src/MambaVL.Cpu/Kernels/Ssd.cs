@@ -10,6 +10,13 @@ namespace MambaVL.Cpu.Kernels;
 
 public static unsafe class Ssd
 {
+    /// <summary>
+    /// The CPU never runs chunks longer than this, whatever the model's chunk size: the result does not depend on it,
+    /// and the intra-chunk work (∝ chunk length) outweighs the per-chunk state passes well before the GPU's 256
+    /// (measured on mamba2-130m shapes: 256 → 32 cut the scan's time by half).
+    /// </summary>
+    public const int MaxChunk = 32;
+
     /// <summary>See <see cref="IBackend.SsdScan"/>. x (T, H, P); dt (T, H); b, c (T, G, N); state (H, P, N) in place → (T, H, P).</summary>
     public static Tensor Scan(CpuThreadPool pool, Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize)
     {
@@ -20,7 +27,7 @@ public static unsafe class Ssd
         var k = new SsmConstants(p, h, pd, "SsdScan");
         Tensor xs = KernelSupport.F32(x), dts = KernelSupport.F32(dt), bs = KernelSupport.F32(b), cs = KernelSupport.F32(c);
         var y = Tensor.Zeros(DType.F32, t, h, pd);
-        int q = Math.Min(chunkSize, Math.Max(t, 1));
+        int q = Math.Min(Math.Min(chunkSize, MaxChunk), Math.Max(t, 1));
         var job = new ScanJob
         {
             X = KernelSupport.Ptr(xs), Dt = KernelSupport.Ptr(dts), B = KernelSupport.Ptr(bs), C = KernelSupport.Ptr(cs),
