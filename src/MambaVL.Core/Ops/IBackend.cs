@@ -1,5 +1,6 @@
 // The backend contract: every op the models use, one method per op family. Models call only this,
-// so the same model code runs on the reference, CPU and (later) CUDA backends.
+// so the same model code runs on the reference, CPU and (later) CUDA backends. Every op accepts views: in particular the
+// Mamba-2 ops and the norms take column slices of a wider matrix (rows strided, each row contiguous) without a copy.
 using MambaVL.Core.Tensors;
 
 namespace MambaVL.Core.Ops;

@@ -52,6 +52,21 @@ public sealed unsafe class Tensor
         }
     }
 
+    /// <summary>True when every dimension after the first is laid out contiguously (rows may have any stride).</summary>
+    public bool InnerDimsContiguous
+    {
+        get
+        {
+            long expect = 1;
+            for (int i = Rank - 1; i >= 1; i--)
+            {
+                if (_shape[i] != 1 && _strides[i] != expect) return false;
+                expect *= _shape[i];
+            }
+            return true;
+        }
+    }
+
     // ---- creation (CPU) ----
 
     /// <summary>A zero-filled CPU tensor.</summary>
@@ -79,10 +94,22 @@ public sealed unsafe class Tensor
 
     // ---- views ----
 
-    /// <summary>Same data, new shape (one -1 allowed). Requires a contiguous tensor.</summary>
+    /// <summary>
+    /// Same data, new shape (one -1 allowed). Requires a contiguous tensor, or one whose rows (dimension 0) are
+    /// strided but each row contiguous, reshaped with dimension 0 kept (e.g. a column slice of a matrix split into heads).
+    /// </summary>
     public Tensor Reshape(params int[] shape)
     {
-        if (!IsContiguous) throw new InvalidOperationException($"reshape of a non-contiguous tensor {this}");
+        if (!IsContiguous)
+        {
+            if (!InnerDimsContiguous || shape.Length == 0 || shape[0] != _shape[0] || Array.IndexOf(shape, -1) >= 0)
+                throw new InvalidOperationException($"reshape of a non-contiguous tensor {this} to {ShapeString(shape)}");
+            long rowLength = 1, newRowLength = 1;
+            foreach (int d in _shape.AsSpan(1)) rowLength *= d;
+            foreach (int d in shape.AsSpan(1)) newRowLength *= d;
+            if (rowLength != newRowLength) throw new ArgumentException($"cannot reshape {this} to {ShapeString(shape)}");
+            return new Tensor(Storage, DType, shape, [_strides[0], .. ContiguousStrides(shape.AsSpan(1))], Offset);
+        }
         shape = (int[])shape.Clone();
         int infer = Array.IndexOf(shape, -1);
         long known = 1; for (int i = 0; i < shape.Length; i++) if (i != infer) known *= shape[i];

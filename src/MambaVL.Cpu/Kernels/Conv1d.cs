@@ -19,7 +19,7 @@ public static unsafe class Conv1d
         Check.Shape(convState, "CausalConv1d convState", c, w - 1);
         Check.F32Contiguous(convState, "CausalConv1d convState");
         if (bias != null) Check.Shape(bias, "CausalConv1d bias", c);
-        Tensor xs = KernelSupport.F32(x), ws = KernelSupport.F32(weight), bs = bias == null ? Tensor.Zeros(DType.F32, c) : KernelSupport.F32(bias);
+        Tensor xs = KernelSupport.Rows(x, out long ldx), ws = KernelSupport.F32(weight), bs = bias == null ? Tensor.Zeros(DType.F32, c) : KernelSupport.F32(bias);
         var y = Tensor.Zeros(DType.F32, t, c);
         float* history = KernelSupport.Alloc((long)(w - 1) * c), weightT = KernelSupport.Alloc((long)w * c);
         try
@@ -33,7 +33,7 @@ public static unsafe class Conv1d
             var body = new RowsBody
             {
                 X = KernelSupport.Ptr(xs), History = history, WeightT = weightT, Bias = KernelSupport.Ptr(bs), Y = KernelSupport.Ptr(y),
-                T = t, C = c, W = w, Silu = silu, Blocks = KernelSupport.BlockCount(t, pool),
+                LdX = ldx, T = t, C = c, W = w, Silu = silu, Blocks = KernelSupport.BlockCount(t, pool),
             };
             KernelSupport.For(pool, body.Blocks, (long)t * c * w, ref body);
             // new state: the last W-1 inputs, which may reach back into the old state when T < W-1
@@ -57,14 +57,14 @@ public static unsafe class Conv1d
         Check.F32Contiguous(convState, "CausalConv1dStep convState");
         Check.Shape(weight, "CausalConv1dStep weight", c, w);
         if (bias != null) Check.Shape(bias, "CausalConv1dStep bias", c);
-        Tensor xs = KernelSupport.F32(x), ws = KernelSupport.F32(weight), bs = bias == null ? Tensor.Zeros(DType.F32, c) : KernelSupport.F32(bias);
+        Tensor xs = KernelSupport.Rows(x, out long ldx), ws = KernelSupport.F32(weight), bs = bias == null ? Tensor.Zeros(DType.F32, c) : KernelSupport.F32(bias);
         var y = Tensor.Zeros(DType.F32, b, c);
         float* xp = KernelSupport.Ptr(xs), wp = KernelSupport.Ptr(ws), bp = KernelSupport.Ptr(bs), yp = KernelSupport.Ptr(y), sp = KernelSupport.Ptr(convState);
         var scratch = silu ? new float[c] : null;
         // A few thousand multiply-adds per sequence: one thread, per channel over its contiguous (W-1) window.
         for (int i = 0; i < b; i++)
         {
-            float* xi = xp + (long)i * c, yi = yp + (long)i * c, si = sp + (long)i * c * (w - 1);
+            float* xi = xp + i * ldx, yi = yp + (long)i * c, si = sp + (long)i * c * (w - 1);
             for (int ch = 0; ch < c; ch++)
             {
                 float* window = si + (long)ch * (w - 1), wc = wp + (long)ch * w;
@@ -85,11 +85,12 @@ public static unsafe class Conv1d
     private struct RowsBody : IParallelBody
     {
         public float* X, History, WeightT, Bias, Y;
+        public long LdX;  // floats between rows of X (a column slice of a wider matrix reads in place)
         public int T, C, W, Blocks;
         public bool Silu;
 
         /// <summary>Input row r (C): x[r] for r ≥ 0, else the stored history row W-1+r.</summary>
-        public readonly float* InputRow(int r) => r >= 0 ? X + (long)r * C : History + (long)(W - 1 + r) * C;
+        public readonly float* InputRow(int r) => r >= 0 ? X + r * LdX : History + (long)(W - 1 + r) * C;
 
         /// <summary>out[t] = bias + Σ_k wᵀ[k] ⊙ in[t-W+1+k], then optional SiLU, for the rows of one block.</summary>
         public readonly void Invoke(int block)

@@ -14,6 +14,17 @@ internal static unsafe class KernelSupport
     public static Tensor F32(Tensor t) =>
         t.DType == DType.F32 && t.IsContiguous ? t : Tensor.FromArray(t.ToFloatArray(), t.ShapeArray);
 
+    /// <summary>
+    /// An F32 version of <paramref name="t"/> whose dimensions after the first are contiguous, and the distance in
+    /// floats between its rows (dimension 0): column slices of a wider matrix are read in place, anything else is copied.
+    /// </summary>
+    public static Tensor Rows(Tensor t, out long rowStride)
+    {
+        if (t.Rank == 0 || t.Dim(0) == 0 || t.DType != DType.F32 || !t.InnerDimsContiguous) t = F32(t);
+        rowStride = t.Rank == 0 || t.Dim(0) == 0 ? 0 : t.Dim(0) == 1 || t.IsContiguous ? t.Length / t.Dim(0) : t.Strides[0];
+        return t;
+    }
+
     public static float* Ptr(Tensor t) => (float*)t.DataPointer;
 
     /// <summary>Runs body over [0, count) on the pool when the op touches at least <see cref="ParallelThreshold"/> elements.</summary>

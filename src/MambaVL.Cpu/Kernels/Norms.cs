@@ -41,22 +41,32 @@ public static unsafe class Norms
     {
         int d = x.Dim(-1);
         int rows = d == 0 ? 0 : (int)(x.Length / d);
-        Tensor xs = KernelSupport.F32(x), ws = KernelSupport.F32(weight);
-        Tensor? zs = gate == null ? null : KernelSupport.F32(gate);
+        Tensor xs = LastDimRows(x, out long ldx), ws = KernelSupport.F32(weight);
+        long ldz = 0;
+        Tensor? zs = gate == null ? null : LastDimRows(gate, out ldz);
         var y = Tensor.Zeros(DType.F32, x.ShapeArray);
         var body = new RowsBody
         {
             X = KernelSupport.Ptr(xs), Z = zs == null ? null : KernelSupport.Ptr(zs), W = KernelSupport.Ptr(ws), Y = KernelSupport.Ptr(y),
-            Rows = rows, D = d, GroupSize = groupSize, Eps = eps, Blocks = KernelSupport.BlockCount(rows, pool),
+            LdX = ldx, LdZ = ldz, Rows = rows, D = d, GroupSize = groupSize, Eps = eps, Blocks = KernelSupport.BlockCount(rows, pool),
         };
         KernelSupport.For(pool, body.Blocks, (long)rows * d, ref body);
         GC.KeepAlive(xs); GC.KeepAlive(ws); GC.KeepAlive(zs);
         return y;
     }
 
+    // Rows of the last dimension and their stride: a matrix's column slice is read in place, anything else made contiguous.
+    private static Tensor LastDimRows(Tensor t, out long rowStride)
+    {
+        if (t.Rank == 2) return KernelSupport.Rows(t, out rowStride);
+        rowStride = t.Rank == 0 ? 1 : t.Dim(-1);
+        return KernelSupport.F32(t);
+    }
+
     private struct RowsBody : IParallelBody
     {
         public float* X, Z, W, Y;
+        public long LdX, LdZ;
         public int Rows, D, GroupSize, Blocks;
         public float Eps;
 
@@ -67,12 +77,12 @@ public static unsafe class Norms
             var w = new ReadOnlySpan<float>(W, D);
             for (int r = r0; r < r1; r++)
             {
-                var x = new ReadOnlySpan<float>(X + (long)r * D, D);
+                var x = new ReadOnlySpan<float>(X + r * LdX, D);
                 var y = new Span<float>(Y + (long)r * D, D);
                 if (scratch != null)
                 {
                     // y·silu(z), then the group norms run on it in place
-                    new ReadOnlySpan<float>(Z + (long)r * D, D).CopyTo(y);
+                    new ReadOnlySpan<float>(Z + r * LdZ, D).CopyTo(y);
                     Simd.SiluInPlace(y, scratch);
                     TensorPrimitives.Multiply(y, x, y);
                     x = y;

@@ -59,14 +59,12 @@ internal static unsafe class Simd
         }
     }
 
-    /// <summary>v = v · sigmoid(v) = v / (1 + exp(-v)), using <paramref name="scratch"/> (≥ v.Length).</summary>
+    /// <summary>v = v · sigmoid(v), using <paramref name="scratch"/> (≥ v.Length): two passes instead of negate/exp/add/divide.</summary>
     public static void SiluInPlace(Span<float> v, Span<float> scratch)
     {
         var t = scratch[..v.Length];
-        TensorPrimitives.Negate(v, t);
-        TensorPrimitives.Exp(t, t);
-        TensorPrimitives.Add(t, 1f, t);
-        TensorPrimitives.Divide(v, t, v);
+        TensorPrimitives.Sigmoid(v, t);
+        TensorPrimitives.Multiply(v, t, v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

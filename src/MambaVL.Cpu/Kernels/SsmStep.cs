@@ -15,14 +15,15 @@ public static unsafe class SsmStepKernel
         Core.Reference.Check.Shape(state, "SsmStep state", bt, h, pd, n);
         Core.Reference.Check.F32Contiguous(state, "SsmStep state");
         var k = new SsmConstants(p, h, pd, "SsmStep");
-        Tensor xs = KernelSupport.F32(x), dts = KernelSupport.F32(dt), bs = KernelSupport.F32(b), cs = KernelSupport.F32(c);
+        Tensor xs = KernelSupport.Rows(x, out long ldx), dts = KernelSupport.Rows(dt, out long lddt),
+            bs = KernelSupport.Rows(b, out long ldb), cs = KernelSupport.Rows(c, out long ldc);
         var y = Tensor.Zeros(DType.F32, bt, h, pd);
         var body = new StepBody
         {
             X = KernelSupport.Ptr(xs), Dt = KernelSupport.Ptr(dts), B = KernelSupport.Ptr(bs), C = KernelSupport.Ptr(cs),
             Y = KernelSupport.Ptr(y), S = KernelSupport.Ptr(state), A = KernelSupport.Ptr(k.A), DtBias = KernelSupport.Ptr(k.DtBias),
             D = k.D == null ? null : KernelSupport.Ptr(k.D), DPerChannel = k.DPerChannel, DtMin = k.DtMin, DtMax = k.DtMax,
-            H = h, P = pd, G = g, N = n,
+            LdX = ldx, LdDt = lddt, LdB = ldb, LdC = ldc, H = h, P = pd, G = g, N = n,
         };
         KernelSupport.For(pool, bt * h, (long)bt * h * pd * n, ref body);
         k.KeepAlive(); GC.KeepAlive(xs); GC.KeepAlive(dts); GC.KeepAlive(bs); GC.KeepAlive(cs); GC.KeepAlive(state);
@@ -34,16 +35,17 @@ public static unsafe class SsmStepKernel
         public float* X, Dt, B, C, Y, S, A, DtBias, D;
         public bool DPerChannel;
         public float DtMin, DtMax;
+        public long LdX, LdDt, LdB, LdC;  // row strides (floats per sequence) of x, dt, B and C
         public int H, P, G, N;
 
         /// <summary>Sequence index / H, head index % H: S = exp(dt'·A)·S + dt'·x ⊗ B; y = S·C + D·x.</summary>
         public void Invoke(int index)
         {
             int bi = index / H, hi = index % H, gi = hi / (H / G);
-            float dtp = SsmCommon.DtPrime(Dt[index], DtBias[hi], DtMin, DtMax);
+            float dtp = SsmCommon.DtPrime(Dt[bi * LdDt + hi], DtBias[hi], DtMin, DtMax);
             float decay = MathF.Exp(Math.Min(dtp * A[hi], 0f));
-            float* bv = B + ((long)bi * G + gi) * N, cv = C + ((long)bi * G + gi) * N;
-            float* x = X + (long)index * P, y = Y + (long)index * P, s = S + (long)index * P * N;
+            float* bv = B + bi * LdB + (long)gi * N, cv = C + bi * LdC + (long)gi * N;
+            float* x = X + bi * LdX + (long)hi * P, y = Y + (long)index * P, s = S + (long)index * P * N;
             for (int pi = 0; pi < P; pi++, s += N)
             {
                 float skip = D == null ? 0f : DPerChannel ? D[(long)hi * P + pi] : D[hi];

@@ -96,7 +96,8 @@ internal sealed class Mamba2Layer
         return _backend.MatMul(gated, _outProj, _outProjBias);
     }
 
-    private Tensor Columns(Tensor t, int start, int count) => _backend.Contiguous(t.Narrow(1, start, count));
+    // A view, not a copy: the backends read column slices in place through the row stride.
+    private static Tensor Columns(Tensor t, int start, int count) => t.Narrow(1, start, count);
 
     /// <summary>Small parameters: F32, contiguous, on the backend.</summary>
     private Tensor Small(Tensor host) => _backend.Upload(host.ToDType(DType.F32));
