@@ -35,7 +35,7 @@ public static unsafe class Ssd
             X = KernelSupport.Ptr(xs), Dt = KernelSupport.Ptr(dts), B = KernelSupport.Ptr(bs), C = KernelSupport.Ptr(cs),
             Y = KernelSupport.Ptr(y), A = KernelSupport.Ptr(k.A), DtBias = KernelSupport.Ptr(k.DtBias),
             D = k.D == null ? null : KernelSupport.Ptr(k.D), DPerChannel = k.DPerChannel, DtMin = k.DtMin, DtMax = k.DtMax,
-            LdX = ldx, LdDt = lddt, LdB = ldb, LdC = ldc, H = h, P = pd, G = g, N = n, Q = q, ScratchStride = 6 * q + n + 16,
+            LdX = ldx, LdDt = lddt, LdB = ldb, LdC = ldc, H = h, P = pd, G = g, N = n, Q = q, ScratchStride = 3 * q + q * q + q * n + 16,
         };
         job.Run(pool, KernelSupport.Ptr(state), t);
         k.KeepAlive(); GC.KeepAlive(xs); GC.KeepAlive(dts); GC.KeepAlive(bs); GC.KeepAlive(cs); GC.KeepAlive(state);
@@ -117,9 +117,8 @@ public static unsafe class Ssd
         {
             int q = ChunkLen, gi = hi / (H / G);
             float* scratch = Scratch + (long)hi * ScratchStride;
-            float* dtp = scratch, cum = dtp + Q, coef = cum + Q, row = coef + Q, cRow = row + Q + 8;
+            float* dtp = scratch, cum = dtp + Q, coef = cum + Q, weights = coef + Q, cs = weights + (long)Q * Q;
             float* s = S + (long)hi * N * P, x0 = X + T0 * LdX + (long)hi * P;
-            long ldx = LdX;
             double acc = 0;
             for (int j = 0; j < q; j++)
             {
@@ -129,32 +128,55 @@ public static unsafe class Ssd
             }
             var dtpSpan = new Span<float>(dtp, q);
             var cumSpan = new Span<float>(cum, q);
-            for (int i = 0; i < q; i++) OutputRow(hi, gi, i, dtpSpan, cumSpan, row, cRow, s, x0, ldx);
-            UpdateState(gi, q, dtpSpan, cumSpan, coef, row, s, x0, ldx);
+            for (int i = 0; i < q; i++) PrepareRow(gi, i, dtpSpan, cumSpan, weights + (long)i * Q, cs + (long)i * N);
+            WriteOutputs(hi, q, weights, cs, s, x0);
+            UpdateState(gi, q, dtpSpan, cumSpan, coef, cs, s, x0);
         }
 
-        /// <summary>y_i = Σ_{j≤i} CB[i,j]·exp(cs_i − cs_j)·dt'_j·x_j + exp(cs_i)·(C_i · S_in) + D·x_i.</summary>
-        private void OutputRow(int hi, int gi, int i, Span<float> dtp, Span<float> cum, float* row, float* cRow, float* s, float* x0, long ldx)
+        /// <summary>
+        /// Row i of the intra-chunk weights, w[i, j] = CB[i,j]·exp(cs_i − cs_j)·dt'_j for j ≤ i and 0 beyond (so blocks of
+        /// rows can share a length), and C_i scaled by exp(cs_i) for the incoming state's contribution.
+        /// </summary>
+        private void PrepareRow(int gi, int i, Span<float> dtp, Span<float> cum, float* weightRow, float* cRow)
         {
-            float* y = Y + (long)(T0 + i) * H * P + (long)hi * P;
-            var w = new Span<float>(row, i + 1);
+            var w = new Span<float>(weightRow, i + 1);
             TensorPrimitives.Subtract(cum[i], cum[..(i + 1)], w);
             TensorPrimitives.Min(w, 0f, w);
             TensorPrimitives.Exp(w, w);
             TensorPrimitives.Multiply(w, new ReadOnlySpan<float>(Cb + ((long)gi * Q + i) * Q, i + 1), w);
             TensorPrimitives.Multiply(w, dtp[..(i + 1)], w);
-            Simd.AccumulateRow(row, i + 1, x0, ldx, y, P);
+            new Span<float>(weightRow + i + 1, Q - i - 1).Clear();
             TensorPrimitives.Multiply(new ReadOnlySpan<float>(C + (T0 + i) * LdC + (long)gi * N, N), MathF.Exp(Math.Min(cum[i], 0f)), new Span<float>(cRow, N));
-            Simd.AccumulateRow(cRow, N, s, P, y, P);
-            if (D == null) return;
-            var yRow = new Span<float>(y, P);
-            var xRow = new ReadOnlySpan<float>(x0 + i * ldx, P);
-            if (DPerChannel) TensorPrimitives.MultiplyAdd(xRow, new ReadOnlySpan<float>(D + (long)hi * P, P), yRow, yRow);
-            else TensorPrimitives.MultiplyAdd(xRow, D[hi], yRow, yRow);
         }
 
-        /// <summary>S_out = exp(cs_last)·S_in + Σ_j exp(cs_last − cs_j)·dt'_j · B_j ⊗ x_j (S is (N, P)).</summary>
-        private void UpdateState(int gi, int q, Span<float> dtp, Span<float> cum, float* coef, float* row, float* s, float* x0, long ldx)
+        /// <summary>y_i = Σ_{j≤i} w[i,j]·x_j + (C_i·exp(cs_i))·S_in + D·x_i, four tokens at a time.</summary>
+        private void WriteOutputs(int hi, int q, float* weights, float* cs, float* s, float* x0)
+        {
+            long ldy = (long)H * P;
+            float* y0 = Y + T0 * ldy + (long)hi * P;
+            int i = 0;
+            for (; i + 4 <= q; i += 4)
+            {
+                Simd.AccumulateRows4(weights + (long)i * Q, Q, i + 4, x0, LdX, y0 + i * ldy, ldy, P);
+                Simd.AccumulateRows4(cs + (long)i * N, N, N, s, P, y0 + i * ldy, ldy, P);
+            }
+            for (; i < q; i++)
+            {
+                Simd.AccumulateRow(weights + (long)i * Q, i + 1, x0, LdX, y0 + i * ldy, P);
+                Simd.AccumulateRow(cs + (long)i * N, N, s, P, y0 + i * ldy, P);
+            }
+            if (D == null) return;
+            for (i = 0; i < q; i++)
+            {
+                var yRow = new Span<float>(y0 + i * ldy, P);
+                var xRow = new ReadOnlySpan<float>(x0 + i * LdX, P);
+                if (DPerChannel) TensorPrimitives.MultiplyAdd(xRow, new ReadOnlySpan<float>(D + (long)hi * P, P), yRow, yRow);
+                else TensorPrimitives.MultiplyAdd(xRow, D[hi], yRow, yRow);
+            }
+        }
+
+        /// <summary>S_out = exp(cs_last)·S_in + Σ_j exp(cs_last − cs_j)·dt'_j · B_j ⊗ x_j (S is (N, P)), four state rows at a time.</summary>
+        private void UpdateState(int gi, int q, Span<float> dtp, Span<float> cum, float* coef, float* rows, float* s, float* x0)
         {
             float last = cum[q - 1];
             var u = new Span<float>(coef, q);
@@ -164,12 +186,11 @@ public static unsafe class Ssd
             TensorPrimitives.Multiply(u, dtp, u);
             var sAll = new Span<float>(s, N * P);
             TensorPrimitives.Multiply(sAll, MathF.Exp(Math.Min(last, 0f)), sAll);
-            var a = new Span<float>(row, q);
-            for (int ni = 0; ni < N; ni++)
-            {
-                TensorPrimitives.Multiply(new ReadOnlySpan<float>(Bt + ((long)gi * N + ni) * Q, q), u, a);
-                Simd.AccumulateRow(row, q, x0, ldx, s + (long)ni * P, P);
-            }
+            for (int ni = 0; ni < N; ni++)  // rows (N, q): B_j[n]·u_j, the coefficients of state row n
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(Bt + ((long)gi * N + ni) * Q, q), u, new Span<float>(rows + (long)ni * Q, q));
+            int n0 = 0;
+            for (; n0 + 4 <= N; n0 += 4) Simd.AccumulateRows4(rows + (long)n0 * Q, Q, q, x0, LdX, s + (long)n0 * P, P, P);
+            for (; n0 < N; n0++) Simd.AccumulateRow(rows + (long)n0 * Q, q, x0, LdX, s + (long)n0 * P, P);
         }
     }
 
