@@ -6,7 +6,7 @@ using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cpu;
 
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend, IDisposable
 {
     private static readonly ReferenceBackend Ref = ReferenceBackend.Instance;
 
@@ -19,6 +19,9 @@ public sealed partial class CpuBackend : IBackend
     }
 
     public string Name => $"CPU ({CpuFeatures.Describe()}, {Threads}t)";
+
+    /// <summary>Stops the worker threads (if any were started). The backend must not be used afterwards.</summary>
+    public void Dispose() => _pool?.Dispose();
     public Device Device => Device.Cpu;
 
     public Tensor Zeros(DType dtype, params int[] shape) => Tensor.Zeros(dtype, shape);

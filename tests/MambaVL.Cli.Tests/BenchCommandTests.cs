@@ -25,6 +25,18 @@ public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelF
     }
 
     [Fact]
+    public void ProfileShowsWhereThePrefillAndDecodeTimeGoes()
+    {
+        var run = Cli.Ok([.. TinyArgs, "--preset", "tiny", "-t", "1", "--dtype", "f32", "--profile"]);
+        Assert.Contains(run.OutLines, l => l.StartsWith("profile pp9 (f32, 1 thread):", StringComparison.Ordinal));
+        Assert.Contains(run.OutLines, l => l.StartsWith("profile tg4 (f32, 1 thread):", StringComparison.Ordinal));
+        // the tiny preset has 2 layers: one SSD scan each in the prefill, one SSM step each per decoded token
+        Assert.Contains(run.OutLines, l => l.StartsWith("| SsdScan |  | 2 |", StringComparison.Ordinal));
+        Assert.Contains(run.OutLines, l => l.StartsWith("| SsmStep |  | 2 |", StringComparison.Ordinal));
+        Assert.Contains(run.OutLines, l => l.StartsWith("| MatMul | w (", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void JsonListsTheSamplesOfAModelFolder()
     {
         var run = Cli.Ok([.. TinyArgs, "-m", tiny.Folder, "-o", "json", "-t", "1", "--dtype", "bf16"]);

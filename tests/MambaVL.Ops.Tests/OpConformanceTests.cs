@@ -105,5 +105,5 @@ public sealed class OpConformanceTests : IDisposable
         Assert.Contains("CausalConv1d convState", ex.Message);
     }
 
-    public void Dispose() => _cpu.Pool.Dispose();
+    public void Dispose() => _cpu.Dispose();
 }

@@ -88,5 +88,5 @@ public sealed class StateContractTests : IDisposable
         }
     }
 
-    public void Dispose() => _cpu.Pool.Dispose();
+    public void Dispose() => _cpu.Dispose();
 }

@@ -87,5 +87,5 @@ public sealed class StridedInputTests : IDisposable
         return view;
     }
 
-    public void Dispose() => _cpu.Pool.Dispose();
+    public void Dispose() => _cpu.Dispose();
 }

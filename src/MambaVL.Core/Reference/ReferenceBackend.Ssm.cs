@@ -108,6 +108,7 @@ public sealed partial class ReferenceBackend
         int t, int h, int pd, int g, int n)
     {
         Check.Shape(dt, "SSM dt", t, h);
+        Check.Shape(b, "SSM B", t, g, n);
         Check.Shape(c, "SSM C", t, g, n);
         Check.Shape(state, "SSM state", h, pd, n);
         Check.F32Contiguous(state, "SSM state");
