@@ -81,7 +81,7 @@ public static class BenchCommand
     private static IEnumerable<BenchResult> RunTests(CliContext ctx, Plan plan, BenchModel benchModel, int threads)
     {
         var model = benchModel.Load(threads);
-        var ids = RandomIds(Math.Max(plan.PromptTokens, 1), model.VocabSize);
+        var ids = BenchStats.RandomIds(Math.Max(plan.PromptTokens, 1), model.VocabSize);
         string backend = $"CPU ({CpuFeatures.Describe()})";
         string where = $"{BenchReport.Name(benchModel.DType)}, {threads} thread{(threads == 1 ? "" : "s")}";
         if (plan.PromptTokens > 0)
@@ -96,12 +96,5 @@ public static class BenchCommand
                 _ => BenchStats.Decode(model, ids, plan.GenTokens, plan.Repetitions, plan.Warmup));
             yield return new BenchResult(benchModel, threads, $"tg{plan.GenTokens}", 0, plan.GenTokens, samples, backend);
         }
-    }
-
-    // Ids drawn with a fixed seed: timings exclude tokenisation, as llama-bench's do.
-    internal static int[] RandomIds(int count, int vocab)
-    {
-        var rng = new Random(1234);
-        return Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();
     }
 }

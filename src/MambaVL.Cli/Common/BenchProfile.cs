@@ -1,7 +1,6 @@
 // `mambavl bench --profile`: one extra prefill and decode run through a timing decorator, printed as a table of ops
 // (MatMuls split by weight shape) with their share of the time, so a slow op stands out.
 using System.Globalization;
-using MambaVL.Cli.Commands;
 using MambaVL.Core.Ops;
 using MambaVL.Cpu;
 using Spectre.Console;
@@ -17,7 +16,7 @@ public sealed record BenchProfile(string Title, double Divisor, string Unit, IRe
     {
         var backend = new ProfilingBackend(new CpuBackend(threads));
         var model = benchModel.Load(backend);
-        var ids = BenchCommand.RandomIds(Math.Max(promptTokens, 1), model.VocabSize);
+        var ids = BenchStats.RandomIds(Math.Max(promptTokens, 1), model.VocabSize);
         string where = $"{BenchReport.Name(benchModel.DType)}, {threads} thread{(threads == 1 ? "" : "s")}";
         var profiles = new List<BenchProfile>();
         ctx.ErrConsole.Status().Start($"profiling ({where})", _ =>

@@ -44,6 +44,13 @@ public static class BenchStats
         for (int i = 0; i < tokens; i++) model.Step([ids[i % ids.Length]], state);
     }
 
+    // Ids drawn with a fixed seed: timings exclude tokenisation, as llama-bench's do.
+    public static int[] RandomIds(int count, int vocab)
+    {
+        var rng = new Random(1234);
+        return Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();
+    }
+
     private static double[] Repeat(int n, Func<double> sample) => Enumerable.Range(0, n).Select(_ => sample()).ToArray();
 
     public static double Median(double[] xs)

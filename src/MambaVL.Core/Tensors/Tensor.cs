@@ -38,33 +38,21 @@ public sealed unsafe class Tensor
     /// <summary>Size of a dimension; negative indices count from the end.</summary>
     public int Dim(int d) => _shape[d < 0 ? d + Rank : d];
 
-    public bool IsContiguous
-    {
-        get
-        {
-            long expect = 1;
-            for (int i = Rank - 1; i >= 0; i--)
-            {
-                if (_shape[i] != 1 && _strides[i] != expect) return false;
-                expect *= _shape[i];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => ContiguousFrom(0);
 
     /// <summary>True when every dimension after the first is laid out contiguously (rows may have any stride).</summary>
-    public bool InnerDimsContiguous
+    public bool InnerDimsContiguous => ContiguousFrom(1);
+
+    // Dimensions firstDim.. are laid out row-major with no gaps (size-1 dimensions may have any stride).
+    private bool ContiguousFrom(int firstDim)
     {
-        get
+        long expect = 1;
+        for (int i = Rank - 1; i >= firstDim; i--)
         {
-            long expect = 1;
-            for (int i = Rank - 1; i >= 1; i--)
-            {
-                if (_shape[i] != 1 && _strides[i] != expect) return false;
-                expect *= _shape[i];
-            }
-            return true;
+            if (_shape[i] != 1 && _strides[i] != expect) return false;
+            expect *= _shape[i];
         }
+        return true;
     }
 
     // ---- creation (CPU) ----
