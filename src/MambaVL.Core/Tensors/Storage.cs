@@ -31,8 +31,14 @@ public sealed unsafe class NativeStorage : CpuStorage
         _bytes = bytes;
         _ptr = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
         NativeMemory.Clear(_ptr, (nuint)Math.Max(bytes, 64));
-        if (bytes > 0) GC.AddMemoryPressure(bytes);
+        if (bytes >= PressureThreshold) GC.AddMemoryPressure(bytes);
     }
+
+    /// <summary>
+    /// Blocks this large are reported to the GC. Small ones are not: decode makes thousands of KB-sized activations
+    /// per token, and reporting each one made the GC run a full collection every few tokens.
+    /// </summary>
+    public const long PressureThreshold = 1 << 20;
 
     public override long ByteLength => _bytes;
     public override byte* Pointer => _ptr != null ? _ptr : throw new ObjectDisposedException(nameof(NativeStorage));
@@ -45,7 +51,7 @@ public sealed unsafe class NativeStorage : CpuStorage
         if (_ptr == null) return;
         NativeMemory.AlignedFree(_ptr);
         _ptr = null;
-        if (_bytes > 0) GC.RemoveMemoryPressure(_bytes);
+        if (_bytes >= PressureThreshold) GC.RemoveMemoryPressure(_bytes);
     }
 }
 
