@@ -9,6 +9,8 @@ public static class Tolerances
     public const double AddInPlace = Default;
     public const double RmsNorm = Default;
     public const double GatedRmsNorm = Default;
+    public const double LayerNorm = Default;
+    public const double Attention = Default;
     public const double CausalConv1d = Default;
     public const double SsdScan = Default;
     public const double SsmStep = Default;

@@ -52,6 +52,30 @@ public interface IBackend
     /// </summary>
     Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps);
 
+    // ---- transformer layers (vision towers; attention layers) ----
+
+    /// <summary>
+    /// LayerNorm over the last dim: (x - mean) / sqrt(var + eps) · w + b, with the biased variance (as torch).
+    /// x (M, D), rows may be strided (each row contiguous); w (D) F32; b (D) F32 or null → (M, D).
+    /// </summary>
+    Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps);
+
+    /// <summary>An element-wise activation of any-shaped F32 x (contiguous) → a new tensor of the same shape.</summary>
+    Tensor Activate(Tensor x, Activation kind);
+
+    /// <summary>x[m, d] *= scale[d] (LayerScale). x (M, D) contiguous F32, in place; scale (D) F32.</summary>
+    void ScaleColumnsInPlace(Tensor x, Tensor scale);
+
+    /// <summary>
+    /// Multi-head softmax attention: o = softmax(q·kᵀ·scale) · v per head, query head h reading key/value head
+    /// h / (Hq / Hkv) (grouped-query). Causal: query i sees keys j ≤ i + S - T (the queries are the last T of S positions).
+    /// q (T, Hq, P); k, v (S, Hkv, P); rows (dim 0) may be strided, e.g. column slices of a fused qkv projection → (T, Hq, P).
+    /// </summary>
+    Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal);
+
+    /// <summary>Joins tensors that agree on every other dim along <paramref name="dim"/> → a new contiguous tensor (F32).</summary>
+    Tensor Concat(IReadOnlyList<Tensor> parts, int dim);
+
     // ---- Mamba-2 ----
 
     /// <summary>
@@ -82,3 +106,6 @@ public interface IBackend
 /// Per-layer SSM constants. A (H) F32 holds -exp(A_log) already; DtBias (H) F32; D is (H), (H, P) or null (no skip).
 /// </summary>
 public sealed record SsmParams(Tensor A, Tensor DtBias, Tensor? D, float DtMin = 0f, float DtMax = float.PositiveInfinity);
+
+/// <summary>Element-wise activations: GELU with erf (torch's default), GELU's tanh form, CLIP's quick GELU x·σ(1.702x), SiLU.</summary>
+public enum Activation { Gelu, GeluTanh, QuickGelu, Silu }

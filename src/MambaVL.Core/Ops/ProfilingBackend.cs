@@ -53,6 +53,21 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) =>
         Time("GatedRmsNorm", "", () => Inner.GatedRmsNorm(y, z, weight, groupSize, eps));
 
+    public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps) => Time("LayerNorm", "", () => Inner.LayerNorm(x, weight, bias, eps));
+    public Tensor Activate(Tensor x, Activation kind) => Time(kind.ToString(), "", () => Inner.Activate(x, kind));
+
+    public void ScaleColumnsInPlace(Tensor x, Tensor scale)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Inner.ScaleColumnsInPlace(x, scale);
+        Record("ScaleColumnsInPlace", "", start);
+    }
+
+    public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) =>
+        Time("Attention", $"q {Shape(q)} k {Shape(k)}", () => Inner.Attention(q, k, v, scale, causal));
+
+    public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => Time("Concat", "", () => Inner.Concat(parts, dim));
+
     public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) =>
         Time("CausalConv1d", "", () => Inner.CausalConv1d(x, weight, bias, convState, silu));
 

@@ -1,0 +1,141 @@
+// CpuBackend against ReferenceBackend for the transformer ops (LayerNorm, activations, LayerScale, attention, concat)
+// on odd sizes, strided inputs, grouped-query heads and causal masks; plus the reference erf against known values.
+using MambaVL.Core.Ops;
+using MambaVL.Core.Reference;
+using MambaVL.Core.Tensors;
+using MambaVL.Cpu;
+
+namespace MambaVL.Ops.Tests;
+
+public sealed class TransformerOpTests : IDisposable
+{
+    private readonly CpuBackend _cpu = new(2);
+    private static readonly ReferenceBackend Ref = ReferenceBackend.Instance;
+
+    public void Dispose() => _cpu.Dispose();
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 31)]
+    [InlineData(33, 257)]
+    [InlineData(729, 64)]
+    public void LayerNorm_matches_reference(int rows, int d)
+    {
+        var inputs = new Inputs(rows * 31 + d);
+        var x = inputs.Uniform(-3, 5, rows, d);  // an offset mean: a one-pass variance would lose digits here
+        var w = inputs.Uniform(0.5f, 1.5f, d);
+        var b = inputs.Uniform(-1, 1, d);
+        OpCheck.Close(_cpu.LayerNorm(x, w, b, 1e-6f), Ref.LayerNorm(x, w, b, 1e-6f), Tolerances.LayerNorm, $"LayerNorm {rows}x{d}");
+        OpCheck.Close(_cpu.LayerNorm(x, w, null, 1e-5f), Ref.LayerNorm(x, w, null, 1e-5f), Tolerances.LayerNorm, $"LayerNorm {rows}x{d} no bias");
+    }
+
+    [Fact]
+    public void LayerNorm_reads_column_slices_in_place()
+    {
+        var inputs = new Inputs(5);
+        var wide = inputs.Uniform(-2, 2, 17, 3 * 40);
+        var slice = wide.Narrow(1, 40, 40);
+        var w = inputs.Uniform(0.5f, 1.5f, 40);
+        OpCheck.Close(_cpu.LayerNorm(slice, w, null, 1e-6f), Ref.LayerNorm(slice.ContiguousCopy(), w, null, 1e-6f), Tolerances.LayerNorm, "strided LayerNorm");
+    }
+
+    [Theory]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.GeluTanh)]
+    [InlineData(Activation.QuickGelu)]
+    [InlineData(Activation.Silu)]
+    public void Activations_match_reference(Activation kind)
+    {
+        foreach (int n in new[] { 1, 31, 257, 1000 })
+        {
+            var x = new Inputs(n).Uniform(-9, 9, n);
+            var expected = Ref.Activate(x, kind).ToFloatArray();
+            var actual = _cpu.Activate(x, kind).ToFloatArray();
+            for (int i = 0; i < n; i++)
+                Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6 * Math.Max(1, Math.Abs(expected[i])),
+                    $"{kind}({x.ToFloatArray()[i]}) = {actual[i]}, expected {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0.5, 0.5204998778130465)]
+    [InlineData(1.0, 0.8427007929497149)]
+    [InlineData(-2.5, -0.9995930479825550)]
+    [InlineData(3.5, 0.9999992569016276)]
+    [InlineData(6.0, 0.9999999999999999785)]
+    public void Reference_erf_matches_tabulated_values(double x, double erf) =>
+        Assert.True(Math.Abs(ReferenceBackend.Erf(x) - erf) < 1e-14, $"erf({x}) = {ReferenceBackend.Erf(x)}, expected {erf}");
+
+    [Fact]
+    public void ScaleColumnsInPlace_matches_reference()
+    {
+        var inputs = new Inputs(9);
+        var x = inputs.Uniform(-1, 1, 33, 31);
+        var s = inputs.Uniform(-2, 2, 31);
+        Tensor a = OpCheck.Copy(x), b = OpCheck.Copy(x);
+        _cpu.ScaleColumnsInPlace(a, s);
+        Ref.ScaleColumnsInPlace(b, s);
+        Assert.Equal(b.ToFloatArray(), a.ToFloatArray());
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1, 1, 8, false)]
+    [InlineData(7, 7, 3, 3, 16, false)]
+    [InlineData(33, 33, 4, 2, 64, true)]     // grouped-query, causal
+    [InlineData(5, 70, 8, 2, 64, true)]      // the last 5 of 70 positions (decode with a cache)
+    [InlineData(65, 65, 2, 1, 80, false)]    // head dim not a multiple of 64
+    [InlineData(130, 130, 2, 2, 64, true)]
+    public void Attention_matches_reference(int t, int s, int hq, int hkv, int p, bool causal)
+    {
+        var inputs = new Inputs(t * 7 + s + hq + p);
+        var q = inputs.Uniform(-2, 2, t, hq, p);
+        var k = inputs.Uniform(-2, 2, s, hkv, p);
+        var v = inputs.Uniform(-1, 1, s, hkv, p);
+        float scale = 1 / MathF.Sqrt(p);
+        OpCheck.Close(_cpu.Attention(q, k, v, scale, causal), Ref.Attention(q, k, v, scale, causal), Tolerances.Attention,
+            $"attention T={t} S={s} Hq={hq} Hkv={hkv} P={p} causal={causal}");
+    }
+
+    [Fact]
+    public void Attention_reads_a_fused_qkv_in_place()
+    {
+        int t = 29, h = 3, p = 16, d = h * p;
+        var qkv = new Inputs(4).Uniform(-2, 2, t, 3 * d);  // timm's fused qkv output: [q | k | v] per row
+        Tensor Part(int i) => qkv.Narrow(1, i * d, d).Reshape(t, h, p);
+        var expected = Ref.Attention(Part(0).ContiguousCopy(), Part(1).ContiguousCopy(), Part(2).ContiguousCopy(), 0.25f, false);
+        OpCheck.Close(_cpu.Attention(Part(0), Part(1), Part(2), 0.25f, false), expected, Tolerances.Attention, "fused qkv");
+    }
+
+    [Fact]
+    public void Attention_rejects_mismatched_heads()
+    {
+        var q = Tensor.Zeros(DType.F32, 2, 3, 8);
+        var kv = Tensor.Zeros(DType.F32, 2, 2, 8);
+        var e = Assert.Throws<ArgumentException>(() => _cpu.Attention(q, kv, kv, 1, false));
+        Assert.Contains("multiple of kv heads", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void Concat_matches_reference(int dim)
+    {
+        var inputs = new Inputs(dim + 10);
+        var a = inputs.Uniform(-1, 1, 3, 5, 7);
+        var b = dim == 0 ? inputs.Uniform(-1, 1, 2, 5, 7) : dim == 1 ? inputs.Uniform(-1, 1, 3, 4, 7) : inputs.Uniform(-1, 1, 3, 5, 2);
+        var expected = Ref.Concat([a, b], dim);
+        Assert.Equal(expected.ShapeArray, _cpu.Concat([a, b], dim).ShapeArray);
+        Assert.Equal(expected.ToFloatArray(), _cpu.Concat([a, b], dim).ToFloatArray());
+        // the parts land where they belong: the first element of b follows a along the axis
+        int axis = dim < 0 ? dim + 3 : dim;
+        Assert.Equal(b.ToFloatArray()[0], expected.Narrow(axis, a.Dim(axis), 1).ToFloatArray()[0]);
+    }
+
+    [Fact]
+    public void Concat_rejects_parts_that_disagree()
+    {
+        var e = Assert.Throws<ArgumentException>(() => _cpu.Concat([Tensor.Zeros(DType.F32, 2, 3), Tensor.Zeros(DType.F32, 2, 4)], 0));
+        Assert.Contains("does not match", e.Message);
+    }
+}
