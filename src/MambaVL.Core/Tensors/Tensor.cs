@@ -126,6 +126,31 @@ public sealed unsafe class Tensor
         return new Tensor(Storage, DType, shape, strides, Offset);
     }
 
+    /// <summary>Reorders the dimensions, as a view: result dim i is this tensor's dim order[i].</summary>
+    public Tensor Permute(params int[] order)
+    {
+        if (order.Length != Rank || order.Distinct().Count() != Rank || order.Any(d => d < 0 || d >= Rank))
+            throw new ArgumentException($"permute of {this} by ({string.Join(", ", order)}): not a permutation of its {Rank} dims");
+        return new Tensor(Storage, DType, order.Select(d => _shape[d]).ToArray(), order.Select(d => _strides[d]).ToArray(), Offset);
+    }
+
+    /// <summary>
+    /// Splits dimension <paramref name="dim"/> into <paramref name="sizes"/> (their product must be its size), as a view.
+    /// Works on any strides, unlike a general reshape: e.g. (C, H, W) → (C, H/p, p, W) for patches.
+    /// </summary>
+    public Tensor SplitDim(int dim, params int[] sizes)
+    {
+        if (dim < 0) dim += Rank;
+        long product = 1; foreach (int n in sizes) product *= n;
+        if (dim < 0 || dim >= Rank || sizes.Length == 0 || product != _shape[dim] || sizes.Any(n => n <= 0))
+            throw new ArgumentException($"cannot split dim {dim} of {this} into {ShapeString(sizes)}");
+        var strides = new long[sizes.Length];
+        long stride = _strides[dim];
+        for (int i = sizes.Length - 1; i >= 0; i--) { strides[i] = stride; stride *= sizes[i]; }
+        return new Tensor(Storage, DType, [.. _shape[..dim], .. sizes, .. _shape[(dim + 1)..]],
+            [.. _strides[..dim], .. strides, .. _strides[(dim + 1)..]], Offset);
+    }
+
     // ---- CPU data access ----
 
     /// <summary>Pointer to element [0,...,0]. CPU tensors only.</summary>

@@ -49,4 +49,34 @@ public class TensorViewTests
         var t = Iota(2, 3);
         Assert.Same(t, t.ContiguousCopy());
     }
+
+    [Fact]
+    public void PatchesByNarrowSplitAndPermuteMatchIndexArithmetic()
+    {
+        // (C, H, W) = (3, 11, 10), patch 3: the 3×3 grid of patches covers rows/cols 0..8, as a ViT's conv does
+        int c = 3, h = 11, w = 10, p = 3, g = 3;
+        var img = Iota(c, h, w);
+        var patches = img.Narrow(1, 0, g * p).Narrow(2, 0, g * p).SplitDim(2, g, p).SplitDim(1, g, p)
+            .Permute(1, 3, 0, 2, 4).ContiguousCopy().Reshape(g * g, c * p * p);
+        var values = patches.ToFloatArray();
+        for (int gy = 0; gy < g; gy++)
+            for (int gx = 0; gx < g; gx++)
+                for (int ch = 0; ch < c; ch++)
+                    for (int dy = 0; dy < p; dy++)
+                        for (int dx = 0; dx < p; dx++)
+                        {
+                            float expected = ch * h * w + (gy * p + dy) * w + gx * p + dx;
+                            Assert.Equal(expected, values[(gy * g + gx) * c * p * p + (ch * p + dy) * p + dx]);
+                        }
+    }
+
+    [Fact]
+    public void SplitAndPermuteRejectBadArguments()
+    {
+        var t = Iota(2, 6);
+        Assert.Throws<ArgumentException>(() => t.SplitDim(1, 4, 2));
+        Assert.Throws<ArgumentException>(() => t.Permute(0, 0));
+        Assert.Throws<ArgumentException>(() => t.Permute(1));
+        Assert.Equal(new[] { 6, 2 }, t.Permute(1, 0).ShapeArray);
+    }
 }
