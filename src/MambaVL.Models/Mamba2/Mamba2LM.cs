@@ -32,14 +32,14 @@ public sealed class Mamba2LM : ILanguageModel
         cfg.Validate();
         var root = new WeightScope(weights);
         var backbone = root.Push(Mamba2Names.Backbone);
-        var embedding = UploadLarge(backend, root.GetAny(Mamba2Names.Embedding, cfg.PaddedVocab, cfg.DModel));
+        var embedding = Common.Parameters.Large(backend, root.GetAny(Mamba2Names.Embedding, cfg.PaddedVocab, cfg.DModel));
         var layerScope = backbone.Push(Mamba2Names.Layers);
         var layers = new Mamba2Layer[cfg.NLayer];
         for (int i = 0; i < layers.Length; i++) layers[i] = new Mamba2Layer(cfg, layerScope.Push(i), backend);
         var normF = backend.Upload(backbone.GetF32(Mamba2Names.NormF, cfg.DModel));
         // Tied checkpoints may still carry lm_head.weight (torch.save keeps both names of a shared tensor): the config decides.
         var lmHead = cfg.TieEmbeddings ? embedding
-            : UploadLarge(backend, root.Get(Mamba2Names.LmHead, cfg.PaddedVocab, cfg.DModel));
+            : Common.Parameters.Large(backend, root.Get(Mamba2Names.LmHead, cfg.PaddedVocab, cfg.DModel));
         return new Mamba2LM(cfg, backend, layers, embedding, normF, lmHead);
     }
 
@@ -107,11 +107,4 @@ public sealed class Mamba2LM : ILanguageModel
     private Mamba2State AsOwnState(IModelState state) =>
         state is Mamba2State s && s.Matches(Config) ? s
             : throw new ArgumentException($"the state ({state.GetType().Name}) was not created by this Mamba-2 model");
-
-    /// <summary>Large matrices keep F32/F16/BF16 storage (other float formats become F32), made contiguous, on the backend.</summary>
-    internal static Tensor UploadLarge(IBackend backend, Tensor host)
-    {
-        var dtype = host.DType is DType.F32 or DType.F16 or DType.BF16 ? host.DType : DType.F32;
-        return backend.Upload(host.ToDType(dtype));
-    }
 }

@@ -100,8 +100,8 @@ internal sealed class Mamba2Layer
     private static Tensor Columns(Tensor t, int start, int count) => t.Narrow(1, start, count);
 
     /// <summary>Small parameters: F32, contiguous, on the backend.</summary>
-    private Tensor Small(Tensor host) => _backend.Upload(host.ToDType(DType.F32));
+    private Tensor Small(Tensor host) => Common.Parameters.Small(_backend, host);
 
     /// <summary>Projection matrices keep their stored float format (the backend's MatMul reads F32, F16 and BF16).</summary>
-    private Tensor Large(Tensor host) => Mamba2LM.UploadLarge(_backend, host);
+    private Tensor Large(Tensor host) => Common.Parameters.Large(_backend, host);
 }
