@@ -37,6 +37,28 @@ public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelF
     }
 
     [Fact]
+    public void VisionBenchReportsImagesPerSecondForEachDtypeAndThreadCount()
+    {
+        var run = Cli.Ok(["bench", "vision", "--tiny", "--image-size", "70", "-t", "1,2", "--dtype", "f32,bf16", "-r", "1", "--no-baseline", "--no-warmup"]);
+        var rows = run.OutLines.Where(l => l.StartsWith("| tiny DINO + SigLIP (random weights) | 70 |", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(4, rows.Length);
+        foreach (var (row, dtype, threads) in rows.Zip(new[] { ("f32", 1), ("f32", 2), ("bf16", 1), ("bf16", 2) }, (r, e) => (r, e.Item1, e.Item2)))
+        {
+            var cells = row.Split('|', StringSplitOptions.TrimEntries);
+            Assert.Equal((threads.ToString(), dtype), (cells[5], cells[6]));
+            Assert.True(double.Parse(cells[8], System.Globalization.CultureInfo.InvariantCulture) > 0, row);  // images/s
+        }
+    }
+
+    [Fact]
+    public void VisionBenchRejectsAnImageSmallerThanAPatch()
+    {
+        var run = Cli.Run("bench", "vision", "--tiny", "--image-size", "10", "--no-baseline");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(run.ErrorLines, l => l.Contains("--image-size", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void JsonListsTheSamplesOfAModelFolder()
     {
         var run = Cli.Ok([.. TinyArgs, "-m", tiny.Folder, "-o", "json", "-t", "1", "--dtype", "bf16"]);

@@ -150,3 +150,24 @@ public sealed class VisionParityTests
         Fixtures.AssertClose(ours, Golden("dino.pos_embed"), "dino pos_embed 7x7 → 5x5");
     }
 }
+
+/// <summary>Generated towers (the benchmark's) load through the timm config path and agree across backends.</summary>
+public sealed class VitRandomTests
+{
+    [Fact]
+    public void A_generated_tower_with_odd_sizes_runs_the_same_on_cpu_and_reference()
+    {
+        var cfg = VitRandom.Dinov2LargeReg4() with { EmbedDim = 36, Depth = 2, Heads = 3, MlpHidden = 50, StoredImageSize = 56, RegTokens = 2 };
+        var weights = new DictionaryWeightSource(VitRandom.CreateWeights(cfg, 5));
+        var pixels = Tensor.FromArray(Enumerable.Range(0, 3 * 45 * 45).Select(i => (float)Math.Cos(i * 0.37)).ToArray(), 3, 45, 45);
+        float[] Run(IBackend backend)
+        {
+            var vit = VisionTransformer.Load(VitRandom.ConfigFor(cfg), weights, backend, imageSize: 45);  // 4×4 grid → 3×3
+            Assert.Equal((cfg with { Name = vit.Config.Name }), vit.Config with { Name = vit.Config.Name });
+            return vit.BlockFeatures(pixels, -1).ToFloatArray();
+        }
+        var reference = Run(Fixtures.Backend("reference"));
+        Assert.Equal(9 * 36, reference.Length);
+        Fixtures.AssertClose(Run(Fixtures.Backend("cpu")), reference, "generated tower, CPU vs reference");
+    }
+}

@@ -31,6 +31,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
             model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile,
+            BenchVisionCommand.Create(),
         };
         command.SetAction(parse =>
         {
