@@ -99,6 +99,21 @@ public sealed class VisionParityTests
     }
 
     [Fact]
+    public void Clip_inside_a_full_CLIPModel_checkpoint_loads_from_vision_config()
+    {
+        // openai/clip-vit-large-patch14-336 is a CLIPModel: tensors under "vision_model.", shapes under "vision_config"
+        var folder = ModelFolder.Open(Dir("clip"));
+        using var flat = folder.OpenWeights();
+        var prefixed = flat.Names.ToDictionary(n => "vision_model." + n, flat.Get);
+        prefixed["text_model.embeddings.token_embedding.weight"] = Tensor.Zeros(DType.F32, 3, 4);  // other towers are ignored
+        var vision = File.ReadAllText(System.IO.Path.Combine(folder.Directory, "config.json"));
+        var config = ConfigJson.Parse($"{{\"model_type\": \"clip\", \"vision_config\": {vision}}}", "CLIPModel config");
+        var vit = VisionTransformer.Load(config, new DictionaryWeightSource(prefixed), Fixtures.Backend("cpu"));
+        Assert.Equal(ImageSize, vit.ImageSize);
+        Fixtures.AssertClose(vit.HiddenStates(Pixels())[3].ToFloatArray(), Golden("clip.hidden3"), "CLIPModel layout, last hidden state");
+    }
+
+    [Fact]
     public void Bf16_weights_stay_close_to_the_f32_tower()
     {
         var backend = Fixtures.Backend("cpu");
