@@ -28,6 +28,7 @@ public sealed partial class CpuBackend : IBackend, IDisposable
     public Tensor Upload(Tensor host) => Ref.Upload(host);
     public float[] ToHost(Tensor t) => t.ToFloatArray();
     public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
+    public void Release(Tensor t) => t.ReleaseNative();
 }
 
 /// <summary>What the SIMD kernels can use on this machine.</summary>

@@ -30,6 +30,12 @@ public interface IBackend
     /// <summary>A contiguous copy of a (possibly strided) tensor with the same dtype.</summary>
     Tensor Contiguous(Tensor t);
 
+    /// <summary>
+    /// Gives an activation's memory back now (to the backend's pool) instead of when the GC collects it. The tensor and
+    /// every view of it must not be used afterwards. Weights (mapped files) are left alone.
+    /// </summary>
+    void Release(Tensor t);
+
     // ---- linear algebra ----
 
     /// <summary>y = x · wᵀ (+ bias). x (M, K) F32; w (N, K) F32 | F16 | BF16; bias (N) F32 or null → y (M, N) F32.</summary>

@@ -29,6 +29,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public Tensor Upload(Tensor host) => Inner.Upload(host);  // load time, not model time
     public float[] ToHost(Tensor t) => Time("ToHost", "", () => Inner.ToHost(t));
     public Tensor Contiguous(Tensor t) => Time("Contiguous", "", () => Inner.Contiguous(t));
+    public void Release(Tensor t) => Inner.Release(t);
 
     public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null) =>
         Time("MatMul", $"w {Shape(w)} {w.DType}", () => Inner.MatMul(x, w, bias));

@@ -21,6 +21,8 @@ public sealed partial class ReferenceBackend : IBackend
 
     public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
 
+    public void Release(Tensor t) => t.ReleaseNative();
+
     public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null)
     {
         Check.Rank(x, 2, "MatMul x"); Check.Rank(w, 2, "MatMul w");

@@ -19,7 +19,10 @@ public abstract unsafe class CpuStorage : Storage
     public abstract byte* Pointer { get; }
 }
 
-/// <summary>64-byte aligned native memory (so SIMD loads never split cache lines at the start), zeroed.</summary>
+/// <summary>
+/// 64-byte aligned native memory (so SIMD loads never split cache lines at the start), zeroed. Freed blocks (Dispose, or
+/// the finalizer) go back to <see cref="NativeBlockPool"/> for the next tensor of the same size.
+/// </summary>
 public sealed unsafe class NativeStorage : CpuStorage
 {
     private byte* _ptr;
@@ -29,9 +32,7 @@ public sealed unsafe class NativeStorage : CpuStorage
     {
         if (bytes < 0) throw new ArgumentOutOfRangeException(nameof(bytes));
         _bytes = bytes;
-        _ptr = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
-        NativeMemory.Clear(_ptr, (nuint)Math.Max(bytes, 64));
-        if (bytes >= PressureThreshold) GC.AddMemoryPressure(bytes);
+        _ptr = NativeBlockPool.Rent(bytes);
     }
 
     /// <summary>
@@ -49,9 +50,8 @@ public sealed unsafe class NativeStorage : CpuStorage
     private void Free()
     {
         if (_ptr == null) return;
-        NativeMemory.AlignedFree(_ptr);
+        NativeBlockPool.Return(_ptr, _bytes);
         _ptr = null;
-        if (_bytes >= PressureThreshold) GC.RemoveMemoryPressure(_bytes);
     }
 }
 

@@ -151,6 +151,12 @@ public sealed unsafe class Tensor
             [.. _strides[..dim], .. strides, .. _strides[(dim + 1)..]], Offset);
     }
 
+    /// <summary>Frees this tensor's native memory now (into the block pool); a no-op for mapped or other storage.</summary>
+    public void ReleaseNative()
+    {
+        if (Storage is NativeStorage native) native.Dispose();
+    }
+
     // ---- CPU data access ----
 
     /// <summary>Pointer to element [0,...,0]. CPU tensors only.</summary>

@@ -1,6 +1,7 @@
 // Element-wise activations over blocks of 256 values: GELU (erf, vectorised Abramowitz-Stegun 7.1.26 as ATen's
 // vectorised erf), GELU-tanh, quick GELU and SiLU on TensorPrimitives.
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 using MambaVL.Cpu.Threading;
@@ -59,20 +60,36 @@ public static unsafe class Activations
     /// <summary>y = x/2 · (1 + erf(x/√2)) with erf(u) = sign(u)·(1 - poly(1/(1 + p|u|))·exp(-u²)), |error| ≤ 1.5e-7.</summary>
     private static void Gelu(ReadOnlySpan<float> x, Span<float> y, Span<float> t)
     {
-        const float P = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
-        const float InvSqrt2 = 0.70710678118654752f;
-        // t = exp(-u²), y = 1/(1 + p|u|) then the polynomial, then erf(|u|) = 1 - poly·t
+        // t = exp(-u²) by TensorPrimitives, then the rational part in vectors
         TensorPrimitives.Multiply(x, x, t);
         TensorPrimitives.Multiply(t, -0.5f, t);
         TensorPrimitives.Exp(t, t);
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float r = 1f / (1f + P * MathF.Abs(x[i]) * InvSqrt2);
+            fixed (float* xp = x, yp = y, tp = t)
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    var v = Vector512.Load(xp + i);
+                    var r = Vector512<float>.One / (Vector512<float>.One + Vector512.Create(ErfP * InvSqrt2) * Vector512.Abs(v));
+                    var poly = r * (Vector512.Create(A1) + r * (Vector512.Create(A2) + r * (Vector512.Create(A3) + r * (Vector512.Create(A4) + r * Vector512.Create(A5)))));
+                    var erfAbs = Vector512<float>.One - poly * Vector512.Load(tp + i);
+                    var erf = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), -erfAbs, erfAbs);
+                    (Vector512.Create(0.5f) * v * (Vector512<float>.One + erf)).Store(yp + i);
+                }
+        }
+        for (; i < x.Length; i++)
+        {
+            float r = 1f / (1f + ErfP * InvSqrt2 * MathF.Abs(x[i]));
             float poly = r * (A1 + r * (A2 + r * (A3 + r * (A4 + r * A5))));
             float erfAbs = 1f - poly * t[i];
-            y[i] = 0.5f * x[i] * (1f + MathF.CopySign(erfAbs, x[i]));
+            y[i] = 0.5f * x[i] * (1f + (x[i] < 0 ? -erfAbs : erfAbs));
         }
     }
+
+    // Abramowitz & Stegun 7.1.26
+    private const float ErfP = 0.3275911f, A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
+    private const float InvSqrt2 = 0.70710678118654752f;
 
     /// <summary>y = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
     private static void GeluTanh(ReadOnlySpan<float> x, Span<float> y, Span<float> t)

@@ -1,5 +1,6 @@
 // Multi-head softmax attention (non-causal for the vision towers, causal with grouped-query heads for attention layers).
-// Per head, keys are packed transposed once; then blocks of 4 queries run two register-tiled small GEMMs (q·Kᵀ, then p·V).
+// Per kv head, keys are packed transposed (P, S₁₆) and values (S, P₁₆) once, both padded to whole 16-float vectors; then
+// tasks of up to 32 queries of one head run, 4 rows at a time, two register-tiled small GEMMs (q·Kᵀ, then p·V).
 using System.Numerics.Tensors;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
@@ -10,7 +11,7 @@ namespace MambaVL.Cpu.Kernels;
 
 public static unsafe class AttentionKernel
 {
-    private const int QueryBlock = 4;
+    private const int RowGroup = 4, TaskRows = 32;
 
     /// <summary>See <see cref="Core.Ops.IBackend.Attention"/>.</summary>
     public static Tensor Run(CpuThreadPool pool, Tensor q, Tensor k, Tensor v, float scale, bool causal)
@@ -19,80 +20,88 @@ public static unsafe class AttentionKernel
         Tensor qs = KernelSupport.Rows(q, out long ldq), ks = KernelSupport.Rows(k, out long ldk), vs = KernelSupport.Rows(v, out long ldv);
         var o = Tensor.Zeros(DType.F32, t, hq, p);
         if (t == 0) return o;
-        float* keysT = KernelSupport.Alloc((long)hkv * p * s);  // per kv head: (P, S)
+        int sPad = Pad16(s), pPad = Pad16(p);
+        float* keysT = KernelSupport.Alloc((long)hkv * p * sPad), values = KernelSupport.Alloc((long)hkv * s * pPad);
         try
         {
-            var pack = new PackKeysBody { K = KernelSupport.Ptr(ks), LdK = ldk, KeysT = keysT, S = s, P = p };
+            var pack = new PackBody { K = KernelSupport.Ptr(ks), V = KernelSupport.Ptr(vs), LdK = ldk, LdV = ldv, KeysT = keysT, Values = values, S = s, P = p, SPad = sPad, PPad = pPad };
             KernelSupport.For(pool, hkv, (long)hkv * p * s, ref pack);
-            int blocks = (t + QueryBlock - 1) / QueryBlock;
-            var body = new HeadBlockBody
+            int tasksPerHead = (t + TaskRows - 1) / TaskRows;
+            var body = new QueryTaskBody
             {
-                Q = KernelSupport.Ptr(qs), V = KernelSupport.Ptr(vs), O = KernelSupport.Ptr(o), KeysT = keysT,
-                LdQ = ldq, LdV = ldv, T = t, S = s, Hq = hq, Hkv = hkv, P = p, Blocks = blocks, Scale = scale, Causal = causal,
+                Q = KernelSupport.Ptr(qs), O = KernelSupport.Ptr(o), KeysT = keysT, Values = values, LdQ = ldq,
+                T = t, S = s, Hq = hq, Hkv = hkv, P = p, SPad = sPad, PPad = pPad, TasksPerHead = tasksPerHead, Scale = scale, Causal = causal,
             };
-            KernelSupport.For(pool, hq * blocks, (long)t * hq * s * p, ref body);
+            KernelSupport.For(pool, hq * tasksPerHead, (long)t * hq * s * p, ref body);
         }
-        finally { KernelSupport.Free(keysT); }
+        finally { KernelSupport.Free(keysT); KernelSupport.Free(values); }
         GC.KeepAlive(qs); GC.KeepAlive(ks); GC.KeepAlive(vs);
         return o;
     }
 
-    private struct PackKeysBody : IParallelBody
-    {
-        public float* K, KeysT;
-        public long LdK;
-        public int S, P;
+    private static int Pad16(int n) => (n + 15) / 16 * 16;
 
-        /// <summary>KeysT[h] (P, S) = K[:, h, :]ᵀ.</summary>
+    private struct PackBody : IParallelBody
+    {
+        public float* K, V, KeysT, Values;
+        public long LdK, LdV;
+        public int S, P, SPad, PPad;
+
+        /// <summary>KeysT[h] (P, SPad) = K[:, h, :]ᵀ and Values[h] (S, PPad) = V[:, h, :], zero padded.</summary>
         public readonly void Invoke(int h)
         {
-            float* dst = KeysT + (long)h * P * S;
+            float* kt = KeysT + (long)h * P * SPad, vp = Values + (long)h * S * PPad;
+            new Span<float>(kt, P * SPad).Clear();
             for (int j = 0; j < S; j++)
             {
-                float* row = K + j * LdK + (long)h * P;
-                for (int c = 0; c < P; c++) dst[(long)c * S + j] = row[c];
+                float* krow = K + j * LdK + (long)h * P;
+                for (int c = 0; c < P; c++) kt[(long)c * SPad + j] = krow[c];
+                var dst = new Span<float>(vp + (long)j * PPad, PPad);
+                new ReadOnlySpan<float>(V + j * LdV + (long)h * P, P).CopyTo(dst);
+                dst[P..].Clear();
             }
         }
     }
 
-    private struct HeadBlockBody : IParallelBody
+    private struct QueryTaskBody : IParallelBody
     {
-        public float* Q, V, O, KeysT;
-        public long LdQ, LdV;
-        public int T, S, Hq, Hkv, P, Blocks;
+        public float* Q, O, KeysT, Values;
+        public long LdQ;
+        public int T, S, Hq, Hkv, P, SPad, PPad, TasksPerHead;
         public float Scale;
         public bool Causal;
 
-        /// <summary>Index = head · Blocks + query block: up to 4 query rows of one head.</summary>
+        /// <summary>Index = head · TasksPerHead + task: up to 32 query rows of one head, 4 at a time.</summary>
         public readonly void Invoke(int index)
         {
-            int h = index / Blocks, i0 = index % Blocks * QueryBlock, kvh = h / (Hq / Hkv);
-            int rows = Math.Min(QueryBlock, T - i0);
-            int visibleMax = Causal ? i0 + rows - 1 + S - T + 1 : S;
-            float* scores = KernelSupport.Alloc((long)QueryBlock * visibleMax);
-            float* qBlock = KernelSupport.Alloc((long)QueryBlock * P);
-            float* oBlock = KernelSupport.Alloc((long)QueryBlock * P);
+            int h = index / TasksPerHead, first = index % TasksPerHead * TaskRows, kvh = h / (Hq / Hkv);
+            int last = Math.Min(first + TaskRows, T);
+            float* scores = KernelSupport.Alloc((long)RowGroup * SPad), qGroup = KernelSupport.Alloc((long)RowGroup * P), oGroup = KernelSupport.Alloc((long)RowGroup * PPad);
             try
             {
-                // the rows of q for this block (zeros past the last query), so the 4-row kernels always have 4 rows
-                new Span<float>(qBlock, QueryBlock * P).Clear();
-                for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(Q + (i0 + r) * LdQ + (long)h * P, P).CopyTo(new Span<float>(qBlock + r * P, P));
-                new Span<float>(scores, QueryBlock * visibleMax).Clear();
-                Simd.AccumulateRows4(qBlock, P, P, KeysT + (long)kvh * P * S, S, scores, visibleMax, visibleMax);
-                for (int r = 0; r < QueryBlock; r++)
-                {
-                    int visible = r >= rows ? 0 : Causal ? i0 + r + S - T + 1 : S;
-                    Softmax(new Span<float>(scores + (long)r * visibleMax, visibleMax), visible, Scale);
-                }
-                new Span<float>(oBlock, QueryBlock * P).Clear();
-                Simd.AccumulateRows4(scores, visibleMax, visibleMax, V + (long)kvh * P, LdV, oBlock, P, P);
-                for (int r = 0; r < rows; r++)
-                    new ReadOnlySpan<float>(oBlock + r * P, P).CopyTo(new Span<float>(O + ((long)(i0 + r) * Hq + h) * P, P));
+                for (int i0 = first; i0 < last; i0 += RowGroup)
+                    Group(h, kvh, i0, Math.Min(RowGroup, last - i0), scores, qGroup, oGroup);
             }
-            finally { KernelSupport.Free(scores); KernelSupport.Free(qBlock); KernelSupport.Free(oBlock); }
+            finally { KernelSupport.Free(scores); KernelSupport.Free(qGroup); KernelSupport.Free(oGroup); }
         }
 
-        /// <summary>row[..visible] = softmax(row[..visible]·scale); row[visible..] = 0 (masked keys, and padding rows).</summary>
+        /// <summary>Queries i0 .. i0+rows-1 (rows ≤ 4; missing rows are zeros and discarded).</summary>
+        private readonly void Group(int h, int kvh, int i0, int rows, float* scores, float* qGroup, float* oGroup)
+        {
+            int visibleMax = Causal ? i0 + rows + S - T : S, width = Pad16(visibleMax);
+            new Span<float>(qGroup, RowGroup * P).Clear();
+            for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(Q + (i0 + r) * LdQ + (long)h * P, P).CopyTo(new Span<float>(qGroup + r * P, P));
+            new Span<float>(scores, RowGroup * SPad).Clear();
+            Simd.AccumulateRows4(qGroup, P, P, KeysT + (long)kvh * P * SPad, SPad, scores, SPad, width);
+            for (int r = 0; r < RowGroup; r++)
+                Softmax(new Span<float>(scores + (long)r * SPad, width), r >= rows ? 0 : Causal ? i0 + r + S - T + 1 : S, Scale);
+            new Span<float>(oGroup, RowGroup * PPad).Clear();
+            Simd.AccumulateRows4(scores, SPad, visibleMax, Values + (long)kvh * S * PPad, PPad, oGroup, PPad, PPad);
+            for (int r = 0; r < rows; r++)
+                new ReadOnlySpan<float>(oGroup + r * PPad, P).CopyTo(new Span<float>(O + ((long)(i0 + r) * Hq + h) * P, P));
+        }
+
+        /// <summary>row[..visible] = softmax(row[..visible]·scale); the rest (masked keys, padding, missing rows) = 0.</summary>
         private static void Softmax(Span<float> row, int visible, float scale)
         {
             var live = row[..visible];

@@ -61,6 +61,7 @@ public sealed class Mamba2LM : ILanguageModel
             residual = AddResidual(residual, h);
             var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
             h = _layers[l].Prefill(normed, st.SequenceConvState(l), st.SequenceSsmState(l));
+            Backend.Release(normed);
             if (onBlockOutput != null) onBlockOutput(l, AddHost(residual, h));
         }
         residual = AddResidual(residual, h);
@@ -80,6 +81,7 @@ public sealed class Mamba2LM : ILanguageModel
             residual = AddResidual(residual, h);
             var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
             h = _layers[l].Step(normed, st.ConvState(l), st.SsmState(l));
+            Backend.Release(normed);
         }
         residual = AddResidual(residual, h);
         st.Position += 1;
@@ -91,6 +93,7 @@ public sealed class Mamba2LM : ILanguageModel
     {
         if (residual == null) return h;
         Backend.AddInPlace(residual, h);
+        Backend.Release(h);
         return residual;
     }
 

@@ -50,34 +50,33 @@ internal sealed class Mamba2Layer
     /// Mixer over one sequence. h: (T, D) normalised; convState (C, W-1) and ssmState (H, P, N) of that sequence, updated in place.
     /// → (T, D).
     /// </summary>
-    public Tensor Prefill(Tensor h, Tensor convState, Tensor ssmState)
-    {
-        int t = h.Dim(0);
-        var (z, xBC, dt) = InProject(h);
-        xBC = _backend.CausalConv1d(xBC, _convWeight, _convBias, convState, silu: true);
-        var (x, b, c) = SplitXbc(xBC, t);
-        var y = _backend.SsdScan(x, dt, b, c, _ssm, ssmState, _cfg.ChunkSize);
-        return OutProject(y.Reshape(t, _cfg.DInner), z);
-    }
+    public Tensor Prefill(Tensor h, Tensor convState, Tensor ssmState) =>
+        Mix(h, xBC => _backend.CausalConv1d(xBC, _convWeight, _convBias, convState, silu: true),
+            (x, dt, b, c) => _backend.SsdScan(x, dt, b, c, _ssm, ssmState, _cfg.ChunkSize));
 
     /// <summary>One token for each of B sequences. h: (B, D) normalised; convState (B, C, W-1), ssmState (B, H, P, N) in place → (B, D).</summary>
-    public Tensor Step(Tensor h, Tensor convState, Tensor ssmState)
-    {
-        int batch = h.Dim(0);
-        var (z, xBC, dt) = InProject(h);
-        xBC = _backend.CausalConv1dStep(xBC, _convWeight, _convBias, convState, silu: true);
-        var (x, b, c) = SplitXbc(xBC, batch);
-        var y = _backend.SsmStep(x, dt, b, c, _ssm, ssmState);
-        return OutProject(y.Reshape(batch, _cfg.DInner), z);
-    }
+    public Tensor Step(Tensor h, Tensor convState, Tensor ssmState) =>
+        Mix(h, xBC => _backend.CausalConv1dStep(xBC, _convWeight, _convBias, convState, silu: true),
+            (x, dt, b, c) => _backend.SsmStep(x, dt, b, c, _ssm, ssmState));
 
-    /// <summary>in_proj, split [z, xBC, dt]: h (M, D) → z (M, DInner), xBC (M, ConvDim), dt (M, H), each contiguous.</summary>
-    private (Tensor Z, Tensor XBC, Tensor Dt) InProject(Tensor h)
+    /// <summary>
+    /// in_proj, split [z, xBC, dt]; conv + SiLU over xBC; the scan; gated norm; out_proj. h (M, D) → (M, D).
+    /// Every intermediate is released as soon as it is used (they are reallocated per layer and per token).
+    /// </summary>
+    private Tensor Mix(Tensor h, Func<Tensor, Tensor> conv, Func<Tensor, Tensor, Tensor, Tensor, Tensor> scan)
     {
-        var zxbcdt = _backend.MatMul(h, _inProj, _inProjBias);  // (M, InProjDim)
-        return (Columns(zxbcdt, 0, _cfg.DInner),
-                Columns(zxbcdt, _cfg.DInner, _cfg.ConvDim),
-                Columns(zxbcdt, _cfg.DInner + _cfg.ConvDim, _cfg.NHeads));
+        int m = h.Dim(0);
+        var zxbcdt = _backend.MatMul(h, _inProj, _inProjBias);  // (M, InProjDim): column views z, xBC, dt read it in place
+        var xBC = conv(Columns(zxbcdt, _cfg.DInner, _cfg.ConvDim));
+        var (x, b, c) = SplitXbc(xBC, m);
+        var y = scan(x, Columns(zxbcdt, _cfg.DInner + _cfg.ConvDim, _cfg.NHeads), b, c);
+        _backend.Release(xBC);
+        var gated = _backend.GatedRmsNorm(y.Reshape(m, _cfg.DInner), Columns(zxbcdt, 0, _cfg.DInner), _gateNorm, _cfg.GateGroupSize, _cfg.NormEps);
+        _backend.Release(y);
+        _backend.Release(zxbcdt);
+        var output = _backend.MatMul(gated, _outProj, _outProjBias);
+        _backend.Release(gated);
+        return output;
     }
 
     /// <summary>xBC (M, ConvDim) → x (M, H, P), B (M, G, N), C (M, G, N).</summary>
@@ -87,13 +86,6 @@ internal sealed class Mamba2Layer
         return (Columns(xBC, 0, _cfg.DInner).Reshape(m, _cfg.NHeads, _cfg.HeadDim),
                 Columns(xBC, _cfg.DInner, gn).Reshape(m, _cfg.NGroups, _cfg.DState),
                 Columns(xBC, _cfg.DInner + gn, gn).Reshape(m, _cfg.NGroups, _cfg.DState));
-    }
-
-    /// <summary>Gated RMSNorm per group of d_inner/ngroups channels, then out_proj. y, z (M, DInner) → (M, D).</summary>
-    private Tensor OutProject(Tensor y, Tensor z)
-    {
-        var gated = _backend.GatedRmsNorm(y, z, _gateNorm, _cfg.GateGroupSize, _cfg.NormEps);
-        return _backend.MatMul(gated, _outProj, _outProjBias);
     }
 
     // A view, not a copy: the backends read column slices in place through the row stride.

@@ -33,22 +33,37 @@ internal sealed class VitBlock
         if (cfg.LayerScale) (_gamma1, _gamma2) = (Small("ls1.gamma", d), Small("ls2.gamma", d));
     }
 
-    /// <summary>x (T, D) F32, updated in place (the residual stream).</summary>
+    /// <summary>x (T, D) F32, updated in place (the residual stream). Intermediates are released as soon as they are used.</summary>
     public void Forward(Tensor x)
     {
         int t = x.Dim(0), d = _cfg.EmbedDim, h = _cfg.Heads, p = _cfg.HeadDim;
-        var qkv = _backend.MatMul(_backend.LayerNorm(x, _norm1W, _norm1B, _cfg.NormEps), _qkv, _qkvBias);  // (T, 3D)
+        var normed = _backend.LayerNorm(x, _norm1W, _norm1B, _cfg.NormEps);
+        var qkv = _backend.MatMul(normed, _qkv, _qkvBias);  // (T, 3D)
+        _backend.Release(normed);
         Tensor Part(int i) => qkv.Narrow(1, i * d, d).Reshape(t, h, p);
         var attn = _backend.Attention(Part(0), Part(1), Part(2), 1f / MathF.Sqrt(p), causal: false);
-        Residual(x, _backend.MatMul(attn.Reshape(t, d), _proj, _projBias), _gamma1);
-        var hidden = _backend.Activate(_backend.MatMul(_backend.LayerNorm(x, _norm2W, _norm2B, _cfg.NormEps), _fc1, _fc1Bias), _cfg.Activation);
-        Residual(x, _backend.MatMul(hidden, _fc2, _fc2Bias), _gamma2);
+        _backend.Release(qkv);
+        Residual(x, Project(attn.Reshape(t, d), _proj, _projBias), _gamma1);
+        normed = _backend.LayerNorm(x, _norm2W, _norm2B, _cfg.NormEps);
+        var up = Project(normed, _fc1, _fc1Bias);
+        var hidden = _backend.Activate(up, _cfg.Activation);
+        _backend.Release(up);
+        Residual(x, Project(hidden, _fc2, _fc2Bias), _gamma2);
+    }
+
+    /// <summary>x · wᵀ + b, releasing x.</summary>
+    private Tensor Project(Tensor x, Tensor w, Tensor bias)
+    {
+        var y = _backend.MatMul(x, w, bias);
+        _backend.Release(x);
+        return y;
     }
 
     private void Residual(Tensor x, Tensor branch, Tensor? gamma)
     {
         if (gamma != null) _backend.ScaleColumnsInPlace(branch, gamma);
         _backend.AddInPlace(x, branch);
+        _backend.Release(branch);
     }
 
     /// <summary>timm stores qkv fused; HF CLIP stores q, k, v apart: they are stacked once here so the block has one path.</summary>
