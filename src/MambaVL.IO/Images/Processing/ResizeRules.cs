@@ -19,8 +19,7 @@ public static class ResizeRules
         // size * long is an exact integer (Python int), then one correctly rounded double division, as in Python.
         double scaledLong = (double)((long)size * longSide) / shortSide;
         if (scaledLong >= int.MaxValue) throw new ArgumentException($"shortest-edge resize of {width}×{height} to {size} is too large");
-        int newLong = (int)scaledLong;
-        if (newLong <= 0) throw new ArgumentException($"shortest-edge resize of {width}×{height} to {size} leaves a side of 0 pixels");
+        int newLong = (int)scaledLong;  // at least size, since long >= short
         return widthIsShort ? (size, newLong) : (newLong, size);
     }
 }
