@@ -1,5 +1,7 @@
 // Pillow 9.x Image.resize(size, resample) of an RGB image, bit for bit: the separable fixed-point convolution of
 // src/libImaging/Resample.c (ImagingResampleInner) and, for NEAREST, the affine scale of Geometry.c (ImagingScaleAffine).
+using System.Numerics;
+
 namespace MambaVL.IO.Images.Processing;
 
 public static class PilResize
@@ -111,7 +113,25 @@ public static class PilResize
     /// <summary>acc[i] += row[i] * weight over n lanes (int arithmetic wraps exactly like Resample.c's int sums).</summary>
     private static unsafe void MultiplyAdd(int* acc, byte* row, int weight, int n)
     {
-        for (int i = 0; i < n; i++) acc[i] += row[i] * weight;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var w = new Vector<int>(weight);
+            int lanes = Vector<byte>.Count, quarter = Vector<int>.Count;
+            for (; i <= n - lanes; i += lanes)
+            {
+                // bytes -> 2 × ushort -> 4 × uint lanes, reinterpreted as int (all values are 0..255).
+                Vector.Widen(Vector.Load(row + i), out Vector<ushort> low, out Vector<ushort> high);
+                Vector.Widen(low, out Vector<uint> a, out Vector<uint> b);
+                Vector.Widen(high, out Vector<uint> c, out Vector<uint> d);
+                int* at = acc + i;
+                Vector.Store(Vector.Load(at) + Vector.AsVectorInt32(a) * w, at);
+                Vector.Store(Vector.Load(at + quarter) + Vector.AsVectorInt32(b) * w, at + quarter);
+                Vector.Store(Vector.Load(at + 2 * quarter) + Vector.AsVectorInt32(c) * w, at + 2 * quarter);
+                Vector.Store(Vector.Load(at + 3 * quarter) + Vector.AsVectorInt32(d) * w, at + 3 * quarter);
+            }
+        }
+        for (; i < n; i++) acc[i] += row[i] * weight;
     }
 
     /// <summary>

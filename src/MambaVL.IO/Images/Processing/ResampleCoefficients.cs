@@ -7,6 +7,9 @@ internal sealed class ResampleCoefficients
     /// <summary>Fraction bits of the weights: 32 - 8 - 2, room for 8-bit pixels, negative lobes and overshoot in an int.</summary>
     public const int PrecisionBits = 32 - 8 - 2;
 
+    /// <summary>The rounding bias every accumulator starts from: 1 &lt;&lt; (PRECISION_BITS - 1).</summary>
+    public const int RoundingBias = 1 << (PrecisionBits - 1);
+
     /// <summary>Weights per output pixel in <see cref="Weights"/> (the widest window; shorter windows are zero-padded).</summary>
     public int KernelSize { get; }
 
@@ -66,7 +69,4 @@ internal sealed class ResampleCoefficients
 
     /// <summary>Resample.c's clip8: drop the fraction bits (the sum starts at half a unit, so this rounds) and clamp to a byte.</summary>
     public static byte Clip8(int sum) => (byte)Math.Clamp(sum >> PrecisionBits, 0, 255);
-
-    /// <summary>The rounding bias every accumulator starts from: 1 &lt;&lt; (PRECISION_BITS - 1).</summary>
-    public const int RoundingBias = 1 << (PrecisionBits - 1);
 }
