@@ -1,0 +1,117 @@
+// Locates tests/fixtures/images and reads the goldens of tools/reference/images/make_resize_fixtures.py: U8 source
+// images, and cases stored as sampled rows plus the SHA-256 of the full output (the "cases" metadata).
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using MambaVL.Core.Tensors;
+using MambaVL.IO.Images;
+using MambaVL.IO.Safetensors;
+
+namespace MambaVL.IO.Tests.Images;
+
+/// <summary>One golden output: its full shape, the step of the rows stored, the hash of all its bytes, and the generator's fields.</summary>
+public sealed record GoldenCase(string Name, int[] Shape, int RowStep, string Sha256, JsonElement Info)
+{
+    public string Text(string field) => Info.GetProperty(field).GetString()!;
+    public int Int(string field) => Info.GetProperty(field).GetInt32();
+    public bool Has(string field) => Info.TryGetProperty(field, out _);
+}
+
+/// <summary>How an output compares with its golden: hash of every byte, and values on the stored rows.</summary>
+public sealed record Comparison(bool SameHash, long Compared, long Exact, double MaxAbsDiff)
+{
+    public double ExactPercent => Compared == 0 ? 100 : 100.0 * Exact / Compared;
+    public override string ToString() => $"hash {(SameHash ? "equal" : "differs")}, {Compared} sampled values, {ExactPercent:F3}% exact, max |diff| {MaxAbsDiff:G4}";
+}
+
+public static class ImageFixtures
+{
+    /// <summary>tests/fixtures/images, found from this source file's location (artifacts may live anywhere).</summary>
+    public static string Directory { get; } = FindDirectory();
+
+    public static string PathOf(params string[] parts) => Path.Combine([Directory, .. parts]);
+
+    /// <summary>A golden file of tests/fixtures/images/resize.</summary>
+    public static SafetensorsFile OpenResize(string file) => new(PathOf("resize", file));
+
+    public static IReadOnlyList<GoldenCase> Cases(SafetensorsFile file)
+    {
+        using var doc = JsonDocument.Parse(file.Metadata["cases"]);
+        return doc.RootElement.EnumerateArray().Select(e => new GoldenCase(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray(),
+            e.GetProperty("row_step").GetInt32(),
+            e.GetProperty("sha256").GetString()!,
+            e.Clone())).ToArray();
+    }
+
+    /// <summary>A U8 (H, W, 3) tensor as an image.</summary>
+    public static RgbImage Image(Tensor t)
+    {
+        Assert.Equal(DType.U8, t.DType);
+        Assert.Equal(3, t.Rank);
+        Assert.Equal(3, t.Dim(2));
+        return new RgbImage(t.Dim(1), t.Dim(0), t.Span<byte>().ToArray());
+    }
+
+    public static int[] Ints(Tensor t) => t.Span<int>().ToArray();
+
+    /// <summary>An image output against its golden: its (H, W·3) rows at the case's step, and its hash.</summary>
+    public static Comparison Compare(GoldenCase golden, Tensor expectedRows, RgbImage actual)
+    {
+        Assert.True(golden.Shape.SequenceEqual([actual.Height, actual.Width, 3]),
+            $"{golden.Name}: size {actual.Width}×{actual.Height}, expected {Tensor.ShapeString(golden.Shape)}");
+        var expected = expectedRows.Span<byte>();
+        int rowBytes = actual.Width * 3;
+        long exact = 0; int maxDiff = 0, at = 0;
+        for (int y = 0; y < actual.Height; y += golden.RowStep, at += rowBytes)
+        {
+            var row = actual.Row(y);
+            for (int i = 0; i < rowBytes; i++)
+            {
+                int d = Math.Abs(row[i] - expected[at + i]);
+                if (d == 0) exact++;
+                maxDiff = Math.Max(maxDiff, d);
+            }
+        }
+        Assert.Equal(expected.Length, at);
+        return new Comparison(Hash(actual.Pixels) == golden.Sha256, at, exact, maxDiff);
+    }
+
+    /// <summary>An F32 output against its golden: rows of its last two dimensions at the case's step, and its hash.</summary>
+    public static Comparison Compare(GoldenCase golden, Tensor expectedRows, Tensor actual)
+    {
+        Assert.True(golden.Shape.SequenceEqual(actual.ShapeArray),
+            $"{golden.Name}: shape {Tensor.ShapeString(actual.Shape)}, expected {Tensor.ShapeString(golden.Shape)}");
+        Assert.Equal(DType.F32, actual.DType);
+        var values = actual.ContiguousCopy().Span<float>();
+        var expected = expectedRows.Span<float>();
+        int width = actual.Dim(-1), height = actual.Dim(-2);
+        long exact = 0, at = 0; double maxDiff = 0;
+        for (int plane = 0; plane < values.Length / (width * height); plane++)
+            for (int y = 0; y < height; y += golden.RowStep, at += width)
+            {
+                var row = values.Slice((plane * height + y) * width, width);
+                for (int i = 0; i < width; i++)
+                {
+                    double d = Math.Abs((double)row[i] - expected[(int)at + i]);
+                    if (BitConverter.SingleToInt32Bits(row[i]) == BitConverter.SingleToInt32Bits(expected[(int)at + i])) exact++;
+                    maxDiff = Math.Max(maxDiff, d);
+                }
+            }
+        Assert.Equal(expected.Length, at);
+        return new Comparison(Hash(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values)) == golden.Sha256, at, exact, maxDiff);
+    }
+
+    private static string Hash(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static string FindDirectory([CallerFilePath] string thisFile = "")
+    {
+        var candidates = new List<string>();
+        if (thisFile.Length > 0) candidates.Add(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", "fixtures", "images"));
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            candidates.Add(Path.Combine(d.FullName, "tests", "fixtures", "images"));
+        return candidates.Select(Path.GetFullPath).FirstOrDefault(System.IO.Directory.Exists)
+            ?? throw new DirectoryNotFoundException("tests/fixtures/images not found");
+    }
+}
