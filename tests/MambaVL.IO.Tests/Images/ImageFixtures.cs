@@ -5,7 +5,8 @@ using MambaVL.IO.Tests.Support;
 namespace MambaVL.IO.Tests.Images;
 
 /// <summary>What PIL made of a fixture: convert("RGB") pixels (H × W × 3), extra tensors, and mode/size/orientation.</summary>
-internal sealed record ImageGolden(byte[] Rgb, int Width, int Height, string Mode, int Orientation, IReadOnlyDictionary<string, byte[]> Extra);
+internal sealed record ImageGolden(byte[] Rgb, int Width, int Height, string Mode, int Orientation,
+    IReadOnlyDictionary<string, (byte[] Data, int[] Shape)> Extra);
 
 internal static class ImageFixtures
 {
@@ -22,7 +23,7 @@ internal static class ImageFixtures
     {
         string golden = Path.ChangeExtension(path, null) + ".expected.safetensors";
         using var st = new SafetensorsFile(golden);
-        var extra = st.Names.Where(n => n != "rgb").ToDictionary(n => n, n => Fixtures.Bytes(st.Get(n)));
+        var extra = st.Names.Where(n => n != "rgb").ToDictionary(n => n, n => (Fixtures.Bytes(st.Get(n)), st.Info(n).Shape));
         var m = st.Metadata;
         return new ImageGolden(Fixtures.Bytes(st.Get("rgb")), int.Parse(m["width"]), int.Parse(m["height"]), m["mode"],
             int.Parse(m["orientation"]), extra);
