@@ -12,6 +12,10 @@ internal static class ColorConverter
     private static readonly int[] CrToR = new int[256], CbToB = new int[256];
     private static readonly long[] CrToG = new long[256], CbToG = new long[256];
 
+    // libjpeg's sample_range_limit: x → clamp(x, 0, 255) for x in -256..767, read at [x + SaturateOffset].
+    private const int SaturateOffset = 256;
+    private static readonly byte[] Saturate = Enumerable.Range(-SaturateOffset, 1024).Select(v => Clamp(v)).ToArray();
+
     static ColorConverter()
     {
         for (int i = 0; i < 256; i++)
@@ -28,7 +32,8 @@ internal static class ColorConverter
     public static RgbImage Render(JpegFrame frame, JpegColorSpace space, string fileName)
     {
         var upsamplers = frame.Components.Select(c => new Upsampler(c, frame, fileName)).ToArray();
-        var image = new RgbImage(frame.Width, frame.Height);
+        int bytes = checked(frame.Width * frame.Height * 3);
+        var image = new RgbImage(frame.Width, frame.Height, GC.AllocateUninitializedArray<byte>(bytes));  // every byte is written below
         int width = frame.Width;
         for (int y = 0; y < frame.Height; y++)
         {
@@ -62,14 +67,23 @@ internal static class ColorConverter
         for (int x = 0; x < r.Length; x++) (rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]) = (r[x], g[x], b[x]);
     }
 
-    private static void YccRow(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb)
+    // The hot loop of every colour JPEG: pointers and a saturation table instead of bounds checks and branches.
+    private static unsafe void YccRow(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb)
     {
-        for (int x = 0; x < y.Length; x++)
+        int n = y.Length;
+        if (cb.Length < n || cr.Length < n || rgb.Length < 3 * n) throw new ArgumentException("row lengths differ");
+        fixed (byte* py = y, pcb = cb, pcr = cr, po = rgb, sat = Saturate)
+        fixed (int* crToR = CrToR, cbToB = CbToB)
+        fixed (long* crToG = CrToG, cbToG = CbToG)
         {
-            int luma = y[x], blue = cb[x], red = cr[x];
-            rgb[3 * x] = Clamp(luma + CrToR[red]);
-            rgb[3 * x + 1] = Clamp(luma + (int)((CbToG[blue] + CrToG[red]) >> ScaleBits));
-            rgb[3 * x + 2] = Clamp(luma + CbToB[blue]);
+            byte* limit = sat + SaturateOffset;
+            for (int x = 0; x < n; x++)
+            {
+                int luma = py[x], blue = pcb[x], red = pcr[x];
+                po[3 * x] = limit[luma + crToR[red]];
+                po[3 * x + 1] = limit[luma + (int)((cbToG[blue] + crToG[red]) >> ScaleBits)];
+                po[3 * x + 2] = limit[luma + cbToB[blue]];
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 // Pure C# JPEG decoder (baseline, extended and progressive Huffman; 8-bit; grayscale, YCbCr, RGB, CMYK, YCCK) whose
 // pixels equal PIL's Image.open(f).convert("RGB") on libjpeg-turbo 2.1 defaults (ISLOW IDCT, fancy upsampling).
+using System.Buffers;
+
 namespace MambaVL.IO.Images.Jpeg;
 
 public static class JpegDecoder
@@ -32,19 +34,26 @@ public static class JpegDecoder
 
         // A single interleaved sequential scan goes straight to samples; otherwise coefficients build up over scans.
         bool singleScan = !frame.Progressive && scan.Components.Length == frame.Components.Length;
-        Allocate(frame, keepCoefficients: !singleScan);
-        while (true)
+        Rent(frame, keepCoefficients: !singleScan);
+        try
         {
-            header.LatchQuantTables(scan);
-            reader.Position = new ScanDecoder(header, scan, singleScan, fileName).Decode(data, reader.Position);
-            if (singleScan) break;  // libjpeg never needs the EOI of such a file, and PIL does not ask for it
-            var next = header.ReadUntilScan(ref reader);
-            if (next == null) break;
-            if (next.Number > MaxScans) throw ImageErrors.Corrupt(fileName, $"JPEG has more than {MaxScans} scans");
-            scan = next;
+            while (true)
+            {
+                header.LatchQuantTables(scan);
+                reader.Position = new ScanDecoder(header, scan, singleScan, fileName).Decode(data, reader.Position);
+                if (singleScan) break;  // libjpeg never needs the EOI of such a file, and PIL does not ask for it
+                var next = header.ReadUntilScan(ref reader);
+                if (next == null) break;
+                if (next.Number > MaxScans) throw ImageErrors.Corrupt(fileName, $"JPEG has more than {MaxScans} scans");
+                scan = next;
+            }
+            if (!singleScan) TransformCoefficients(frame);
+            return new DecodedImage(ColorConverter.Render(frame, header.ColorSpace, fileName), info);
         }
-        if (!singleScan) TransformCoefficients(frame);
-        return new DecodedImage(ColorConverter.Render(frame, header.ColorSpace, fileName), info);
+        finally
+        {
+            Return(frame);
+        }
     }
 
     private static JpegScan ReadFirstScan(ref MarkerReader reader, JpegHeader header)
@@ -71,12 +80,28 @@ public static class JpegDecoder
             throw ImageErrors.Corrupt(fileName, $"truncated JPEG: {bytesLeft} bytes of scan data cannot hold the {blocks} blocks of a {frame.Width}×{frame.Height} image");
     }
 
-    private static void Allocate(JpegFrame frame, bool keepCoefficients)
+    /// <summary>
+    /// Sample planes and coefficient buffers come from the shared pool: they are large and short-lived, and fresh
+    /// large arrays cost page faults on every decode. Planes need no clearing: every block of them is written.
+    /// </summary>
+    private static void Rent(JpegFrame frame, bool keepCoefficients)
     {
         foreach (var c in frame.Components)
         {
-            c.Plane = new byte[c.PlaneStride * c.HeightInBlocks * 8];
-            if (keepCoefficients) c.Coefficients = new short[c.BlockCount * 64];
+            c.Plane = ArrayPool<byte>.Shared.Rent(c.PlaneStride * c.HeightInBlocks * 8);
+            if (!keepCoefficients) continue;
+            c.Coefficients = ArrayPool<short>.Shared.Rent(c.BlockCount * 64);
+            Array.Clear(c.Coefficients, 0, c.BlockCount * 64);
+        }
+    }
+
+    private static void Return(JpegFrame frame)
+    {
+        foreach (var c in frame.Components)
+        {
+            if (c.Plane.Length > 0) ArrayPool<byte>.Shared.Return(c.Plane);
+            if (c.Coefficients != null) ArrayPool<short>.Shared.Return(c.Coefficients);
+            (c.Plane, c.Coefficients) = ([], null);
         }
     }
 

@@ -55,52 +55,60 @@ internal sealed class Upsampler
         _c.Plane.AsSpan(Math.Clamp(row, 0, _c.DownsampledHeight - 1) * _c.PlaneStride, _c.PlaneStride);
 
     /// <summary>Each output pixel is ¾ of the nearer and ¼ of the farther input sample; the biases alternate 1, 2.</summary>
-    private void HorizontalFancy(ReadOnlySpan<byte> input, Span<byte> output)
+    private unsafe void HorizontalFancy(ReadOnlySpan<byte> input, Span<byte> output)
     {
         int n = _c.DownsampledWidth;
-        output[0] = input[0];
-        output[1] = (byte)((input[0] * 3 + input[1] + 2) >> 2);
-        for (int i = 1; i < n - 1; i++)
+        if (n < 3 || input.Length < n || output.Length < 2 * n) throw new InvalidOperationException("fancy upsampling needs 3 samples");
+        fixed (byte* i = input, o = output)
         {
-            int near = input[i] * 3;
-            output[2 * i] = (byte)((near + input[i - 1] + 1) >> 2);
-            output[2 * i + 1] = (byte)((near + input[i + 1] + 2) >> 2);
+            o[0] = i[0];
+            o[1] = (byte)((i[0] * 3 + i[1] + 2) >> 2);
+            for (int x = 1; x < n - 1; x++)
+            {
+                int near = i[x] * 3;
+                o[2 * x] = (byte)((near + i[x - 1] + 1) >> 2);
+                o[2 * x + 1] = (byte)((near + i[x + 1] + 2) >> 2);
+            }
+            o[2 * n - 2] = (byte)((i[n - 1] * 3 + i[n - 2] + 1) >> 2);
+            o[2 * n - 1] = i[n - 1];
         }
-        output[2 * n - 2] = (byte)((input[n - 1] * 3 + input[n - 2] + 1) >> 2);
-        output[2 * n - 1] = input[n - 1];
     }
 
     /// <summary>Output rows 2k and 2k+1 come from input row k, weighted 3:1 with the row above (bias 1) or below (bias 2).</summary>
     private void VerticalFancy(int y)
     {
-        int inRow = y >> 1;
+        int inRow = y >> 1, n = _c.DownsampledWidth;
         bool below = (y & 1) != 0;
-        var near = PlaneRow(inRow);
-        var far = PlaneRow(below ? inRow + 1 : inRow - 1);
+        var near = PlaneRow(inRow)[..n];
+        var far = PlaneRow(below ? inRow + 1 : inRow - 1)[..n];
+        var output = _row.AsSpan(0, n);
         int bias = below ? 2 : 1;
-        for (int i = 0; i < _c.DownsampledWidth; i++)
-            _row[i] = (byte)((near[i] * 3 + far[i] + bias) >> 2);
+        for (int i = 0; i < output.Length; i++)
+            output[i] = (byte)((near[i] * 3 + far[i] + bias) >> 2);
     }
 
     /// <summary>The vertical triangle filter into column sums, then the horizontal one: 9/16, 3/16, 3/16, 1/16 overall.</summary>
-    private void BothFancy(int y)
+    private unsafe void BothFancy(int y)
     {
         int inRow = y >> 1, n = _c.DownsampledWidth;
-        var near = PlaneRow(inRow);
-        var far = PlaneRow((y & 1) != 0 ? inRow + 1 : inRow - 1);
-        var sums = _columnSums;
-        for (int i = 0; i < n; i++) sums[i] = near[i] * 3 + far[i];
-        var output = _row;
-        output[0] = (byte)((sums[0] * 4 + 8) >> 4);
-        output[1] = (byte)((sums[0] * 3 + sums[1] + 7) >> 4);
-        for (int i = 1; i < n - 1; i++)
+        var nearRow = PlaneRow(inRow)[..n];
+        var farRow = PlaneRow((y & 1) != 0 ? inRow + 1 : inRow - 1)[..n];
+        if (n < 3 || _columnSums.Length < n || _row.Length < 2 * n) throw new InvalidOperationException("fancy upsampling needs 3 samples");
+        fixed (byte* near = nearRow, far = farRow, o = _row)
+        fixed (int* sums = _columnSums)
         {
-            int here = sums[i] * 3;
-            output[2 * i] = (byte)((here + sums[i - 1] + 8) >> 4);
-            output[2 * i + 1] = (byte)((here + sums[i + 1] + 7) >> 4);
+            for (int i = 0; i < n; i++) sums[i] = near[i] * 3 + far[i];
+            o[0] = (byte)((sums[0] * 4 + 8) >> 4);
+            o[1] = (byte)((sums[0] * 3 + sums[1] + 7) >> 4);
+            for (int i = 1; i < n - 1; i++)
+            {
+                int here = sums[i] * 3;
+                o[2 * i] = (byte)((here + sums[i - 1] + 8) >> 4);
+                o[2 * i + 1] = (byte)((here + sums[i + 1] + 7) >> 4);
+            }
+            o[2 * n - 2] = (byte)((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4);
+            o[2 * n - 1] = (byte)((sums[n - 1] * 4 + 7) >> 4);
         }
-        output[2 * n - 2] = (byte)((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4);
-        output[2 * n - 1] = (byte)((sums[n - 1] * 4 + 7) >> 4);
     }
 
     /// <summary>libjpeg's box filter (int_upsample, h2v1_upsample, h2v2_upsample): each sample repeated.</summary>
