@@ -22,8 +22,6 @@ internal sealed class Upsampler
         _columnSums = _method == UpsampleMethod.H2V2Fancy ? new int[c.DownsampledWidth] : [];
     }
 
-    public UpsampleMethod Method => _method;
-
     /// <summary>jinit_upsampler's choice for a component with factors (H, V) in a frame with maxima (maxH, maxV).</summary>
     public static (UpsampleMethod Method, int HExpand, int VExpand) Select(JpegComponent c, int maxH, int maxV, string fileName)
     {
