@@ -8,7 +8,6 @@ expected file. Everything is deterministic (fixed seeds); rerun to regenerate:
 Needs Debian 12's python3-pil 9.4 (libjpeg-turbo 2.1.5), python3-numpy, libjpeg-turbo-progs and libturbojpeg0.
 """
 import ctypes
-import io
 import os
 import shutil
 import struct
