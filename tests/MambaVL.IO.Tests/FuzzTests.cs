@@ -55,7 +55,7 @@ public class FuzzTests
         }
     }
 
-    private static int StableSeed(string s)
+    internal static int StableSeed(string s)
     {
         int h = 17;
         foreach (char c in s) h = unchecked(h * 31 + c);
@@ -63,7 +63,7 @@ public class FuzzTests
     }
 
     // 1-4 edits: random bytes, bit flips, or a 4-byte field set to an extreme value (sizes, offsets, lengths).
-    private static byte[] Mutate(byte[] original, Random rng)
+    internal static byte[] Mutate(byte[] original, Random rng)
     {
         var b = (byte[])original.Clone();
         for (int n = rng.Next(1, 5); n > 0; n--)

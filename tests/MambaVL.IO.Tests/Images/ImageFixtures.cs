@@ -1,11 +1,12 @@
-// Locates tests/fixtures/images and reads the goldens of tools/reference/images/make_resize_fixtures.py: U8 source
-// images, and cases stored as sampled rows plus the SHA-256 of the full output (the "cases" metadata).
+// Locates tests/fixtures/images and reads the goldens of tools/reference/images/: decoder goldens (PIL's RGB pixels
+// beside each file) and resize/preset cases stored as sampled rows plus the SHA-256 of the full output ("cases" metadata).
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using MambaVL.Core.Tensors;
 using MambaVL.IO.Images;
 using MambaVL.IO.Safetensors;
+using MambaVL.IO.Tests.Support;
 
 namespace MambaVL.IO.Tests.Images;
 
@@ -24,7 +25,11 @@ public sealed record Comparison(bool SameHash, long Compared, long Exact, double
     public override string ToString() => $"hash {(SameHash ? "equal" : "differs")}, {Compared} sampled values, {ExactPercent:F3}% exact, max |diff| {MaxAbsDiff:G4}";
 }
 
-public static class ImageFixtures
+/// <summary>What PIL made of a fixture: convert("RGB") pixels (H × W × 3), extra tensors, and mode/size/orientation.</summary>
+internal sealed record ImageGolden(byte[] Rgb, int Width, int Height, string Mode, int Orientation,
+    IReadOnlyDictionary<string, (byte[] Data, int[] Shape)> Extra);
+
+internal static class ImageFixtures
 {
     /// <summary>tests/fixtures/images, found from this source file's location (artifacts may live anywhere).</summary>
     public static string Directory { get; } = FindDirectory();
@@ -113,5 +118,42 @@ public static class ImageFixtures
             candidates.Add(Path.Combine(d.FullName, "tests", "fixtures", "images"));
         return candidates.Select(Path.GetFullPath).FirstOrDefault(System.IO.Directory.Exists)
             ?? throw new DirectoryNotFoundException("tests/fixtures/images not found");
+    }
+
+    // ---- decoder goldens (tools/reference/images/make_*_fixtures.py) ----
+
+    public static string Dir => Directory;
+
+    public static string File(params string[] parts) => Path.Combine([Dir, .. parts]);
+
+    /// <summary>File names (without folder) in tests/fixtures/images/<paramref name="folder"/> ending in <paramref name="extension"/>.</summary>
+    public static string[] Names(string folder, string extension) =>
+        System.IO.Directory.GetFiles(File(folder), "*" + extension).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The golden for image <paramref name="path"/>: the file beside it named X.expected.safetensors.</summary>
+    public static ImageGolden Golden(string path)
+    {
+        string golden = Path.ChangeExtension(path, null) + ".expected.safetensors";
+        using var st = new SafetensorsFile(golden);
+        var extra = st.Names.Where(n => n != "rgb").ToDictionary(n => n, n => (Fixtures.Bytes(st.Get(n)), st.Info(n).Shape));
+        var m = st.Metadata;
+        return new ImageGolden(Fixtures.Bytes(st.Get("rgb")), int.Parse(m["width"]), int.Parse(m["height"]), m["mode"],
+            int.Parse(m["orientation"]), extra);
+    }
+
+    public static bool HasGolden(string path) => System.IO.File.Exists(Path.ChangeExtension(path, null) + ".expected.safetensors");
+
+    /// <summary>Largest per-channel difference and the share of pixels whose three channels all match.</summary>
+    public static (int MaxDiff, double ExactPixels) ComparePixels(byte[] actual, byte[] expected)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int max = 0, exact = 0;
+        for (int i = 0; i < expected.Length; i += 3)
+        {
+            int d = Math.Max(Math.Abs(actual[i] - expected[i]), Math.Max(Math.Abs(actual[i + 1] - expected[i + 1]), Math.Abs(actual[i + 2] - expected[i + 2])));
+            max = Math.Max(max, d);
+            if (d == 0) exact++;
+        }
+        return (max, expected.Length == 0 ? 1 : exact / (expected.Length / 3.0));
     }
 }

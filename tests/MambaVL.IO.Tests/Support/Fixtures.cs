@@ -33,7 +33,7 @@ internal static class Fixtures
     public static unsafe byte[] Bytes(Tensor t) => new ReadOnlySpan<byte>(t.DataPointer, checked((int)t.ByteLength)).ToArray();
 
     // Found from this source file's path (build artifacts may live anywhere, e.g. --artifacts-path /tmp/...).
-    private static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string thisFile = "")
+    internal static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string thisFile = "")
     {
         foreach (var start in new[] { Path.GetDirectoryName(thisFile), AppContext.BaseDirectory })
             for (var d = start is null ? null : new DirectoryInfo(start); d != null; d = d.Parent)
