@@ -18,12 +18,8 @@ internal ref struct ImageReader
     }
 
     public int Position { get; set; }
-    public readonly int Length => _data.Length;
     public readonly int Remaining => Math.Max(0, _data.Length - Position);
-    public readonly bool AtEnd => Position >= _data.Length;
 
-    public byte U8(string what) => Take(1, what)[0];
-    public ushort U16LittleEndian(string what) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, what));
     public uint U32LittleEndian(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Take(4, what));
     public uint U32BigEndian(string what) => BinaryPrimitives.ReadUInt32BigEndian(Take(4, what));
 
@@ -46,9 +42,9 @@ internal ref struct ImageReader
     }
 
     /// <summary>-1 at the end of the file, else the next byte (consumed).</summary>
-    public int ReadOrEnd() => AtEnd ? -1 : _data[Position++];
+    public int ReadOrEnd() => Position >= _data.Length ? -1 : _data[Position++];
 
-    public readonly InvalidDataException Truncated(string what) =>
+    private readonly InvalidDataException Truncated(string what) =>
         ImageErrors.Corrupt(_fileName, $"truncated: {what} runs past the end of the file ({_data.Length} bytes)");
 }
 

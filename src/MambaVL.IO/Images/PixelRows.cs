@@ -1,5 +1,8 @@
 // Turning one row of stored samples into 8-bit RGB, the way PIL's convert("RGB") does: shared by the PNG, BMP and PNM
 // decoders (palette and packed-index lookup, picking 8-bit channels out of wider pixels, 16-bit samples narrowed).
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace MambaVL.IO.Images;
 
 internal static class PixelRows
@@ -27,14 +30,19 @@ internal static class PixelRows
     /// </summary>
     public static void ExpandIndexed(ReadOnlySpan<byte> packed, int bitsPerIndex, ReadOnlySpan<byte> table, Span<byte> rgb, int pixels)
     {
+        if (table.Length < 256 * 3) throw new ArgumentException("the table needs 256 RGB entries", nameof(table));
         if (bitsPerIndex == 8)
         {
-            var src = packed[..pixels];
-            var dst = rgb[..(3 * pixels)];
-            for (int i = 0; i < src.Length; i++)
+            Require(packed, pixels, rgb, pixels);
+            ref byte src = ref MemoryMarshal.GetReference(packed);
+            ref byte dst = ref MemoryMarshal.GetReference(rgb);
+            ref byte lut = ref MemoryMarshal.GetReference(table);
+            for (int i = 0; i < pixels; i++)
             {
-                int t = 3 * src[i];
-                dst[3 * i] = table[t]; dst[3 * i + 1] = table[t + 1]; dst[3 * i + 2] = table[t + 2];
+                int t = 3 * Unsafe.Add(ref src, i);  // < 768: inside the table
+                Unsafe.Add(ref dst, 3 * i) = Unsafe.Add(ref lut, t);
+                Unsafe.Add(ref dst, 3 * i + 1) = Unsafe.Add(ref lut, t + 1);
+                Unsafe.Add(ref dst, 3 * i + 2) = Unsafe.Add(ref lut, t + 2);
             }
             return;
         }
@@ -62,10 +70,15 @@ internal static class PixelRows
             src[..(3 * pixels)].CopyTo(rgb);
             return;
         }
-        var dst = rgb[..(3 * pixels)];
-        for (int i = 0, s = 0; i < dst.Length; i += 3, s += bytesPerPixel)
+        if (pixels == 0) return;
+        Require(src, (long)(pixels - 1) * bytesPerPixel + Math.Max(r, Math.Max(g, b)) + 1, rgb, pixels);
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref byte d = ref MemoryMarshal.GetReference(rgb);
+        for (int i = 0, at = 0; i < pixels; i++, at += bytesPerPixel)
         {
-            dst[i] = src[s + r]; dst[i + 1] = src[s + g]; dst[i + 2] = src[s + b];
+            Unsafe.Add(ref d, 3 * i) = Unsafe.Add(ref s, at + r);
+            Unsafe.Add(ref d, 3 * i + 1) = Unsafe.Add(ref s, at + g);
+            Unsafe.Add(ref d, 3 * i + 2) = Unsafe.Add(ref s, at + b);
         }
     }
 
@@ -82,5 +95,12 @@ internal static class PixelRows
             dst[i + 1] = Narrow16(src[s + g] << 8 | src[s + g + 1]);
             dst[i + 2] = Narrow16(src[s + b] << 8 | src[s + b + 1]);
         }
+    }
+
+    /// <summary>The checks that make the unchecked loops above safe.</summary>
+    private static void Require(ReadOnlySpan<byte> src, long sourceBytes, Span<byte> rgb, int pixels)
+    {
+        if (pixels < 0 || src.Length < sourceBytes || rgb.Length < 3L * pixels)
+            throw new ArgumentException($"{pixels} pixels need {sourceBytes} source bytes (have {src.Length}) and {3L * pixels} RGB bytes (have {rgb.Length})");
     }
 }

@@ -54,9 +54,9 @@ internal static class PngChunks
     private const int IhdrLength = 13;
 
     /// <summary>
-    /// Walks every chunk up to IEND. A missing IEND, or a chunk cut off by the end of the file once image data has
-    /// been seen, is tolerated as PIL does (the zlib checks still catch missing image data); a bad CRC, an unknown
-    /// critical chunk or an IDAT cut short is an error. <paramref name="checkImageDataCrcs"/>: false when only
+    /// Walks every chunk up to IEND. A missing IEND, or a file ending inside a chunk header once image data has been
+    /// seen, is tolerated as PIL does (the zlib checks still catch missing image data); a chunk whose data or CRC is
+    /// cut off, a bad CRC or an unknown critical chunk is an error. <paramref name="checkImageDataCrcs"/>: false when only
     /// headers are wanted, so that reading the size of a big file does not checksum all its pixels.
     /// </summary>
     public static PngLayout Walk(ReadOnlySpan<byte> data, string fileName, bool checkImageDataCrcs)
@@ -68,7 +68,7 @@ internal static class PngChunks
             bool imageDataSeen = layout.ImageData.Count > 0;
             if (data.Length - at < 8)
             {
-                if (imageDataSeen) break;  // a cut-off tail after the pixels: like a missing IEND
+                if (imageDataSeen) break;  // PIL stops where it cannot read a chunk header: like a missing IEND
                 throw ImageErrors.Corrupt(fileName, $"truncated: a chunk header at byte {at} runs past the end of the file");
             }
             uint length = BinaryPrimitives.ReadUInt32BigEndian(data[at..]);
@@ -76,10 +76,7 @@ internal static class PngChunks
             string name = ChunkName(type, fileName, at);
             if (length > int.MaxValue) throw ImageErrors.Corrupt(fileName, $"chunk {name} at byte {at} has an impossible length {length}");
             if (length + 12L > data.Length - at)
-            {
-                if (imageDataSeen && name != "IDAT") break;
                 throw ImageErrors.Corrupt(fileName, $"truncated: chunk {name} ({length} bytes) at byte {at} runs past the end of the file");
-            }
             var body = data.Slice(at + 8, (int)length);
             if (name != "IDAT" || checkImageDataCrcs) CheckCrc(data.Slice(at + 4, 4 + (int)length), data.Slice(at + 8 + (int)length, 4), name, fileName);
             if (name == "IEND") break;

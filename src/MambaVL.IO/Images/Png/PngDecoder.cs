@@ -21,6 +21,8 @@ public static class PngDecoder
         var layout = PngChunks.Walk(data, fileName, checkImageDataCrcs: true);
         var header = layout.Header;
         ImageLimits.CheckSize(fileName, header.Width, header.Height);
+        if (header.RowBytes(header.Width) >= Array.MaxLength)
+            throw ImageErrors.Corrupt(fileName, $"rows of {header.Width} pixels at {header.BitsPerPixel} bits are too long");
         var rows = new PngRows(header, layout.Palette, fileName);
         long inflated = rows.InflatedSize(), compressed = layout.ImageDataLength;
         if (compressed * MaxInflateRatio < inflated)

@@ -14,6 +14,8 @@ internal sealed class PngInflater : IDisposable
     private readonly byte[] _zlib;
     private readonly DeflateStream _deflate;
     private readonly string _fileName;
+    private readonly byte[] _buffer = new byte[1 << 16];  // rows are served from here: one inflate call per 64 KB, not per row
+    private int _buffered, _used;
     private uint _adler = 1;
 
     /// <param name="zlib">The IDAT chunks' data, concatenated.</param>
@@ -32,15 +34,15 @@ internal sealed class PngInflater : IDisposable
     /// <summary>Fills <paramref name="destination"/>; false when the stream ends first.</summary>
     public bool TryReadExactly(Span<byte> destination)
     {
-        int filled = 0;
-        while (filled < destination.Length)
+        while (!destination.IsEmpty)
         {
-            int n = ReadSome(destination[filled..]);
-            if (n == 0) break;
-            filled += n;
+            if (_used == _buffered && !Refill()) return false;
+            int n = Math.Min(destination.Length, _buffered - _used);
+            _buffer.AsSpan(_used, n).CopyTo(destination);
+            _used += n;
+            destination = destination[n..];
         }
-        _adler = Adler32.Update(_adler, destination[..filled]);
-        return filled == destination.Length;
+        return true;
     }
 
     /// <summary>
@@ -49,14 +51,12 @@ internal sealed class PngInflater : IDisposable
     /// </summary>
     public void Finish()
     {
-        Span<byte> scratch = stackalloc byte[4096];
-        long trailing = 0;
-        for (int n; (n = ReadSome(scratch)) > 0;)
+        long trailing = _buffered - _used;
+        while (Refill())
         {
-            trailing += n;
+            trailing += _buffered;
             if (trailing > MaxTrailingBytes)
                 throw ImageErrors.Corrupt(_fileName, $"IDAT inflates to more than {MaxTrailingBytes} bytes beyond the image");
-            _adler = Adler32.Update(_adler, scratch[..n]);
         }
         uint stored = BinaryPrimitives.ReadUInt32BigEndian(_zlib.AsSpan(_zlib.Length - 4));
         if (stored != _adler)
@@ -66,16 +66,20 @@ internal sealed class PngInflater : IDisposable
 
     public void Dispose() => _deflate.Dispose();
 
-    private int ReadSome(Span<byte> destination)
+    /// <summary>Inflates the next piece into the buffer (adding it to the checksum); false at the end of the stream.</summary>
+    private bool Refill()
     {
         try
         {
-            return _deflate.Read(destination);
+            _buffered = _deflate.Read(_buffer);
         }
         catch (InvalidDataException)
         {
             throw ImageErrors.Corrupt(_fileName, "corrupt deflate data in the IDAT zlib stream");
         }
+        _used = 0;
+        _adler = Adler32.Update(_adler, _buffer.AsSpan(0, _buffered));
+        return _buffered > 0;
     }
 }
 

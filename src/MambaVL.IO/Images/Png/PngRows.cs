@@ -1,5 +1,8 @@
 // PNG scanlines to RGB: each row is read from the inflater, unfiltered in place against the row above (filter types
 // 0-4), and converted to RGB straight into the image; Adam7 files go pass by pass, scattering each pass's pixels.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace MambaVL.IO.Images.Png;
 
 internal sealed class PngRows
@@ -19,19 +22,23 @@ internal sealed class PngRows
         _indexTable = header.ColorType == 3 ? PaletteTable(palette) : header is { ColorType: 0, BitDepth: < 8 } ? GreyTable(header.BitDepth) : null;
     }
 
-    /// <summary>The passes that hold pixels, as (x0, y0, dx, dy, width, height); one full-image pass unless interlaced.</summary>
-    public IEnumerable<(int X0, int Y0, int Dx, int Dy, int Width, int Height)> Passes()
+    /// <summary>
+    /// The passes that hold pixels, as (Adam7 pass 1-7, x0, y0, dx, dy, width, height); one full-image pass numbered 0
+    /// unless interlaced.
+    /// </summary>
+    public IEnumerable<(int Number, int X0, int Y0, int Dx, int Dy, int Width, int Height)> Passes()
     {
         var (w, h) = (_header.Width, _header.Height);
         if (!_header.Interlaced)
         {
-            yield return (0, 0, 1, 1, w, h);
+            yield return (0, 0, 0, 1, 1, w, h);
             yield break;
         }
-        foreach (var (x0, y0, dx, dy) in Adam7Passes)
+        for (int p = 0; p < Adam7Passes.Length; p++)
         {
+            var (x0, y0, dx, dy) = Adam7Passes[p];
             int pw = (int)((w - x0 + (long)dx - 1) / dx), ph = (int)((h - y0 + (long)dy - 1) / dy);
-            if (pw > 0 && ph > 0) yield return (x0, y0, dx, dy, pw, ph);
+            if (pw > 0 && ph > 0) yield return (p + 1, x0, y0, dx, dy, pw, ph);
         }
     }
 
@@ -43,19 +50,17 @@ internal sealed class PngRows
         int maxRow = (int)_header.RowBytes(_header.Width);
         var current = new byte[1 + maxRow];
         var previous = new byte[1 + maxRow];
-        var passRgb = _header.Interlaced ? new byte[3 * ((_header.Width + 1) / 2)] : [];  // pass 7 is the widest
-        int passNumber = 0;
-        foreach (var (x0, y0, dx, dy, pw, ph) in Passes())
+        var passRgb = _header.Interlaced ? new byte[3 * ((_header.Width + 1) / 2)] : [];  // the widest scattered pass: 5
+        foreach (var (pass, x0, y0, dx, dy, pw, ph) in Passes())
         {
-            passNumber++;
             int rowBytes = (int)_header.RowBytes(pw);
             Array.Clear(previous);  // the row above a pass's first row counts as zeros
             for (int r = 0; r < ph; r++)
             {
                 var row = current.AsSpan(0, 1 + rowBytes);
                 if (!inflater.TryReadExactly(row))
-                    throw ImageErrors.Corrupt(_fileName, _header.Interlaced
-                        ? $"truncated: the image data ends in row {r} of {ph} of Adam7 pass {passNumber}"
+                    throw ImageErrors.Corrupt(_fileName, pass > 0
+                        ? $"truncated: the image data ends in row {r} of {ph} of Adam7 pass {pass}"
                         : $"truncated: the image data ends in row {r} of {ph}");
                 Unfilter(row[0], row[1..], previous.AsSpan(1, rowBytes), _header.FilterStride, r);
                 if (dx == 1) ToRgb(row[1..], image.Row(y0 + r * dy), pw);
@@ -92,38 +97,48 @@ internal sealed class PngRows
     /// <summary>Undoes the row's filter in place; <paramref name="above"/> is the previous row of the pass, already unfiltered.</summary>
     private void Unfilter(byte filter, Span<byte> row, ReadOnlySpan<byte> above, int stride, int rowIndex)
     {
+        if (filter > 4) throw ImageErrors.Corrupt(_fileName, $"bad filter type {filter} in row {rowIndex} (PNG has filter types 0-4)");
+        if (filter == 0 || row.IsEmpty) return;
+        if (above.Length != row.Length) throw new ArgumentException("rows differ in length", nameof(above));
+        // Unchecked indexing: these loops are most of the decoding time; every index is below row.Length.
+        ref byte x = ref MemoryMarshal.GetReference(row);
+        ref byte b = ref MemoryMarshal.GetReference(above);
         int n = row.Length, first = Math.Min(stride, n);
         switch (filter)
         {
-            case 0:
-                break;
             case 1:  // Sub
-                for (int i = stride; i < n; i++) row[i] += row[i - stride];
+                for (int i = stride; i < n; i++) Unsafe.Add(ref x, i) += Unsafe.Add(ref x, i - stride);
                 break;
             case 2:  // Up
-                for (int i = 0; i < n; i++) row[i] += above[i];
+                for (int i = 0; i < n; i++) Unsafe.Add(ref x, i) += Unsafe.Add(ref b, i);
                 break;
             case 3:  // Average
-                for (int i = 0; i < first; i++) row[i] += (byte)(above[i] >> 1);
-                for (int i = stride; i < n; i++) row[i] += (byte)((row[i - stride] + above[i]) >> 1);
+                for (int i = 0; i < first; i++) Unsafe.Add(ref x, i) += (byte)(Unsafe.Add(ref b, i) >> 1);
+                for (int i = stride; i < n; i++) Unsafe.Add(ref x, i) += (byte)((Unsafe.Add(ref x, i - stride) + Unsafe.Add(ref b, i)) >> 1);
                 break;
-            case 4:  // Paeth: with nothing to the left the predictor is the byte above
-                for (int i = 0; i < first; i++) row[i] += above[i];
-                for (int i = stride; i < n; i++) row[i] += Paeth(row[i - stride], above[i], above[i - stride]);
+            default:  // Paeth: with nothing to the left the predictor is the byte above
+                for (int i = 0; i < first; i++) Unsafe.Add(ref x, i) += Unsafe.Add(ref b, i);
+                for (int i = stride; i < n; i++)
+                    Unsafe.Add(ref x, i) += Paeth(Unsafe.Add(ref x, i - stride), Unsafe.Add(ref b, i), Unsafe.Add(ref b, i - stride));
                 break;
-            default:
-                throw ImageErrors.Corrupt(_fileName, $"bad filter type {filter} in row {rowIndex} (PNG has filter types 0-4)");
         }
     }
 
-    /// <summary>Whichever of left, above and upper-left is nearest to left + above - upper-left; ties prefer that order.</summary>
+    /// <summary>
+    /// Whichever of left, above and upper-left is nearest to left + above - upper-left, ties preferring that order.
+    /// Branch-free: on noisy images the comparisons are unpredictable and mispredicted branches dominated decoding.
+    /// </summary>
     private static byte Paeth(int a, int b, int c)
     {
-        int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - 2 * c);
-        int ab = pa <= pb ? a : b;
-        int abMin = Math.Min(pa, pb);
-        return (byte)(abMin <= pc ? ab : c);
+        int pa = Abs(b - c), pb = Abs(a - c), pc = Abs(a + b - 2 * c);
+        int cBeatsB = (pc - pb) >> 31;                          // -1 when pc < pb
+        int bOrC = (b & ~cBeatsB) | (c & cBeatsB);
+        int best = pb + ((pc - pb) & cBeatsB);                  // min(pb, pc)
+        int notA = (best - pa) >> 31;                           // -1 when min(pb, pc) < pa
+        return (byte)((a & ~notA) | (bOrC & notA));
     }
+
+    private static int Abs(int v) => (v ^ (v >> 31)) - (v >> 31);
 
     private static byte[] PaletteTable(byte[]? palette)
     {

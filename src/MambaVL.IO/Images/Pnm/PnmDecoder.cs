@@ -46,8 +46,16 @@ public static class PnmDecoder
         int bytesPerSample = header.MaxValue < 256 ? 1 : 2;
         int rowBytes = header.Width * header.Channels * bytesPerSample;
         CheckLength(pixels, (long)rowBytes * header.Height, fileName);
-        var scale = SampleScale.Table(header.MaxValue, header.Mode == "I", bytesPerSample == 1 ? 256 : 65536);
         var image = new RgbImage(header.Width, header.Height);
+        int channelStep = header.Channels == 3 ? bytesPerSample : 0;
+        if (header.MaxValue is 255 or 65535)  // PIL's raw paths: bytes as they are, or 16-bit narrowed
+        {
+            for (int y = 0; y < header.Height; y++)
+                if (bytesPerSample == 1) PixelRows.Gather8(pixels.Slice(y * rowBytes, rowBytes), header.Channels, 0, channelStep, 2 * channelStep, image.Row(y), header.Width);
+                else PixelRows.Gather16BigEndian(pixels.Slice(y * rowBytes, rowBytes), 2 * header.Channels, 0, channelStep, 2 * channelStep, image.Row(y), header.Width);
+            return image;
+        }
+        var scale = SampleScale.Table(header.MaxValue, header.Mode == "I", bytesPerSample == 1 ? 256 : 65536);
         for (int y = 0; y < header.Height; y++)
         {
             var src = pixels.Slice(y * rowBytes, rowBytes);
@@ -55,7 +63,7 @@ public static class PnmDecoder
             for (int x = 0; x < header.Width; x++)
                 for (int c = 0; c < 3; c++)
                 {
-                    int s = (x * header.Channels + (header.Channels == 3 ? c : 0)) * bytesPerSample;
+                    int s = x * header.Channels * bytesPerSample + c * channelStep;
                     dst[3 * x + c] = scale[bytesPerSample == 1 ? src[s] : src[s] << 8 | src[s + 1]];
                 }
         }
