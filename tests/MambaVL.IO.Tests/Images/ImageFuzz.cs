@@ -38,7 +38,8 @@ internal static class ImageFuzz
                 case 2: b[at] = rng.Next(2) == 0 ? (byte)0 : (byte)0xFF; break;
                 default:
                     uint v = new uint[] { 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0, 1, 0x10000 }[rng.Next(6)];
-                    for (int k = 0; k < 4 && at + k < b.Length; k++) b[at + k] = (byte)(v >> (8 * (rng.Next(2) == 0 ? k : 3 - k)));
+                    bool bigEndian = rng.Next(2) == 0;  // PNG fields are big-endian, BMP fields little-endian
+                    for (int k = 0; k < 4 && at + k < b.Length; k++) b[at + k] = (byte)(v >> (8 * (bigEndian ? 3 - k : k)));
                     break;
             }
         }

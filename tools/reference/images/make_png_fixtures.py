@@ -177,6 +177,14 @@ def expected16(samples, ct):
 
 def make_png(rng):
     f = Folder("png")
+    add_png_formats(f, rng)
+    add_png_variants(f, rng)
+    add_pil_pngs(f, rng)
+    f.save()
+
+
+def add_png_formats(f, rng):
+    """Every colour type × bit depth, plain and Adam7, with the filter type changing from row to row."""
     combos = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (3, 1), (3, 2), (3, 4), (3, 8),
               (4, 8), (4, 16), (6, 8), (6, 16)]
     kind_names = {0: "grey", 2: "rgb", 3: "pal", 4: "greyalpha", 6: "rgba"}
@@ -198,6 +206,8 @@ def make_png(rng):
             else:
                 f.add(name, data)
 
+
+def add_png_variants(f, rng):
     # tRNS never changes convert("RGB"): palette alpha (bytes, and PIL's single-transparent-entry form), grey, RGB.
     s = content(rng, 13, 5, 1, 255)
     pal = rng.integers(0, 256, size=768)
@@ -235,7 +245,9 @@ def make_png(rng):
     f.add("pal8_no_iend_13x5.png", png_bytes(content(rng, 13, 5, 1, 255), 8, 3, palette=pal, iend=False))
     f.add("rgb8_stored_zlib_13x5.png", png_bytes(content(rng, 13, 5, 3, 255), 8, 2, level=0))
 
-    # Files from PIL's own encoder (its adaptive filters, its zlib settings).
+
+def add_pil_pngs(f, rng):
+    """Files from PIL's own encoder (its adaptive filters, its zlib settings)."""
     rgb = content(rng, 33, 17, 3, 255).astype(np.uint8)
     f.add_pil("pil_rgb_33x17.png", Image.fromarray(rgb), format="PNG")
     f.add_pil("pil_rgb_optimize_33x17.png", Image.fromarray(rgb), format="PNG", optimize=True)
@@ -253,7 +265,6 @@ def make_png(rng):
     buf = io.BytesIO()
     frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:])
     f.add("pil_apng_13x5.png", buf.getvalue())
-    f.save()
 
 
 def check_pil_reads_16bit(path, samples, ct):
