@@ -56,8 +56,8 @@ public class PngCorruptionTests
         Assert.Contains("truncated: the image data ends in row", ErrorOf(PngBuilder.Grey8(9, 40, zlib[..(zlib.Length / 2)])));
 
         // A complete zlib stream with too few rows: PIL fills the rest with black; here it is an error.
-        var short_ = PngBuilder.Zlib(PngBuilder.GreyScanlines(9, 3));
-        Assert.Contains("truncated: the image data ends in row 3 of 4", ErrorOf(PngBuilder.Grey8(9, 4, short_)));
+        var fewRows = PngBuilder.Zlib(PngBuilder.GreyScanlines(9, 3));
+        Assert.Contains("truncated: the image data ends in row 3 of 4", ErrorOf(PngBuilder.Grey8(9, 4, fewRows)));
     }
 
     [Fact]
