@@ -194,27 +194,41 @@ public static class ZipDirectory
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 }
 
-/// <summary>CRC-32 (IEEE, as zip uses), for checking decompressed entries.</summary>
+/// <summary>CRC-32 (IEEE, as zip and PNG use), for checking decompressed entries and PNG chunks.</summary>
 internal static class Crc32
 {
-    private static readonly uint[] Table = BuildTable();
+    // Slicing-by-8: Tables[k][b] is the CRC of byte b followed by k zero bytes, so 8 input bytes take 8 independent
+    // lookups instead of a chain of 8 dependent ones (several times faster than one table).
+    private static readonly uint[][] Tables = BuildTables();
 
     public static unsafe uint Compute(byte* p, long length)
     {
         uint c = 0xFFFFFFFF;
-        for (long i = 0; i < length; i++) c = Table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+        uint[] t0 = Tables[0], t1 = Tables[1], t2 = Tables[2], t3 = Tables[3], t4 = Tables[4], t5 = Tables[5], t6 = Tables[6], t7 = Tables[7];
+        long i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            uint lo = c ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p + i, 4));
+            uint hi = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p + i + 4, 4));
+            c = t7[lo & 0xFF] ^ t6[(lo >> 8) & 0xFF] ^ t5[(lo >> 16) & 0xFF] ^ t4[lo >> 24]
+              ^ t3[hi & 0xFF] ^ t2[(hi >> 8) & 0xFF] ^ t1[(hi >> 16) & 0xFF] ^ t0[hi >> 24];
+        }
+        for (; i < length; i++) c = t0[(c ^ p[i]) & 0xFF] ^ (c >> 8);
         return ~c;
     }
 
-    private static uint[] BuildTable()
+    private static uint[][] BuildTables()
     {
-        var t = new uint[256];
+        var t = new uint[8][];
+        for (int k = 0; k < 8; k++) t[k] = new uint[256];
         for (uint n = 0; n < 256; n++)
         {
             uint c = n;
             for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            t[n] = c;
+            t[0][n] = c;
         }
+        for (int k = 1; k < 8; k++)
+            for (int n = 0; n < 256; n++) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFF];
         return t;
     }
 }
