@@ -17,7 +17,7 @@ public static class MambaVlCli
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show full error details", Recursive = true };
-        var root = new RootCommand("MambaVL: a .NET engine for Mamba-2 language models")
+        var root = new RootCommand("MambaVL: a .NET engine for multimodal state-space models (Mamba-2, vision towers)")
         {
             verbose,
             GenerateCommand.Create(),
@@ -25,6 +25,7 @@ public static class MambaVlCli
             InspectCommand.Create(),
             BenchCommand.Create(),
             ModelCommand.Create(),
+            ImageCommand.Create(),
         };
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new VersionAction();
 
