@@ -30,9 +30,9 @@ public class FuzzTests
         byte[] original = File.ReadAllBytes(Fixtures.File(fixture));
         using var dir = new TempDir();
         string path = dir.File(fixture);
-        var rng = new Random(StableSeed(fixture));  // string hashes are randomised per process: keep runs repeatable
+        var rng = new Random(Corruption.StableSeed(fixture));  // string hashes are randomised per process: keep runs repeatable
         for (int i = 0; i < Mutations; i++)
-            LoadExpectingOnlyClearErrors(path, Mutate(original, rng), $"mutation {i}");
+            LoadExpectingOnlyClearErrors(path, Corruption.Mutate(original, rng), $"mutation {i}");
     }
 
     [Theory]
@@ -50,37 +50,9 @@ public class FuzzTests
         var rng = new Random(42);
         for (int i = 0; i < 3 * Mutations; i++)
         {
-            try { new TorchPickle("p.pkl").Load(Mutate(pickle, rng)); }
+            try { new TorchPickle("p.pkl").Load(Corruption.Mutate(pickle, rng)); }
             catch (ModelLoadException e) { Assert.Contains("p.pkl", e.Message); }
         }
-    }
-
-    internal static int StableSeed(string s)
-    {
-        int h = 17;
-        foreach (char c in s) h = unchecked(h * 31 + c);
-        return h & 0x7fffffff;
-    }
-
-    // 1-4 edits: random bytes, bit flips, or a 4-byte field set to an extreme value (sizes, offsets, lengths).
-    internal static byte[] Mutate(byte[] original, Random rng)
-    {
-        var b = (byte[])original.Clone();
-        for (int n = rng.Next(1, 5); n > 0; n--)
-        {
-            int at = rng.Next(b.Length);
-            switch (rng.Next(4))
-            {
-                case 0: b[at] = (byte)rng.Next(256); break;
-                case 1: b[at] ^= (byte)(1 << rng.Next(8)); break;
-                case 2: b[at] = rng.Next(2) == 0 ? (byte)0 : (byte)0xFF; break;
-                default:
-                    uint v = new uint[] { 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0, 1 }[rng.Next(5)];
-                    for (int k = 0; k < 4 && at + k < b.Length; k++) b[at + k] = (byte)(v >> (8 * k));
-                    break;
-            }
-        }
-        return b;
     }
 
     private static void LoadExpectingOnlyClearErrors(string path, byte[] bytes, string what)

@@ -2,6 +2,8 @@
 // or a hang. Fixtures are truncated at many points and mutated with fixed seeds.
 using MambaVL.IO.Images.Bmp;
 
+using MambaVL.IO.Tests.Support;
+
 namespace MambaVL.IO.Tests.Images;
 
 public class BmpFuzzTests
@@ -23,8 +25,8 @@ public class BmpFuzzTests
     public void Mutated_files_give_clear_errors(string fixture)
     {
         byte[] original = ImageFixtures.Bytes("bmp", fixture);
-        var rng = new Random(ImageFuzz.StableSeed(fixture));
+        var rng = new Random(Corruption.StableSeed(fixture));
         for (int i = 0; i < Mutations; i++)
-            ImageFuzz.ExpectOnlyClearErrors(ImageFuzz.Mutate(original, rng), fixture, BmpDecoder.Decode, BmpDecoder.ReadInfo, $"mutation {i}");
+            ImageFuzz.ExpectOnlyClearErrors(Corruption.Mutate(original, rng), fixture, BmpDecoder.Decode, BmpDecoder.ReadInfo, $"mutation {i}");
     }
 }

@@ -3,6 +3,8 @@
 using System.Diagnostics;
 using MambaVL.IO.Images.Jpeg;
 
+using MambaVL.IO.Tests.Support;
+
 namespace MambaVL.IO.Tests.Images;
 
 public class JpegFuzzTests
@@ -35,9 +37,9 @@ public class JpegFuzzTests
         byte[] original = File.ReadAllBytes(ImageFixtures.File("jpeg", fixture));
         RunWithinLimit(fixture, () =>
         {
-            var rng = new Random(FuzzTests.StableSeed(fixture));  // string hashes are randomised per process: keep runs repeatable
+            var rng = new Random(Corruption.StableSeed(fixture));  // string hashes are randomised per process: keep runs repeatable
             for (int i = 0; i < Mutations; i++)
-                DecodeExpectingOnlyClearErrors(fixture, FuzzTests.Mutate(original, rng), $"mutation {i}");
+                DecodeExpectingOnlyClearErrors(fixture, Corruption.Mutate(original, rng), $"mutation {i}");
         });
     }
 

@@ -3,6 +3,8 @@
 // CRCs recomputed so that they reach the zlib and filter code behind the CRC check.
 using MambaVL.IO.Images.Png;
 
+using MambaVL.IO.Tests.Support;
+
 namespace MambaVL.IO.Tests.Images;
 
 public class PngFuzzTests
@@ -24,10 +26,10 @@ public class PngFuzzTests
     public void Mutated_files_give_clear_errors(string fixture)
     {
         byte[] original = ImageFixtures.Bytes("png", fixture);
-        var rng = new Random(ImageFuzz.StableSeed(fixture));
+        var rng = new Random(Corruption.StableSeed(fixture));
         for (int i = 0; i < Mutations; i++)
         {
-            var mutated = ImageFuzz.Mutate(original, rng);
+            var mutated = Corruption.Mutate(original, rng);
             if (i % 2 == 1) mutated = PngBuilder.FixCrcs(mutated);
             ImageFuzz.ExpectOnlyClearErrors(mutated, fixture, PngDecoder.Decode, PngDecoder.ReadInfo, $"mutation {i}");
         }

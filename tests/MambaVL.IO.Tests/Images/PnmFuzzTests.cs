@@ -2,6 +2,8 @@
 // another exception or a hang. Fixtures are truncated at many points and mutated with fixed seeds.
 using MambaVL.IO.Images.Pnm;
 
+using MambaVL.IO.Tests.Support;
+
 namespace MambaVL.IO.Tests.Images;
 
 public class PnmFuzzTests
@@ -23,8 +25,8 @@ public class PnmFuzzTests
     public void Mutated_files_give_clear_errors(string fixture)
     {
         byte[] original = ImageFixtures.Bytes("pnm", fixture);
-        var rng = new Random(ImageFuzz.StableSeed(fixture));
+        var rng = new Random(Corruption.StableSeed(fixture));
         for (int i = 0; i < Mutations; i++)
-            ImageFuzz.ExpectOnlyClearErrors(ImageFuzz.Mutate(original, rng), fixture, PnmDecoder.Decode, PnmDecoder.ReadInfo, $"mutation {i}");
+            ImageFuzz.ExpectOnlyClearErrors(Corruption.Mutate(original, rng), fixture, PnmDecoder.Decode, PnmDecoder.ReadInfo, $"mutation {i}");
     }
 }
