@@ -12,6 +12,7 @@ public sealed partial class CpuBackend
     public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) => Norms.GatedRmsNorm(Pool, y, z, weight, groupSize, eps);
     public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps) => LayerNormKernel.Run(Pool, x, weight, bias, eps);
     public Tensor Activate(Tensor x, Activation kind) => Activations.Run(Pool, x, kind);
+    public Tensor SwiGlu(Tensor gate, Tensor up) => Activations.SwiGlu(Pool, gate, up);
     public void ScaleColumnsInPlace(Tensor x, Tensor scale) => LayerNormKernel.ScaleColumnsInPlace(x, scale);
     public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) => AttentionKernel.Run(Pool, q, k, v, scale, causal);
     public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => ConcatKernel.Run(parts, dim);

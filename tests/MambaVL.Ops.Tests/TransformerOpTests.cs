@@ -66,6 +66,19 @@ public sealed class TransformerOpTests : IDisposable
     public void Reference_erf_matches_tabulated_values(double x, double erf) =>
         Assert.True(Math.Abs(ReferenceBackend.Erf(x) - erf) < 1e-14, $"erf({x}) = {ReferenceBackend.Erf(x)}, expected {erf}");
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 257)]
+    [InlineData(3, 1000)]
+    public void SwiGlu_matches_reference(int rows, int f)
+    {
+        var inputs = new Inputs(rows + f);
+        var gate = inputs.Uniform(-8, 8, rows, f);
+        var up = inputs.Uniform(-2, 2, rows, f);
+        OpCheck.Close(_cpu.SwiGlu(gate, up), Ref.SwiGlu(gate, up), Tolerances.Default, $"SwiGlu {rows}x{f}");
+        Assert.Throws<ArgumentException>(() => _cpu.SwiGlu(gate, inputs.Uniform(0, 1, rows, f + 1)));
+    }
+
     [Fact]
     public void ScaleColumnsInPlace_matches_reference()
     {

@@ -69,6 +69,9 @@ public interface IBackend
     /// <summary>An element-wise activation of any-shaped F32 x (contiguous) → a new tensor of the same shape.</summary>
     Tensor Activate(Tensor x, Activation kind);
 
+    /// <summary>silu(gate) ⊙ up: the gated unit of SwiGLU MLPs. gate, up (M, F) F32 contiguous → (M, F).</summary>
+    Tensor SwiGlu(Tensor gate, Tensor up);
+
     /// <summary>x[m, d] *= scale[d] (LayerScale). x (M, D) contiguous F32, in place; scale (D) F32.</summary>
     void ScaleColumnsInPlace(Tensor x, Tensor scale);
 

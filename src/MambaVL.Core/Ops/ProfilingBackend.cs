@@ -57,6 +57,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps) => Time("LayerNorm", "", () => Inner.LayerNorm(x, weight, bias, eps));
     public Tensor Activate(Tensor x, Activation kind) => Time(kind.ToString(), "", () => Inner.Activate(x, kind));
 
+    public Tensor SwiGlu(Tensor gate, Tensor up) => Time("SwiGlu", "", () => Inner.SwiGlu(gate, up));
+
     public void ScaleColumnsInPlace(Tensor x, Tensor scale)
     {
         long start = Stopwatch.GetTimestamp();

@@ -43,6 +43,14 @@ public sealed partial class ReferenceBackend
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    public Tensor SwiGlu(Tensor gate, Tensor up)
+    {
+        Check.SameShape(gate, up, "SwiGlu");
+        float[] g = gate.ToFloatArray(), u = up.ToFloatArray();
+        for (int i = 0; i < g.Length; i++) g[i] = (float)(Activated(g[i], Activation.Silu) * u[i]);
+        return Tensor.FromArray(g, gate.ShapeArray);
+    }
+
     public void ScaleColumnsInPlace(Tensor x, Tensor scale)
     {
         Check.F32Contiguous(x, "ScaleColumnsInPlace x");

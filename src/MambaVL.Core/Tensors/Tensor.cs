@@ -126,6 +126,17 @@ public sealed unsafe class Tensor
         return new Tensor(Storage, DType, shape, strides, Offset);
     }
 
+    /// <summary>Dimension <paramref name="dim"/> in reverse order, as a view (a negative stride; copy it with Contiguous).</summary>
+    public Tensor Flip(int dim)
+    {
+        if (dim < 0) dim += Rank;
+        if (dim < 0 || dim >= Rank) throw new ArgumentOutOfRangeException(nameof(dim), $"flip of dim {dim} of {this}");
+        var strides = (long[])_strides.Clone();
+        strides[dim] = -strides[dim];
+        long offset = _shape[dim] == 0 ? Offset : Offset + (_shape[dim] - 1) * _strides[dim];
+        return new Tensor(Storage, DType, _shape, strides, offset);
+    }
+
     /// <summary>Reorders the dimensions, as a view: result dim i is this tensor's dim order[i].</summary>
     public Tensor Permute(params int[] order)
     {

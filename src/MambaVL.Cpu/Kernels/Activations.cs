@@ -25,9 +25,22 @@ public static unsafe class Activations
         return y;
     }
 
+    /// <summary>See <see cref="IBackend.SwiGlu"/>: silu(gate) ⊙ up, blocks of 256 in parallel.</summary>
+    public static Tensor SwiGlu(CpuThreadPool pool, Tensor gate, Tensor up)
+    {
+        Core.Reference.Check.SameShape(gate, up, "SwiGlu");
+        Tensor gs = KernelSupport.F32(gate), us = KernelSupport.F32(up);
+        var y = Tensor.Zeros(DType.F32, gate.ShapeArray);
+        long n = gate.Length;
+        var body = new BlocksBody { X = KernelSupport.Ptr(gs), Up = KernelSupport.Ptr(us), Y = KernelSupport.Ptr(y), N = n, Kind = Activation.Silu };
+        KernelSupport.For(pool, (int)((n + Block - 1) / Block), n, ref body);
+        GC.KeepAlive(gs); GC.KeepAlive(us);
+        return y;
+    }
+
     private struct BlocksBody : IParallelBody
     {
-        public float* X, Y;
+        public float* X, Y, Up;  // Up: optional second factor (SwiGLU)
         public long N;
         public Activation Kind;
 
@@ -54,6 +67,7 @@ public static unsafe class Activations
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(Kind), Kind, null);
             }
+            if (Up != null) TensorPrimitives.Multiply(y, new ReadOnlySpan<float>(Up + start, len), y);
         }
     }
 

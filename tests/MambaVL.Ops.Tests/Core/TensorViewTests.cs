@@ -79,4 +79,15 @@ public class TensorViewTests
         Assert.Throws<ArgumentException>(() => t.Permute(1));
         Assert.Equal(new[] { 6, 2 }, t.Permute(1, 0).ShapeArray);
     }
+
+    [Fact]
+    public void FlipReversesADimensionAndCopiesBack()
+    {
+        var t = Iota(4, 3);
+        var flipped = t.Flip(0);
+        Assert.Equal(new float[] { 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2 }, flipped.ToFloatArray());
+        Assert.Equal(flipped.ToFloatArray(), flipped.ContiguousCopy().Span<float>().ToArray());
+        Assert.Equal(t.ToFloatArray(), flipped.ContiguousCopy().Flip(0).ContiguousCopy().Span<float>().ToArray());
+        Assert.Equal(new float[] { 2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9 }, t.Flip(-1).ToFloatArray());
+    }
 }
