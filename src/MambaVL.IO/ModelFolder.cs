@@ -3,7 +3,6 @@
 // and generation_config.json. A weights file may be given instead of a folder; its folder supplies the rest.
 using System.Text.RegularExpressions;
 using MambaVL.Core.Weights;
-using MambaVL.IO.Common;
 
 namespace MambaVL.IO;
 

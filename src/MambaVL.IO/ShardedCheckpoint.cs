@@ -37,7 +37,7 @@ public sealed class ShardedCheckpoint : IWeightSource
         if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return new PyTorchCheckpoint(path, root);
         var st = new SafetensorsFile(path);
         if (root is null) return st;
-        try { return new Common.WeightSubtree(st, root); }
+        try { return new WeightSubtree(st, root); }
         catch { st.Dispose(); throw; }
     }
 

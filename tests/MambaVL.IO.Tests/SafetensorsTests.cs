@@ -132,4 +132,13 @@ public class SafetensorsTests
         Assert.Throws<InvalidOperationException>(() => big.Span<byte>());
         Assert.Equal([1.25f, -3f], st.Get("tail").ToFloatArray());
     }
+
+    [Fact]
+    public void A_tensor_used_after_its_file_is_closed_gives_a_clear_error()
+    {
+        Tensor t;
+        using (var f = new SafetensorsFile(Fixtures.File("single.safetensors"))) t = f.Get(f.Names.First());
+        var e = Assert.Throws<ObjectDisposedException>(() => t.ToFloatArray());
+        Assert.Contains("single.safetensors", e.Message);
+    }
 }

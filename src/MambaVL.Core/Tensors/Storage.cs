@@ -95,7 +95,9 @@ public sealed unsafe class MappedFile : IDisposable
         _base += _view.PointerOffset;
     }
 
-    public byte* Base => _base;
+    /// <summary>The mapping's first byte; a tensor that outlives its file gets a clear error instead of a crash.</summary>
+    public byte* Base => _base != null || Length == 0 ? _base
+        : throw new ObjectDisposedException(Path, $"{Path}: the file was closed while a tensor from it was still in use");
 
     public ReadOnlySpan<byte> Span(long offset, int length)
     {

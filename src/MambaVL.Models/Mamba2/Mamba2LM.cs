@@ -50,11 +50,25 @@ public sealed class Mamba2LM : ILanguageModel
     /// <summary>Prefill that also hands each block's output (the residual stream after block l, (T, D)) to <paramref name="onBlockOutput"/>; for tests.</summary>
     internal Tensor Prefill(ReadOnlySpan<int> ids, IModelState state, bool allLogits, Action<int, float[]>? onBlockOutput)
     {
+        if (ids.IsEmpty) throw new ArgumentException("Prefill needs at least one token id");
+        return PrefillEmbeddings(Embed(ids), state, allLogits, onBlockOutput);
+    }
+
+    /// <summary>The input embeddings of <paramref name="ids"/>: (T, D) F32 (what a multimodal model joins with its image tokens).</summary>
+    public Tensor Embed(ReadOnlySpan<int> ids) => Backend.Embedding(_embedding, ids);
+
+    /// <summary>
+    /// Prefill from input embeddings instead of ids (ML-Mamba puts its visual tokens before the text's embeddings).
+    /// embeddings (T, D) F32 is consumed (it becomes the residual stream). Returns logits as <see cref="Prefill(ReadOnlySpan{int}, IModelState, bool)"/>.
+    /// </summary>
+    public Tensor PrefillEmbeddings(Tensor embeddings, IModelState state, bool allLogits = false, Action<int, float[]>? onBlockOutput = null)
+    {
         var st = AsOwnState(state);
         if (st.BatchSize != 1) throw new ArgumentException($"Prefill runs one sequence; the state holds {st.BatchSize}");
-        if (ids.IsEmpty) throw new ArgumentException("Prefill needs at least one token id");
-        int t = ids.Length;
-        var h = Backend.Embedding(_embedding, ids);  // (T, D)
+        if (embeddings.Rank != 2 || embeddings.Dim(1) != Config.DModel || embeddings.Dim(0) == 0)
+            throw new ArgumentException($"Prefill needs embeddings (T ≥ 1, {Config.DModel}), got {embeddings}");
+        int t = embeddings.Dim(0);
+        var h = embeddings;  // (T, D)
         Tensor? residual = null;
         for (int l = 0; l < _layers.Length; l++)
         {

@@ -1,20 +1,23 @@
 // Takes a sub-tree of a weight source as the root: with root "model", "model.llm_backbone.x.weight" is seen as
 // "llm_backbone.x.weight" (checkpoints often nest the weights one or two dicts deep).
 using MambaVL.Core.Tensors;
-using MambaVL.Core.Weights;
 
-namespace MambaVL.IO.Common;
+namespace MambaVL.Core.Weights;
 
 public sealed class WeightSubtree : IWeightSource
 {
     private readonly IWeightSource _inner;
     private readonly string _prefix;
     private readonly string[] _names;
+    private readonly bool _ownsInner;
 
-    /// <summary>The tensors of <paramref name="inner"/> under <paramref name="root"/> (a dotted path); owns and disposes <paramref name="inner"/>.</summary>
-    public WeightSubtree(IWeightSource inner, string root)
+    /// <summary>
+    /// The tensors of <paramref name="inner"/> under <paramref name="root"/> (a dotted path); disposes <paramref name="inner"/>
+    /// with itself when <paramref name="ownsInner"/> (a model binding one part of a larger checkpoint passes false).
+    /// </summary>
+    public WeightSubtree(IWeightSource inner, string root, bool ownsInner = true)
     {
-        _inner = inner;
+        (_inner, _ownsInner) = (inner, ownsInner);
         _prefix = root.TrimEnd('.') + ".";
         _names = SelectRoot(inner.Names, root, inner.Description).Keys.ToArray();
         Description = $"{inner.Description} (under '{root}')";
@@ -26,7 +29,7 @@ public sealed class WeightSubtree : IWeightSource
     public Tensor Get(string name) => _inner.Contains(_prefix + name) ? _inner.Get(_prefix + name) : throw Missing(name);
     public (int[] Shape, DType DType) Info(string name) => _inner.Contains(_prefix + name) ? _inner.Info(_prefix + name) : throw Missing(name);
     public string FileOf(string name) => _inner.FileOf(_prefix + name);
-    public void Dispose() => _inner.Dispose();
+    public void Dispose() { if (_ownsInner) _inner.Dispose(); }
 
     private ModelLoadException Missing(string name) => new($"{Description}: missing tensor '{name}'");
 
