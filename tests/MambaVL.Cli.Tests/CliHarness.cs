@@ -68,40 +68,8 @@ public sealed class TinyModelFixture : IDisposable
         return (ModelRegistry.Load(ConfigJson.Load(mf.ConfigPath!), weights, backend), weights);
     }
 
-    /// <summary>
-    /// A byte-level BPE tokenizer.json with no merges whose 97 ids fit the tiny model: the 94 printable ASCII characters,
-    /// space (Ġ) and newline (Ċ) as byte-level symbols, and &lt;|endoftext|&gt; = 96 as a special token.
-    /// </summary>
-    public static string ByteLevelTokenizerJson()
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            var byteLevel = """{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true}""";
-            w.WriteStartObject();
-            w.WriteString("version", "1.0");
-            w.WritePropertyName("added_tokens");
-            w.WriteRawValue($$"""[{"id":{{EndOfText}},"content":"<|endoftext|>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}]""");
-            w.WriteNull("normalizer");
-            w.WritePropertyName("pre_tokenizer"); w.WriteRawValue(byteLevel);
-            w.WriteNull("post_processor");
-            w.WritePropertyName("decoder"); w.WriteRawValue(byteLevel);
-            w.WriteStartObject("model");
-            w.WriteString("type", "BPE");
-            w.WriteNull("unk_token");
-            w.WriteBoolean("fuse_unk", false);
-            w.WriteBoolean("byte_fallback", false);
-            w.WriteStartObject("vocab");
-            for (int c = 33; c <= 126; c++) w.WriteNumber(((char)c).ToString(), c - 33);
-            w.WriteNumber("Ġ", 94);
-            w.WriteNumber("Ċ", 95);
-            w.WriteEndObject();
-            w.WriteStartArray("merges"); w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
-    }
+    /// <summary>The tiny model's tokenizer: printable ASCII, Ġ and Ċ at 0..95, &lt;|endoftext|&gt; = 96.</summary>
+    public static string ByteLevelTokenizerJson() => MambaVL.Tests.Shared.ByteLevelTokenizerJson.Create(EndOfText, 0);
 
     public void Dispose() => Temp.Dispose();
 }

@@ -10,7 +10,7 @@ using MambaVL.Models.Vision;
 
 namespace MambaVL.Models.MlMamba;
 
-public sealed class MlMambaModel
+public sealed class MlMambaModel : Core.Models.IVisionLanguageModel
 {
     /// <summary>Top-level names of the checkpoint's parts, as the authors' save_checkpoint writes them under "model".</summary>
     public const string LlmPrefix = "llm_backbone", MlpPrefix = "mlp", ConnectorPrefix = "bidirectional_mamba", ProjectorPrefix = "projector.projector";
@@ -23,6 +23,8 @@ public sealed class MlMambaModel
     public ScanConnector Connector { get; }
     public Mamba2LM Llm { get; }
     public IBackend Backend => _backend;
+    public Core.Models.ILanguageModel Language => Llm;
+    public string ImagePreset => "dinosiglip-384";
 
     /// <summary>
     /// Binds the vision-language part of an ML-Mamba checkpoint (<paramref name="weights"/>: llm_backbone.*, mlp.*,
@@ -78,6 +80,15 @@ public sealed class MlMambaModel
         var embeddings = _backend.Concat(parts, 0);
         if (parts.Length > 1) _backend.Release(parts[1]);
         return Llm.PrefillEmbeddings(embeddings, state, allLogits);
+    }
+
+    /// <summary>The image's visual tokens into <paramref name="state"/> (pixels "dino" and "siglip", each (3, S, S)); the logits are dropped.</summary>
+    public void PrefillImage(IReadOnlyDictionary<string, Tensor> pixels, Core.Models.IModelState state)
+    {
+        Tensor Pixels(string name) => pixels.TryGetValue(name, out var t) ? _backend.Upload(t)
+            : throw new ArgumentException($"ML-Mamba needs the \"{name}\" pixels of the {ImagePreset} preset; got {string.Join(", ", pixels.Keys)}");
+        var visual = VisualTokens(Pixels("dino"), Pixels("siglip"));
+        _backend.Release(Llm.PrefillEmbeddings(visual, state));
     }
 
     private Tensor Linear(Tensor x, Tensor w, Tensor b, bool gelu, bool releaseInput = true)
