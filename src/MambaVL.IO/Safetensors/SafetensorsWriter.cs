@@ -11,9 +11,26 @@ public static class SafetensorsWriter
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
-        var duplicate = list.GroupBy(kv => kv.Key).FirstOrDefault(g => g.Count() > 1);
+        Write(path, list.Select(kv => new TensorSpec(kv.Key, kv.Value.DType, kv.Value.ShapeArray)).ToList(), i => list[i].Value, metadata);
+    }
+
+    /// <summary>What a tensor will be, declared before its data exists (the header comes first in the file).</summary>
+    public sealed record TensorSpec(string Name, DType DType, int[] Shape)
+    {
+        public long ByteLength => Shape.Aggregate(1L, (n, d) => n * d) * DType.Size();
+    }
+
+    /// <summary>
+    /// Streams tensors that are produced one at a time (<paramref name="produce"/>(i) must match <paramref name="specs"/>[i]):
+    /// a conversion of a checkpoint larger than memory holds one tensor at a time. <paramref name="written"/> gets the
+    /// bytes written so far after each tensor.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<TensorSpec> specs, Func<int, Tensor> produce,
+        IReadOnlyDictionary<string, string>? metadata = null, Action<long>? written = null)
+    {
+        var duplicate = specs.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"{path}: tensor name '{duplicate.Key}' given twice");
-        byte[] header = BuildHeader(list, metadata);
+        byte[] header = BuildHeader(specs, metadata);
         string tmp = path + ".partial";
         try
         {
@@ -21,7 +38,15 @@ public static class SafetensorsWriter
             {
                 fs.Write(BitConverter.GetBytes((ulong)header.Length));
                 fs.Write(header);
-                foreach (var (_, t) in list) WriteData(fs, t);
+                long done = 0;
+                for (int i = 0; i < specs.Count; i++)
+                {
+                    var t = produce(i);
+                    if (t.DType != specs[i].DType || !t.Shape.SequenceEqual(specs[i].Shape))
+                        throw new ArgumentException($"{path}: tensor '{specs[i].Name}' is {t}, but the header says {specs[i].DType} {Tensor.ShapeString(specs[i].Shape)}");
+                    WriteData(fs, t);
+                    written?.Invoke(done += t.ByteLength);
+                }
             }
             File.Move(tmp, path, overwrite: true);
         }
@@ -32,7 +57,7 @@ public static class SafetensorsWriter
         }
     }
 
-    private static byte[] BuildHeader(List<KeyValuePair<string, Tensor>> list, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(IReadOnlyList<TensorSpec> list, IReadOnlyDictionary<string, string>? metadata)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -45,9 +70,9 @@ public static class SafetensorsWriter
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, t) in list)
+            foreach (var t in list)
             {
-                w.WriteStartObject(name);
+                w.WriteStartObject(t.Name);
                 w.WriteString("dtype", t.DType.SafetensorsName());
                 w.WriteStartArray("shape"); foreach (int d in t.Shape) w.WriteNumberValue(d); w.WriteEndArray();
                 w.WriteStartArray("data_offsets"); w.WriteNumberValue(offset); offset += t.ByteLength; w.WriteNumberValue(offset); w.WriteEndArray();

@@ -24,7 +24,7 @@ public sealed class MlMambaModel : Core.Models.IVisionLanguageModel
     public Mamba2LM Llm { get; }
     public IBackend Backend => _backend;
     public Core.Models.ILanguageModel Language => Llm;
-    public string ImagePreset => "dinosiglip-384";
+    public string ImagePreset => $"dinosiglip-{Vision.Dino.ImageSize}";
 
     /// <summary>
     /// Binds the vision-language part of an ML-Mamba checkpoint (<paramref name="weights"/>: llm_backbone.*, mlp.*,

@@ -38,7 +38,12 @@ public sealed class ImagePreset
     /// </summary>
     public static ImagePreset DinoSigLip384 { get; } = new("dinosiglip-384",
         "ML-Mamba DINOv2+SigLIP, resize-naive: PIL bicubic squash to 384×384; dino (ImageNet norm) and siglip (0.5 norm), each [3, 384, 384]",
-        ["dino", "siglip"], DinoSigLipResizeNaive);
+        ["dino", "siglip"], image => DinoSigLipResizeNaive(image, DinoSigLipSize));
+
+    /// <summary>The resize-naive DINOv2+SigLIP pipeline at another side (models built for another image size; tests).</summary>
+    public static ImagePreset DinoSigLip(int size) => size == DinoSigLipSize ? DinoSigLip384
+        : size < 1 ? throw new ArgumentException($"image size {size} is not positive")
+        : new($"dinosiglip-{size}", $"DINOv2+SigLIP resize-naive at {size}×{size}", ["dino", "siglip"], image => DinoSigLipResizeNaive(image, size));
 
     /// <summary>
     /// ML-Mamba "dinosiglip-vit-so-384px" with image_resize_strategy "letterbox": per branch LetterboxPad with
@@ -94,10 +99,10 @@ public sealed class ImagePreset
             });
     }
 
-    private static Dictionary<string, Tensor> DinoSigLipResizeNaive(RgbImage image)
+    private static Dictionary<string, Tensor> DinoSigLipResizeNaive(RgbImage image, int size)
     {
         // Both branches resize the same image with the same filter; the reference does it twice, one result serves both.
-        var resized = Crop.TorchvisionCenter(PilResize.Resize(image, DinoSigLipSize, DinoSigLipSize, ResampleFilter.Bicubic), DinoSigLipSize, DinoSigLipSize);
+        var resized = Crop.TorchvisionCenter(PilResize.Resize(image, size, size, ResampleFilter.Bicubic), size, size);
         return new()
         {
             ["dino"] = ToNormalizedTensor.Apply(resized, Normalization.ImageNet),
