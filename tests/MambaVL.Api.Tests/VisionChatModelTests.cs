@@ -4,7 +4,7 @@ using MambaVL.Core.Tensors;
 using MambaVL.IO;
 using MambaVL.IO.Safetensors;
 
-namespace MambaVL.Tests;
+namespace MambaVL.Api.Tests;
 
 public sealed class VisionChatModelTests : IDisposable
 {
@@ -17,7 +17,7 @@ public sealed class VisionChatModelTests : IDisposable
     private MlMambaConversion Job(string name, DType storage = DType.F32)
     {
         string tokenizer = Path.Combine(_temp, "tokenizer.json");
-        if (!File.Exists(tokenizer)) File.WriteAllText(tokenizer, Shared.ByteLevelTokenizerJson.Create(0, 1));
+        if (!File.Exists(tokenizer)) File.WriteAllText(tokenizer, MambaVL.Tests.Shared.ByteLevelTokenizerJson.Create(0, 1));
         return new MlMambaConversion(Fixture("mlmamba", "latest-checkpoint.pt"), Fixture("vision", "dino"), Fixture("vision", "siglip"),
             tokenizer, Path.Combine(_temp, name))
         { LlmConfig = Fixture("mlmamba", "llm_config.json"), ImageSize = 70, Storage = storage };
