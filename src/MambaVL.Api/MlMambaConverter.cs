@@ -34,12 +34,12 @@ public static class MlMambaConverter
     /// <param name="progress">(stage, bytes done, bytes total) as the weights are written.</param>
     public static void Convert(MlMambaConversion job, Action<string, long, long>? progress = null)
     {
+        string output = Path.GetFullPath(job.Output);
+        if (Directory.Exists(output) || File.Exists(output)) throw new IOException($"{output}: already exists; choose a new folder");
         foreach (var (path, what) in new[] { (job.Checkpoint, "checkpoint"), (job.Tokenizer, "tokenizer") })
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such {what} file", path);
         foreach (var dir in new[] { job.DinoFolder, job.SigLipFolder })
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: no such tower folder");
-        string output = Path.GetFullPath(job.Output);
-        if (Directory.Exists(output) || File.Exists(output)) throw new IOException($"{output}: already exists; choose a new folder");
         var llm = Mamba2Config.FromJson(job.LlmConfig is null ? ConfigJson.Parse(Mamba2_2_7b, "mamba2-2.7b config") : ConfigJson.Load(job.LlmConfig));
         var config = new MlMambaFolderConfig(llm, job.CrossScan ? ScanConnectorConfig.CrossScan : ScanConnectorConfig.Bidirectional,
             2, job.ImageSize, "dino", "siglip", "zephyr");

@@ -62,7 +62,10 @@ public sealed class VisionChatModel : IDisposable
     /// <summary>A new conversation, optionally about an image file (decoded and preprocessed as the model's pipeline does).</summary>
     public Conversation NewConversation(string? imagePath = null)
     {
-        var chat = new Conversation(Model, Tokenizer, Template, Options.Generation);
+        // ids past the tokenizer's vocabulary are padding rows of the embedding (50277 → 50288): never a token to emit
+        var generation = Options.Generation.SampleVocabLimit is null && Tokenizer.VocabSize < Model.Llm.VocabSize
+            ? Options.Generation with { SampleVocabLimit = Tokenizer.VocabSize } : Options.Generation;
+        var chat = new Conversation(Model, Tokenizer, Template, generation);
         if (imagePath != null) chat.SetImage(Pixels(imagePath));
         return chat;
     }

@@ -26,6 +26,8 @@ public static class MambaVlCli
             BenchCommand.Create(),
             ModelCommand.Create(),
             ImageCommand.Create(),
+            ChatCommand.Create(),
+            ConvertCommand.Create(),
         };
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new VersionAction();
 

@@ -17,33 +17,19 @@ public static class GenerateCommand
         var model = SharedOptions.Model();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text (needs tokenizer.json in the model folder)" };
         var ids = SharedOptions.Ids("Prompt as token ids, e.g. 1,2,3 (no tokenizer needed)");
-        var maxTokens = new Option<int>("--max-tokens", "-n", "--n-predict") { Description = "Most new tokens (-1 = until end of sequence)", DefaultValueFactory = _ => 256 };
-        var temperature = new Option<float>("--temp", "--temperature") { Description = "Temperature (0 = greedy)", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Top-k (0 = off)", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Top-p (1 = off)", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "Min-p (0 = off)", DefaultValueFactory = _ => 0.05f };
-        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "Repetition penalty (1 = off)", DefaultValueFactory = _ => 1.0f };
-        var repeatLastN = new Option<int>("--repeat-last-n") { Description = "Ids the penalty looks back on (0 = off, -1 = all)", DefaultValueFactory = _ => 64 };
-        var seed = new Option<long>("--seed", "-s") { Description = "Random seed (-1 = random; the one used is printed)", DefaultValueFactory = _ => -1 };
+        var flags = new SamplingFlags(defaultTemperature: 0.8f, defaultMaxTokens: 256);
         var threads = SharedOptions.Threads();
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false };
         var printIds = new Option<bool>("--print-ids") { Description = "Print the generated ids, space separated, as the last line of stdout" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the end-of-sequence id" };
 
-        var command = new Command("generate", "Generate text (or ids) from a prompt")
-        {
-            model, prompt, ids, maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, threads, stop, printIds, ignoreEos,
-        };
+        var command = new Command("generate", "Generate text (or ids) from a prompt") { model, prompt, ids, threads, stop, printIds, ignoreEos };
+        foreach (var option in flags.All) command.Options.Add(option);
         command.SetAction((parse, cancellationToken) =>
         {
-            var sampling = new SamplingOptions
-            {
-                Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP),
-                MinP = parse.GetValue(minP), RepeatPenalty = parse.GetValue(repeatPenalty), RepeatLastN = parse.GetValue(repeatLastN),
-                Seed = parse.GetValue(seed) is long s and >= 0 ? (ulong)s : null,
-            };
+            var sampling = flags.Read(parse);
             var request = new Request(parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(ids), parse.GetValue(threads),
-                parse.GetValue(maxTokens), sampling, parse.GetValue(stop) ?? [], parse.GetValue(printIds), parse.GetValue(ignoreEos));
+                parse.GetValue(flags.MaxTokens), sampling, parse.GetValue(stop) ?? [], parse.GetValue(printIds), parse.GetValue(ignoreEos));
             return Task.FromResult(Run(CliContext.From(parse), request, cancellationToken));
         });
         return command;
@@ -55,7 +41,6 @@ public static class GenerateCommand
     private static int Run(CliContext ctx, Request request, CancellationToken cancellationToken)
     {
         if ((request.Prompt is null) == (request.Ids is null)) throw new CliException("give either --prompt or --ids (not both)");
-        request.Sampling.Validate();
         using var loaded = ctx.ErrConsole.Status().Start($"Loading {request.Model}", _ => LoadedModel.Load(request.Model, request.Threads));
         int[] promptIds = PromptIds(loaded, request);
         if (request.StopStrings.Length > 0 && loaded.Tokenizer is null)

@@ -1,0 +1,87 @@
+// `mambavl convert mlmamba` and `mambavl chat` in-process on a tiny random ML-Mamba: the one-shot answer equals the
+// interactive chat's, slash commands work and survive bad input, and errors are one line.
+namespace MambaVL.Cli.Tests;
+
+[Collection("console input")]  // the interactive chat reads Console.In
+public sealed class ChatCommandTests : IClassFixture<ChatCommandTests.ConvertedModel>
+{
+    private readonly ConvertedModel _m;
+
+    public ChatCommandTests(ConvertedModel m) => _m = m;
+
+    /// <summary>The fixture release converted once through the CLI, plus an image file.</summary>
+    public sealed class ConvertedModel : IDisposable
+    {
+        public TempDir Temp { get; } = new();
+        public string Folder { get; }
+        public string Image { get; }
+
+        public ConvertedModel()
+        {
+            static string Fixture(params string[] p) => Path.Combine([AppContext.BaseDirectory, "fixtures", .. p]);
+            string tokenizer = Temp.File("tokenizer.json");
+            File.WriteAllText(tokenizer, MambaVL.Tests.Shared.ByteLevelTokenizerJson.Create(0, 1));
+            Folder = Temp.File("mlmamba");
+            Cli.Ok("convert", "mlmamba", "--checkpoint", Fixture("mlmamba", "latest-checkpoint.pt"), "--dino", Fixture("vision", "dino"),
+                "--siglip", Fixture("vision", "siglip"), "--tokenizer", tokenizer, "--llm-config", Fixture("mlmamba", "llm_config.json"),
+                "--image-size", "70", "--out", Folder);
+            Image = Temp.File("picture.ppm");
+            var pixels = Enumerable.Range(0, 40 * 30 * 3).Select(i => (byte)(i * 5 % 251)).ToArray();
+            File.WriteAllBytes(Image, [.. System.Text.Encoding.ASCII.GetBytes("P6\n40 30\n255\n"), .. pixels]);
+        }
+
+        public void Dispose() => Temp.Dispose();
+    }
+
+    private CliRun Interactive(string input, params string[] extra)
+    {
+        var previous = Console.In;
+        Console.SetIn(new StringReader(input));
+        try { return Cli.Ok(["chat", "-m", _m.Folder, "-n", "8", "-t", "1", .. extra]); }
+        finally { Console.SetIn(previous); }
+    }
+
+    [Fact]
+    public void The_one_shot_answer_is_the_interactive_chats_first_answer()
+    {
+        var once = Cli.Ok("chat", "-m", _m.Folder, "--image", _m.Image, "-n", "8", "-t", "1", "What is it?");
+        string answer = once.Out.TrimEnd('\n');
+        Assert.Contains("prefill", once.Err);  // timings on stderr
+        var chat = Interactive("What is it?\n/quit\n", "--image", _m.Image);
+        Assert.Equal(answer, chat.Out.Split('\n')[0]);
+    }
+
+    [Fact]
+    public void Slash_commands_image_save_load_reset_and_bad_input()
+    {
+        string saved = _m.Temp.File("chat.bin");
+        var run = Interactive($"/image {_m.Image}\nWhat is it?\n/save {saved}\nMore?\n/load {saved}\nMore?\n/image /no/such.png\n/frobnicate\n/reset\n/quit\n");
+        var answers = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(File.Exists(saved));
+        Assert.Contains("saved 1 turns", run.Err);
+        Assert.Contains("loaded 1 turns", run.Err);
+        Assert.Equal(answers[^2], answers[^1]);  // "More?" after /load repeats "More?" after /save
+        Assert.Contains("error: ", run.Err);       // the missing image, reported without ending the chat
+        Assert.Contains("/no/such.png", run.Err);
+        Assert.Contains("unknown command '/frobnicate'", run.Err);
+        Assert.Contains("conversation reset", run.Err);
+    }
+
+    [Fact]
+    public void A_folder_that_is_not_ml_mamba_is_a_one_line_error()
+    {
+        var run = Cli.Run("chat", "-m", _m.Temp.Sub("empty"), "hi");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Single(run.ErrorLines);
+    }
+
+    [Fact]
+    public void Converting_onto_an_existing_folder_is_refused()
+    {
+        var run = Cli.Run("convert", "mlmamba", "--checkpoint", "x.pt", "--dino", "d", "--siglip", "s", "--tokenizer", "t.json", "--out", _m.Folder);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Single(run.ErrorLines);
+        Assert.Contains("already exists", run.ErrorLines[0]);
+        Assert.True(File.Exists(Path.Combine(_m.Folder, "config.json")));  // the existing model is untouched
+    }
+}
