@@ -51,6 +51,22 @@ public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelF
     }
 
     [Fact]
+    public void MlMambaBenchReportsTimeToFirstTokenAndDecodeSpeed()
+    {
+        var run = Cli.Ok(["bench", "mlmamba", "--tiny", "-t", "1,2", "-n", "3", "-p", "5"]);
+        var rows = run.OutLines.Where(l => l.StartsWith("| tiny ML-Mamba (random weights) |", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, rows.Length);
+        foreach (var row in rows)
+        {
+            var cells = row.Split('|', StringSplitOptions.TrimEntries);
+            double ttft = double.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture);
+            double parts = cells[6..9].Sum(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(Math.Abs(ttft - parts) <= 0.011, row);  // the first-token time is the sum of its parts (2-decimal rounding)
+            Assert.True(double.Parse(cells[9], System.Globalization.CultureInfo.InvariantCulture) > 0, row);
+        }
+    }
+
+    [Fact]
     public void VisionBenchRejectsAnImageSmallerThanAPatch()
     {
         var run = Cli.Run("bench", "vision", "--tiny", "--image-size", "10", "--no-baseline");

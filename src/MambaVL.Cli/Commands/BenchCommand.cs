@@ -32,6 +32,7 @@ public static class BenchCommand
         {
             model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile,
             BenchVisionCommand.Create(),
+            BenchMlMambaCommand.Create(),
         };
         command.SetAction(parse =>
         {

@@ -2,7 +2,6 @@
 // second-to-last blocks, concatenated) on the CPU with random weights: ms per image and images/s per dtype and thread
 // count, with the GFLOP/s achieved against the machine's GEMM microbenchmark.
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using MambaVL.Cli.Common;
 using MambaVL.Core.Tensors;
@@ -62,7 +61,7 @@ public static class BenchVisionCommand
                 var pixels = Tensor.FromArray(Enumerable.Range(0, 3 * plan.ImageSize * plan.ImageSize).Select(i => (float)Math.Sin(i * 0.01)).ToArray(),
                     3, plan.ImageSize, plan.ImageSize);
                 var samples = ctx.ErrConsole.Status().Start($"featurizing ({BenchReport.Name(dtype)}, {t} thread{(t == 1 ? "" : "s")})",
-                    _ => Time(() => featurizer.Features(pixels, pixels), plan.Repetitions, plan.Warmup));
+                    _ => BenchStats.Seconds(() => featurizer.Features(pixels, pixels), plan.Repetitions, plan.Warmup));
                 rows.Add(new Row(dtype, t, samples, Flops(featurizer) / 1e9));
             }
         }
@@ -70,23 +69,10 @@ public static class BenchVisionCommand
         return MambaVlCli.Ok;
     }
 
-    private static double[] Time(Action run, int repetitions, bool warmup)
-    {
-        if (warmup) run();
-        var samples = new double[repetitions];
-        for (int i = 0; i < repetitions; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            run();
-            samples[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-        return samples;
-    }
-
     /// <summary>Matmul and attention FLOPs of one image through both towers, up to their tapped blocks.</summary>
     private static double Flops(DinoSigLipFeaturizer f) => TowerFlops(f.Dino, f.DinoBlock + 1) + TowerFlops(f.SigLip, f.SigLipBlock + 1);
 
-    private static double TowerFlops(VisionTransformer vit, int blocks)
+    internal static double TowerFlops(VisionTransformer vit, int blocks)
     {
         var c = vit.Config;
         double tokens = vit.Tokens, d = c.EmbedDim;

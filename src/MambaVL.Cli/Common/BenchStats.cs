@@ -45,6 +45,20 @@ public static class BenchStats
     }
 
     // Ids drawn with a fixed seed: timings exclude tokenisation, as llama-bench's do.
+    /// <summary>Wall seconds of each of <paramref name="repetitions"/> runs, after an untimed one when <paramref name="warmup"/>.</summary>
+    public static double[] Seconds(Action run, int repetitions, bool warmup)
+    {
+        if (warmup) run();
+        var samples = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            run();
+            samples[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return samples;
+    }
+
     public static int[] RandomIds(int count, int vocab)
     {
         var rng = new Random(1234);
