@@ -18,6 +18,8 @@ public sealed record MlMambaConversion(string Checkpoint, string DinoFolder, str
     /// <summary>Storage of the matrices (F32 as released, or BF16: half the size); vectors and conv kernels stay F32.</summary>
     public DType Storage { get; init; } = DType.F32;
     public bool CrossScan { get; init; }
+    /// <summary>Largest weight shard (HF's convention: model-0000i-of-0000n.safetensors + index); one file when all fit.</summary>
+    public long ShardBytes { get; init; } = 4L << 30;
     /// <summary>The image side the towers run at (384 in the release).</summary>
     public int ImageSize { get; init; } = 384;
 }
@@ -49,7 +51,7 @@ public static class MlMambaConverter
         try
         {
             using (var weights = ShardedCheckpoint.OpenFile(job.Checkpoint, root: "model"))
-                WriteWeights(weights, llm, job.Storage, Path.Combine(partial, "model.safetensors"), progress);
+                WriteWeights(weights, llm, job.Storage, partial, job.ShardBytes, progress);
             CopyTower(job.DinoFolder, Path.Combine(partial, "dino"));
             CopyTower(job.SigLipFolder, Path.Combine(partial, "siglip"));
             File.Copy(job.Tokenizer, Path.Combine(partial, "tokenizer.json"));
@@ -64,7 +66,7 @@ public static class MlMambaConverter
     }
 
     /// <summary>Every tensor under the four parts, checked by name, matrices converted; a tied LM's stored lm_head copy is dropped.</summary>
-    private static void WriteWeights(IWeightSource source, Mamba2Config llm, DType storage, string path, Action<string, long, long>? progress)
+    private static void WriteWeights(IWeightSource source, Mamba2Config llm, DType storage, string folder, long shardBytes, Action<string, long, long>? progress)
     {
         string[] parts = ["llm_backbone.", "mlp.", "bidirectional_mamba.", "projector."];
         foreach (var part in parts)
@@ -75,10 +77,40 @@ public static class MlMambaConverter
         var names = source.Names.Where(n => !(llm.TieEmbeddings && n == "llm_backbone.lm_head.weight")).Order(StringComparer.Ordinal).ToList();
         DType Target(string n) { var (shape, dtype) = source.Info(n); return shape.Length == 2 && dtype.IsFloat() ? storage : dtype; }
         var specs = names.Select(n => new SafetensorsWriter.TensorSpec(n, Target(n), source.Info(n).Shape)).ToList();
-        long total = specs.Sum(s => s.ByteLength);
-        SafetensorsWriter.Write(path, specs, i => source.Get(names[i]).ToDType(specs[i].DType).ContiguousCopy(),
-            new Dictionary<string, string> { ["format"] = "pt", ["converted_by"] = "mambavl convert mlmamba" },
-            done => progress?.Invoke("weights", done, total));
+        long total = specs.Sum(s => s.ByteLength), before = 0;
+        var shards = Shards(specs, shardBytes);
+        var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < shards.Count; i++)
+        {
+            string file = shards.Count == 1 ? "model.safetensors" : $"model-{i + 1:00000}-of-{shards.Count:00000}.safetensors";
+            var shard = shards[i];
+            long offset = before;
+            SafetensorsWriter.Write(Path.Combine(folder, file), shard, k => source.Get(shard[k].Name).ToDType(shard[k].DType).ContiguousCopy(),
+                new Dictionary<string, string> { ["format"] = "pt", ["converted_by"] = "mambavl convert mlmamba" },
+                done => progress?.Invoke("weights", offset + done, total));
+            before += shard.Sum(s => s.ByteLength);
+            foreach (var spec in shard) weightMap[spec.Name] = file;
+        }
+        if (shards.Count > 1)
+        {
+            var index = new { metadata = new { total_size = total }, weight_map = weightMap };
+            File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"),
+                System.Text.Json.JsonSerializer.Serialize(index, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
+    }
+
+    /// <summary>Consecutive groups of at most <paramref name="shardBytes"/> each (a larger tensor gets a shard of its own).</summary>
+    private static List<List<SafetensorsWriter.TensorSpec>> Shards(List<SafetensorsWriter.TensorSpec> specs, long shardBytes)
+    {
+        var shards = new List<List<SafetensorsWriter.TensorSpec>> { new() };
+        long size = 0;
+        foreach (var spec in specs)
+        {
+            if (shards[^1].Count > 0 && size + spec.ByteLength > shardBytes) { shards.Add([]); size = 0; }
+            shards[^1].Add(spec);
+            size += spec.ByteLength;
+        }
+        return shards;
     }
 
     private static void CopyTower(string from, string to)

@@ -86,6 +86,19 @@ public sealed class VisionChatModelTests : IDisposable
     }
 
     [Fact]
+    public void Large_outputs_are_sharded_with_an_index_and_load_the_same()
+    {
+        var whole = Job("whole");
+        MlMambaConverter.Convert(whole);
+        var sharded = Job("sharded") with { ShardBytes = 64 << 10 };
+        MlMambaConverter.Convert(sharded);
+        Assert.True(File.Exists(Path.Combine(sharded.Output, "model.safetensors.index.json")));
+        Assert.True(Directory.GetFiles(sharded.Output, "model-*-of-*.safetensors").Length > 3);
+        string Answer(string dir) { using var vlm = VisionChatModel.Load(dir, Options); return vlm.NewConversation(Image()).Ask("What is it?"); }
+        Assert.Equal(Answer(whole.Output), Answer(sharded.Output));
+    }
+
+    [Fact]
     public void A_failed_conversion_leaves_no_folder_behind()
     {
         var job = Job("broken") with { SigLipFolder = Path.Combine(_temp, "no-such-tower") };
