@@ -15,6 +15,7 @@ public sealed partial class CpuBackend
     public Tensor SwiGlu(Tensor gate, Tensor up) => Activations.SwiGlu(Pool, gate, up);
     public void ScaleColumnsInPlace(Tensor x, Tensor scale) => LayerNormKernel.ScaleColumnsInPlace(x, scale);
     public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) => AttentionKernel.Run(Pool, q, k, v, scale, causal);
+    public Tensor Rope(Tensor x, Tensor invFreq, int startPosition) => RopeKernel.Run(Pool, x, invFreq, startPosition);
     public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => ConcatKernel.Run(parts, dim);
     public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Conv1d.Causal(Pool, x, weight, bias, convState, silu);
     public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => Conv1d.Step(Pool, x, weight, bias, convState, silu);

@@ -109,6 +109,38 @@ public sealed class TransformerOpTests : IDisposable
             $"attention T={t} S={s} Hq={hq} Hkv={hkv} P={p} causal={causal}");
     }
 
+    [Theory]
+    [InlineData(1, 1, 2, 0)]
+    [InlineData(7, 3, 16, 5)]
+    [InlineData(33, 4, 128, 100_000)]   // long-context positions: fp32 angle products, as torch
+    [InlineData(5, 2, 66, 31)]
+    public void Rope_matches_reference(int t, int h, int p, int start)
+    {
+        var inputs = new Inputs(t + h + p);
+        var x = inputs.Uniform(-2, 2, t, h, p);
+        var invFreq = Tensor.FromArray(Enumerable.Range(0, p / 2).Select(i => (float)(1 / Math.Pow(10000, 2.0 * i / p))).ToArray(), p / 2);
+        OpCheck.Close(_cpu.Rope(x, invFreq, start), Ref.Rope(x, invFreq, start), Tolerances.Default, $"rope {t}x{h}x{p} from {start}");
+        // a rotation: every pair keeps its length
+        var y = _cpu.Rope(x, invFreq, start).ToFloatArray();
+        var xv = x.ToFloatArray();
+        for (int i = 0; i < p / 2; i++)
+        {
+            double before = xv[i] * xv[i] + xv[i + p / 2] * xv[i + p / 2], after = y[i] * y[i] + y[i + p / 2] * y[i + p / 2];
+            Assert.True(Math.Abs(before - after) < 1e-4 * Math.Max(1, before), $"pair {i}: |x|² {before} became {after}");
+        }
+    }
+
+    [Fact]
+    public void Rope_at_position_zero_is_the_identity_and_reads_column_slices()
+    {
+        var wide = new Inputs(8).Uniform(-1, 1, 6, 3 * 32);
+        var q = wide.Narrow(1, 32, 32).Reshape(6, 2, 16);
+        var invFreq = Tensor.FromArray(Enumerable.Repeat(0.5f, 8).ToArray(), 8);
+        OpCheck.Close(_cpu.Rope(q, invFreq, 0).Narrow(0, 0, 1).ContiguousCopy(), q.Narrow(0, 0, 1).ContiguousCopy(), 1e-7, "position 0");
+        OpCheck.Close(_cpu.Rope(q, invFreq, 9), Ref.Rope(q.ContiguousCopy(), invFreq, 9), Tolerances.Default, "strided rope");
+        Assert.Throws<ArgumentException>(() => _cpu.Rope(q, Tensor.Zeros(DType.F32, 7), 0));
+    }
+
     [Fact]
     public void Attention_reads_a_fused_qkv_in_place()
     {

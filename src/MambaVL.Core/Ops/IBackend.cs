@@ -82,6 +82,14 @@ public interface IBackend
     /// </summary>
     Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal);
 
+    /// <summary>
+    /// Rotary position embedding, rotate-half convention (GPT-NeoX, LLaMA, InternLM2): in each head the pair (i, i + P/2)
+    /// turns by the angle θ = (startPosition + t) · invFreq[i] (the product in fp32, as torch computes it):
+    /// out[i] = x[i]·cos θ − x[i+P/2]·sin θ; out[i+P/2] = x[i+P/2]·cos θ + x[i]·sin θ.
+    /// x (T, H, P), rows may be strided (a column slice of a fused qkv); invFreq (P/2) F32 → (T, H, P).
+    /// </summary>
+    Tensor Rope(Tensor x, Tensor invFreq, int startPosition);
+
     /// <summary>Joins tensors that agree on every other dim along <paramref name="dim"/> → a new contiguous tensor (F32).</summary>
     Tensor Concat(IReadOnlyList<Tensor> parts, int dim);
 

@@ -69,6 +69,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) =>
         Time("Attention", $"q {Shape(q)} k {Shape(k)}", () => Inner.Attention(q, k, v, scale, causal));
 
+    public Tensor Rope(Tensor x, Tensor invFreq, int startPosition) => Time("Rope", "", () => Inner.Rope(x, invFreq, startPosition));
+
     public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => Time("Concat", "", () => Inner.Concat(parts, dim));
 
     public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) =>

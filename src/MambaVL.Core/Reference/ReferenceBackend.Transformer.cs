@@ -92,6 +92,28 @@ public sealed partial class ReferenceBackend
         return Tensor.FromArray(o, t, hq, p);
     }
 
+    public Tensor Rope(Tensor x, Tensor invFreq, int startPosition)
+    {
+        RopeShapes.Check(x, invFreq, out int t, out int h, out int p);
+        float[] xs = x.ToFloatArray(), freq = invFreq.ToFloatArray();
+        var y = new float[xs.Length];
+        int half = p / 2;
+        for (int ti = 0; ti < t; ti++)
+            for (int i = 0; i < half; i++)
+            {
+                double angle = (float)(startPosition + ti) * freq[i];  // fp32 product, as torch.outer(t, inv_freq)
+                double cos = Math.Cos(angle), sin = Math.Sin(angle);
+                for (int hi = 0; hi < h; hi++)
+                {
+                    int at = (ti * h + hi) * p;
+                    double a = xs[at + i], b = xs[at + i + half];
+                    y[at + i] = (float)(a * cos - b * sin);
+                    y[at + i + half] = (float)(b * cos + a * sin);
+                }
+            }
+        return Tensor.FromArray(y, t, h, p);
+    }
+
     public Tensor Concat(IReadOnlyList<Tensor> parts, int dim)
     {
         var shape = ConcatShape.Of(parts, dim, out int axis);
@@ -155,6 +177,18 @@ public static class AttentionShapes
         if (k.Dim(2) != p || hkv == 0 || hq % hkv != 0)
             throw new ArgumentException($"Attention: q {q} does not fit k/v {k} (head dims must match, query heads a multiple of kv heads)");
         if (t > s) throw new ArgumentException($"Attention: {t} queries but only {s} keys");
+    }
+}
+
+/// <summary>Shape checks of <see cref="IBackend.Rope"/>, shared by the backends.</summary>
+public static class RopeShapes
+{
+    public static void Check(Tensor x, Tensor invFreq, out int t, out int h, out int p)
+    {
+        Reference.Check.Rank(x, 3, "Rope x");
+        (t, h, p) = (x.Dim(0), x.Dim(1), x.Dim(2));
+        if (p % 2 != 0 || invFreq.Length != p / 2)
+            throw new ArgumentException($"Rope: head dim {p} must be even and invFreq {invFreq} must hold {p / 2} frequencies");
     }
 }
 
