@@ -79,6 +79,15 @@ public sealed class ConfigJson
         return e.Value.EnumerateArray().Select(v => ToInt(e.Name, v)).ToArray();
     }
 
+    public string[]? StringArray(params string[] names)
+    {
+        if (Find(names) is not { } e) return null;
+        if (e.Value.ValueKind != JsonValueKind.Array)
+            throw new FormatException($"{Source}: '{e.Name}' should be an array, found {e.Value.ValueKind}");
+        return e.Value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString()!
+            : throw new FormatException($"{Source}: '{e.Name}' should hold strings, found {v.ValueKind}")).ToArray();
+    }
+
     private (string Name, JsonElement Value)? Find(string[] names)
     {
         foreach (var n in names)
