@@ -29,6 +29,7 @@ public sealed partial class CpuBackend : IBackend, IDisposable
     public float[] ToHost(Tensor t) => t.ToFloatArray();
     public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
     public void Release(Tensor t) => t.ReleaseNative();
+    public void CopyInto(Tensor source, Tensor destination) => destination.CopyFrom(source);
 }
 
 /// <summary>What the SIMD kernels can use on this machine.</summary>

@@ -31,6 +31,12 @@ public interface IBackend
     Tensor Contiguous(Tensor t);
 
     /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/> (same shape, F32): the destination may be a view
+    /// of a larger tensor, e.g. the next rows of a preallocated KV cache. In place on destination.
+    /// </summary>
+    void CopyInto(Tensor source, Tensor destination);
+
+    /// <summary>
     /// Gives an activation's memory back now (to the backend's pool) instead of when the GC collects it. The tensor and
     /// every view of it must not be used afterwards. Weights (mapped files) are left alone.
     /// </summary>

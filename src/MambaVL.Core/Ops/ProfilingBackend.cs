@@ -31,6 +31,13 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public Tensor Contiguous(Tensor t) => Time("Contiguous", "", () => Inner.Contiguous(t));
     public void Release(Tensor t) => Inner.Release(t);
 
+    public void CopyInto(Tensor source, Tensor destination)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Inner.CopyInto(source, destination);
+        Record("CopyInto", "", start);
+    }
+
     public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null) =>
         Time("MatMul", $"w {Shape(w)} {w.DType}", () => Inner.MatMul(x, w, bias));
 

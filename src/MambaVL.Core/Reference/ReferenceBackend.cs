@@ -22,6 +22,7 @@ public sealed partial class ReferenceBackend : IBackend
     public Tensor Contiguous(Tensor t) => t.ContiguousCopy();
 
     public void Release(Tensor t) => t.ReleaseNative();
+    public void CopyInto(Tensor source, Tensor destination) => destination.CopyFrom(source);
 
     public Tensor MatMul(Tensor x, Tensor w, Tensor? bias = null)
     {

@@ -206,6 +206,30 @@ public sealed unsafe class Tensor
         return dst;
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> (same shape and dtype, any strides) into this tensor, which may be a view: one
+    /// memcpy per run of contiguous innermost elements.
+    /// </summary>
+    public void CopyFrom(Tensor source)
+    {
+        if (!source.Shape.SequenceEqual(Shape) || source.DType != DType)
+            throw new ArgumentException($"cannot copy {source} into {this}: shapes or dtypes differ");
+        var src = source.ContiguousCopy();
+        int esz = DType.Size();
+        int inner = Rank; long run = 1;
+        while (inner > 0 && (_shape[inner - 1] == 1 || _strides[inner - 1] == run)) { run *= _shape[inner - 1]; inner--; }
+        long runBytes = run * esz, rows = run == 0 ? 0 : Length / run;
+        var idx = new int[inner];
+        byte* from = (byte*)src.DataPointer, to = CpuStorage.Pointer;
+        for (long r = 0; r < rows; r++)
+        {
+            long off = Offset; for (int d = 0; d < inner; d++) off += idx[d] * _strides[d];
+            Buffer.MemoryCopy(from + r * runBytes, to + off * esz, runBytes, runBytes);
+            for (int d = inner - 1; d >= 0; d--) { if (++idx[d] < _shape[d]) break; idx[d] = 0; }
+        }
+        GC.KeepAlive(src);
+    }
+
     /// <summary>A contiguous F32 copy of any float tensor (CPU), following strides.</summary>
     public float[] ToFloatArray()
     {

@@ -90,4 +90,17 @@ public class TensorViewTests
         Assert.Equal(t.ToFloatArray(), flipped.ContiguousCopy().Flip(0).ContiguousCopy().Span<float>().ToArray());
         Assert.Equal(new float[] { 2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9 }, t.Flip(-1).ToFloatArray());
     }
+
+    [Fact]
+    public void CopyFromWritesIntoRowAndColumnViews()
+    {
+        var cache = Tensor.Zeros(DType.F32, 6, 4);
+        cache.Narrow(0, 2, 3).CopyFrom(Iota(3, 4));                   // rows 2..4
+        cache.Narrow(1, 1, 2).Narrow(0, 0, 1).CopyFrom(Iota(1, 2).Flip(1));  // a strided source into a column view
+        var v = cache.ToFloatArray();
+        Assert.Equal(new float[] { 0, 1, 0, 0 }, v[0..4]);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), v[8..20]);
+        Assert.Equal(new float[] { 0, 0, 0, 0 }, v[20..24]);
+        Assert.Throws<ArgumentException>(() => cache.Narrow(0, 0, 2).CopyFrom(Iota(3, 4)));
+    }
 }
