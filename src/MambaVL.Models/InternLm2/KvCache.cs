@@ -1,0 +1,62 @@
+// The keys (after RoPE) and values of one attention layer for one sequence, in buffers that grow by doubling, so a
+// decode step appends one row instead of rebuilding the cache.
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Models.InternLm2;
+
+public sealed class KvCache
+{
+    private readonly IBackend _backend;
+    private readonly int _kvHeads, _headDim;
+    private Tensor _keys, _values;  // (Capacity, Hkv, P) F32
+
+    public int Length { get; private set; }
+    public int Capacity => _keys.Dim(0);
+    public long ByteSize => 2L * Length * _kvHeads * _headDim * sizeof(float);
+
+    public KvCache(IBackend backend, int kvHeads, int headDim, int initialCapacity = 64)
+    {
+        (_backend, _kvHeads, _headDim) = (backend, kvHeads, headDim);
+        _keys = backend.Zeros(DType.F32, Math.Max(1, initialCapacity), kvHeads, headDim);
+        _values = backend.Zeros(DType.F32, Math.Max(1, initialCapacity), kvHeads, headDim);
+    }
+
+    /// <summary>The cached keys and values so far, (Length, Hkv, P) views.</summary>
+    public Tensor Keys => _keys.Narrow(0, 0, Length);
+    public Tensor Values => _values.Narrow(0, 0, Length);
+
+    /// <summary>Appends T rows: k, v (T, Hkv, P).</summary>
+    public void Append(Tensor k, Tensor v)
+    {
+        int t = k.Dim(0);
+        Reserve(Length + t);
+        _backend.CopyInto(k, _keys.Narrow(0, Length, t));
+        _backend.CopyInto(v, _values.Narrow(0, Length, t));
+        Length += t;
+    }
+
+    /// <summary>An independent copy (for cloning a conversation's state).</summary>
+    public KvCache Clone()
+    {
+        var copy = new KvCache(_backend, _kvHeads, _headDim, Math.Max(Length, 1));
+        if (Length > 0) copy.Append(Keys, Values);
+        return copy;
+    }
+
+    private void Reserve(int needed)
+    {
+        if (needed <= Capacity) return;
+        int capacity = Capacity;
+        while (capacity < needed) capacity = (int)Math.Min(int.MaxValue, 2L * capacity);
+        var keys = _backend.Zeros(DType.F32, capacity, _kvHeads, _headDim);
+        var values = _backend.Zeros(DType.F32, capacity, _kvHeads, _headDim);
+        if (Length > 0)
+        {
+            _backend.CopyInto(Keys, keys.Narrow(0, 0, Length));
+            _backend.CopyInto(Values, values.Narrow(0, 0, Length));
+        }
+        _backend.Release(_keys); _backend.Release(_values);
+        (_keys, _values) = (keys, values);
+    }
+}
