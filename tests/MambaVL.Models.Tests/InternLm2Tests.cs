@@ -71,10 +71,46 @@ public sealed class InternLm2Tests
         // rows of kv head g: [q (g·3 + r) for r < 3, k g, v g], each HeadDim rows; value = source row index
         int p = Tiny.HeadDim, rows = (Tiny.Heads + 2 * Tiny.KvHeads) * p;
         var w = Tensor.FromArray(Enumerable.Range(0, rows).SelectMany(r => Enumerable.Repeat((float)r, 3)).ToArray(), rows, 3);
-        var regrouped = InternLm2Layer.RegroupQkv(w, Tiny).ToFloatArray();
+        var regrouped = AttentionMixer.RegroupQkv(w, Tiny).ToFloatArray();
         float SourceRow(int row) => regrouped[row * 3];
         Assert.Equal((1 * 5 + 1) * p, SourceRow(4 * p));
         Assert.Equal((0 * 5 + 3) * p, SourceRow(Tiny.Heads * p));     // k head 0
         Assert.Equal((1 * 5 + 4) * p + 2, SourceRow((Tiny.Heads + 3) * p + 2));  // v head 1, row 2
+    }
+
+    public static TheoryData<string> StudentKinds => ["linear", "hybrid"];
+
+    private static InternLm2Config Student(string kind) => Tiny with
+    {
+        Layers = 3,
+        LayerKinds = kind == "linear" ? [LayerKind.Mamba2, LayerKind.Mamba2, LayerKind.Mamba2] : [LayerKind.Attention, LayerKind.Mamba2, LayerKind.Mamba2],
+    };
+
+    private static InternLm2LM LoadStudent(string kind, string backend) =>
+        new(Student(kind), new WeightScope(new DictionaryWeightSource(InternLm2Random.CreateWeights(Student(kind), 9))), Fixtures.Backend(backend));
+
+    [Theory, MemberData(nameof(StudentKinds))]
+    public void Students_match_the_reference_backend(string kind)
+    {
+        var ids = Ids(21);
+        var cpu = LoadStudent(kind, "cpu");
+        var reference = LoadStudent(kind, "reference");
+        Fixtures.AssertClose(cpu.Prefill(ids, cpu.CreateState(), allLogits: true).ToFloatArray(),
+            reference.Prefill(ids, reference.CreateState(), allLogits: true).ToFloatArray(), $"{kind} student logits");
+    }
+
+    [Theory, MemberData(nameof(StudentKinds))]
+    public void Student_prefill_then_steps_equals_one_prefill(string kind)
+    {
+        var model = LoadStudent(kind, "cpu");
+        var ids = Ids(19);
+        var all = model.Prefill(ids, model.CreateState(), allLogits: true).ToFloatArray();
+        var state = model.CreateState();
+        model.Prefill(ids.AsSpan(0, 4), state);
+        model.Prefill(ids.AsSpan(4, 6), state);  // a second prefill continues the conv and SSM states
+        for (int i = 10; i < ids.Length; i++)
+            Fixtures.AssertClose(model.Step([ids[i]], state).ToFloatArray(), all.AsSpan(i * 61, 61), $"{kind} token {i}");
+        // the linear student's memory does not grow with the context
+        if (kind == "linear") Assert.Equal(model.CreateState().ByteSize, state.ByteSize);
     }
 }

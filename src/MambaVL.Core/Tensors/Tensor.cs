@@ -137,6 +137,16 @@ public sealed unsafe class Tensor
         return new Tensor(Storage, DType, _shape, strides, offset);
     }
 
+    /// <summary>
+    /// A new axis of <paramref name="count"/> inserted at <paramref name="dim"/> with stride 0: every index along it reads
+    /// the same elements (a broadcast view; copy it with Contiguous). E.g. (T, Hkv, P).Expand(2, rep) → (T, Hkv, rep, P).
+    /// </summary>
+    public Tensor Expand(int dim, int count)
+    {
+        if (dim < 0 || dim > Rank || count <= 0) throw new ArgumentException($"cannot insert a broadcast axis of {count} at {dim} of {this}");
+        return new Tensor(Storage, DType, [.. _shape[..dim], count, .. _shape[dim..]], [.. _strides[..dim], 0, .. _strides[dim..]], Offset);
+    }
+
     /// <summary>Reorders the dimensions, as a view: result dim i is this tensor's dim order[i].</summary>
     public Tensor Permute(params int[] order)
     {

@@ -26,6 +26,9 @@ public sealed record InternLm2Config
     public IReadOnlyList<LayerKind> LayerKinds { get; init; } = [];
 
     public int HeadDim => HiddenSize / Heads;
+
+    /// <summary>The kind of layer <paramref name="i"/> (attention when the config lists none).</summary>
+    public LayerKind KindOf(int i) => LayerKinds.Count == 0 ? LayerKind.Attention : LayerKinds[i];
     public int QueriesPerKvHead => Heads / KvHeads;
 
     /// <summary>

@@ -1,5 +1,5 @@
-// InternLM2ForCausalLM (HoVLE's LLM, the teacher): tok_embeddings → decoder layers (attention, KV cache) → norm → output
-// (untied). Prefill may also start from input embeddings (HoVLE's embedding module feeds the LLM that way).
+// InternLM2ForCausalLM (HoVLE's LLM, the teacher) and mmMamba's students (layers_block_type: attention or Mamba-2 per
+// layer): tok_embeddings → decoder layers → norm → output (untied). Prefill may start from input embeddings.
 using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
@@ -21,16 +21,14 @@ public sealed class InternLm2LM : ILanguageModel
     public InternLm2LM(InternLm2Config cfg, WeightScope root, IBackend backend, DType? storage = null)
     {
         (Config, Backend) = (cfg, backend);
-        if (cfg.LayerKinds.Any(k => k != LayerKind.Attention))
-            throw new ModelLoadException($"{root.Source.Description}: this InternLM2 has Mamba-2 layers (an mmMamba student), which this class does not run");
         var model = root.Push("model");
         _embedding = Parameters.Large(backend, model.Get("tok_embeddings.weight", cfg.VocabSize, cfg.HiddenSize), storage);
-        _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, model.Push("layers").Push(i), backend, storage)).ToArray();
+        _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, cfg.KindOf(i), model.Push("layers").Push(i), backend, storage)).ToArray();
         _norm = Parameters.Small(backend, model.GetF32("norm.weight", cfg.HiddenSize));
         _output = Parameters.Large(backend, root.Get("output.weight", cfg.VocabSize, cfg.HiddenSize), storage);
     }
 
-    public IModelState CreateState(int batchSize = 1) => new InternLm2State(Config, Backend, batchSize);
+    public IModelState CreateState(int batchSize = 1) => new InternLm2State(Config, _layers.Select(l => l.Mixer).ToArray(), batchSize);
 
     public Tensor Embed(ReadOnlySpan<int> ids) => Backend.Embedding(_embedding, ids);
 

@@ -22,12 +22,30 @@ public static class InternLm2Random
             string L(string n) => $"model.layers.{i}.{n}";
             w[L("attention_norm.weight")] = rng.Between(0.5, 1.5, d);
             w[L("ffn_norm.weight")] = rng.Between(0.5, 1.5, d);
-            w[L("attention.wqkv.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, (cfg.Heads + 2 * cfg.KvHeads) * p, d);
-            w[L("attention.wo.weight")] = rng.Uniform(1 / Math.Sqrt(cfg.Heads * p), dtype, d, cfg.Heads * p);
+            if (cfg.KindOf(i) == LayerKind.Attention)
+            {
+                w[L("attention.wqkv.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, (cfg.Heads + 2 * cfg.KvHeads) * p, d);
+                w[L("attention.wo.weight")] = rng.Uniform(1 / Math.Sqrt(cfg.Heads * p), dtype, d, cfg.Heads * p);
+            }
+            else MambaMixer(w, rng, cfg, L("attention"), dtype);
             w[L("feed_forward.w1.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, f, d);
             w[L("feed_forward.w3.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, f, d);
             w[L("feed_forward.w2.weight")] = rng.Uniform(1 / Math.Sqrt(f), dtype, d, f);
         }
         return w;
+    }
+
+    /// <summary>An mmMamba mixer as exported (wvkqgdt, conv1d, dt_bias, A_log_bias, g_norm_swish_gate, o_proj).</summary>
+    private static void MambaMixer(Dictionary<string, Tensor> w, RandomTensors rng, InternLm2Config cfg, string prefix, DType dtype)
+    {
+        int d = cfg.HiddenSize, p = cfg.HeadDim, h = cfg.Heads, conv = (2 * cfg.KvHeads + h) * p;
+        w[$"{prefix}.wvkqgdt.weight"] = rng.Uniform(1 / Math.Sqrt(d), dtype, conv + h * p + h, d);
+        w[$"{prefix}.conv1d.weight"] = rng.Uniform(0.7, DType.F32, conv, 1, MmMambaMixer.ConvWidth);
+        w[$"{prefix}.conv1d.bias"] = rng.Uniform(0.3, DType.F32, conv);
+        // Δ = softplus(dt + dt_bias) near [1e-3, 0.1] and A = -exp(A_log_bias) in [-16, -1], as the seeding initialises them
+        w[$"{prefix}.dt_bias"] = RandomTensors.Fill([h], _ => { double dt = Math.Exp(rng.Lerp(Math.Log(1e-3), Math.Log(0.1))); return dt + Math.Log(1 - Math.Exp(-dt)); });
+        w[$"{prefix}.A_log_bias"] = rng.Between(0, Math.Log(16), h);
+        w[$"{prefix}.g_norm_swish_gate.weight"] = rng.Between(0.5, 1.5, p);
+        w[$"{prefix}.o_proj.weight"] = rng.Uniform(1 / Math.Sqrt(h * p), dtype, d, h * p);
     }
 }

@@ -5,7 +5,7 @@ using MambaVL.Core.Tensors;
 
 namespace MambaVL.Models.InternLm2;
 
-public sealed class KvCache
+public sealed class KvCache : ILayerCache
 {
     private readonly IBackend _backend;
     private readonly int _kvHeads, _headDim;
@@ -37,11 +37,26 @@ public sealed class KvCache
     }
 
     /// <summary>An independent copy (for cloning a conversation's state).</summary>
-    public KvCache Clone()
+    public ILayerCache Clone()
     {
         var copy = new KvCache(_backend, _kvHeads, _headDim, Math.Max(Length, 1));
         if (Length > 0) copy.Append(Keys, Values);
         return copy;
+    }
+
+    public void Save(BinaryWriter w)
+    {
+        w.Write(Length);
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backend.ToHost(Keys).AsSpan()));
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backend.ToHost(Values).AsSpan()));
+    }
+
+    public void Load(BinaryReader r, long position)
+    {
+        int length = r.ReadInt32();
+        if (length < 0 || length > position) throw new InvalidDataException($"cache length {length} at position {position}");
+        Length = 0;
+        if (length > 0) Append(CacheIO.Read(r, _backend, length, _kvHeads, _headDim), CacheIO.Read(r, _backend, length, _kvHeads, _headDim));
     }
 
     private void Reserve(int needed)

@@ -1,0 +1,64 @@
+// What one decoder layer remembers about one sequence: a KV cache for attention layers (grows with the context), or
+// the conv window and fp32 SSM state of an mmMamba Mamba-2 layer (constant size). Both clone, save and load.
+using System.Runtime.InteropServices;
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Models.InternLm2;
+
+public interface ILayerCache
+{
+    long ByteSize { get; }
+    ILayerCache Clone();
+    void Save(BinaryWriter w);
+    void Load(BinaryReader r, long position);
+}
+
+/// <summary>An mmMamba mixer's state: conv (C, W-1) with the last pre-conv [v|k|q] inputs, and SSM (H, P, N) in fp32.</summary>
+public sealed class MambaLayerCache : ILayerCache
+{
+    private readonly IBackend _backend;
+    public Tensor Conv { get; private set; }
+    public Tensor Ssm { get; private set; }
+
+    public MambaLayerCache(IBackend backend, int convChannels, int convHistory, int heads, int headDim, int stateSize)
+    {
+        _backend = backend;
+        Conv = backend.Zeros(DType.F32, convChannels, convHistory);
+        Ssm = backend.Zeros(DType.F32, heads, headDim, stateSize);
+    }
+
+    public long ByteSize => (Conv.Length + Ssm.Length) * sizeof(float);
+
+    public ILayerCache Clone()
+    {
+        var copy = new MambaLayerCache(_backend, Conv.Dim(0), Conv.Dim(1), Ssm.Dim(0), Ssm.Dim(1), Ssm.Dim(2));
+        _backend.CopyInto(Conv, copy.Conv);
+        _backend.CopyInto(Ssm, copy.Ssm);
+        return copy;
+    }
+
+    public void Save(BinaryWriter w)
+    {
+        w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Conv).AsSpan()));
+        w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Ssm).AsSpan()));
+    }
+
+    public void Load(BinaryReader r, long position)
+    {
+        _backend.CopyInto(CacheIO.Read(r, _backend, Conv.ShapeArray), Conv);
+        _backend.CopyInto(CacheIO.Read(r, _backend, Ssm.ShapeArray), Ssm);
+    }
+}
+
+internal static class CacheIO
+{
+    /// <summary>F32 values of <paramref name="shape"/> from the stream, on the backend.</summary>
+    public static Tensor Read(BinaryReader r, IBackend backend, params int[] shape)
+    {
+        long n = 1; foreach (int d in shape) n *= d;
+        var bytes = r.ReadBytes(checked((int)(n * sizeof(float))));
+        if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException();
+        return backend.Upload(Tensor.FromArray(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape));
+    }
+}
