@@ -32,6 +32,7 @@ public sealed class InternLm2ConfigTests
     [InlineData("\"layers_block_type\": [\"mha\", \"mamba2\", \"mamba2\", \"mamba2\"]", "\"layers_block_type\": [\"mha\"]", "1 entries for 4 layers")]
     [InlineData("\"type\": \"dynamic\"", "\"type\": \"yarn\"", "rope_scaling type 'yarn'")]
     [InlineData("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 6", "do not divide")]
+    [InlineData("\"bias\": false", "\"bias\": true", "not supported")]
     public void Bad_configs_are_refused_by_name(string from, string to, string expected)
     {
         var e = Assert.Throws<ModelLoadException>(() => InternLm2Config.FromJson(ConfigJson.Parse(HybridLlmConfig.Replace(from, to), "llm_config")));
@@ -60,5 +61,31 @@ public sealed class InternLm2ConfigTests
             var rotated = Fixtures.Backend(backend).Rope(Tensor.FromArray(q.ToFloatArray(), q.ShapeArray), Tensor.FromArray(inv, inv.Length), start);
             Fixtures.AssertClose(rotated.ToFloatArray(), f.Get($"rot.{name}").ToFloatArray(), $"rotation {name} on {backend}");
         }
+    }
+}
+
+/// <summary>The teacher's LLM against HoVLE's own modeling_internlm2.py (tools/reference/internlm2/make_lm_goldens.py).</summary>
+public sealed class InternLm2ParityTests
+{
+    private static string Dir(params string[] parts) => System.IO.Path.Combine([AppContext.BaseDirectory, "fixtures", "internlm2", "lm", .. parts]);
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var backend in Fixtures.Backends) { data.Add(backend, 10); data.Add(backend, 20); }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Logits_match_hovles_internlm2(string backend, int tokens)
+    {
+        // 20 tokens run past max_position_embeddings (16): dynamic NTK raises the RoPE base, as in the reference
+        var cfg = InternLm2Config.FromJson(ConfigJson.Load(Dir("config.json")));
+        using var weights = new SafetensorsFile(Dir("model.safetensors"));
+        using var golden = new SafetensorsFile(Dir("logits.safetensors"));
+        var model = new InternLm2LM(cfg, new WeightScope(weights), Fixtures.Backend(backend));
+        var ids = golden.Get($"ids{tokens}").ToFloatArray().Select(v => (int)v).ToArray();
+        var logits = model.Prefill(ids, model.CreateState(), allLogits: true);
+        Fixtures.AssertClose(logits.ToFloatArray(), golden.Get($"logits{tokens}").ToFloatArray(), $"InternLM2 logits ({tokens} tokens, {backend})");
     }
 }

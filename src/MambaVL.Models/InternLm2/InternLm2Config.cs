@@ -76,6 +76,7 @@ public sealed record InternLm2Config
             throw new ModelLoadException($"{source}: implausible InternLM2 shape ({this})");
         if (HiddenSize % Heads != 0 || Heads % KvHeads != 0 || HeadDim % 2 != 0)
             throw new ModelLoadException($"{source}: {HiddenSize} hidden / {Heads} heads / {KvHeads} kv heads do not divide into an even head dim");
+        if (Bias) throw new ModelLoadException($"{source}: \"bias\": true (biased wqkv/wo) is not supported; InternLM2, HoVLE and mmMamba use false");
         if (LayerKinds.Count != 0 && LayerKinds.Count != Layers)
             throw new ModelLoadException($"{source}: {LayerKinds.Count} layer kinds for {Layers} layers");
     }
