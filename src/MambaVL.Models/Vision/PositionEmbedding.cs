@@ -1,5 +1,6 @@
 // Resampling a ViT's learned position grid to another image size, as timm does at load time (resample_abs_pos_embed):
-// torch's F.interpolate(mode="bicubic", antialias=True, align_corners=False), separable, width first, then height.
+// torch's F.interpolate(mode="bicubic", antialias=True, align_corners=False), separable, width first, then height;
+// and torch's plain (non-antialiased) bicubic, which HoVLE's vision embeddings use.
 namespace MambaVL.Models.Vision;
 
 public static class PositionEmbedding
@@ -31,6 +32,48 @@ public static class PositionEmbedding
         return result;
     }
 
+    /// <summary>
+    /// grid (inH, inW, D) → (outH, outW, D) by torch's plain F.interpolate(mode="bicubic", align_corners=False): the
+    /// source coordinate (o + 0.5)·in/out − 0.5, four taps clamped to the grid, Keys' cubic with a = −0.75 (HoVLE, InternVL).
+    /// </summary>
+    public static float[] ResampleBicubic(float[] grid, int inH, int inW, int d, int outH, int outW)
+    {
+        if (grid.Length != (long)inH * inW * d) throw new ArgumentException($"position grid of {grid.Length} values is not {inH}×{inW}×{d}");
+        var cols = PlainWeights(inW, outW);
+        var rows = PlainWeights(inH, outH);
+        var result = new float[outH * outW * d];
+        for (int y = 0; y < outH; y++)
+            for (int x = 0; x < outW; x++)
+                for (int c = 0; c < d; c++)
+                {
+                    double acc = 0;
+                    foreach (var (sy, wy) in rows[y])
+                    {
+                        double row = 0;
+                        foreach (var (sx, wx) in cols[x]) row += wx * grid[((long)sy * inW + sx) * d + c];
+                        acc += wy * row;
+                    }
+                    result[((long)y * outW + x) * d + c] = (float)acc;
+                }
+        return result;
+    }
+
+    /// <summary>ATen's upsample_bicubic2d taps: floor of the source coordinate −1 .. +2, clamped, cubic weights with a = −0.75.</summary>
+    private static (int Src, double Weight)[][] PlainWeights(int inSize, int outSize)
+    {
+        double scale = (double)inSize / outSize;
+        var all = new (int, double)[outSize][];
+        for (int o = 0; o < outSize; o++)
+        {
+            double src = scale * (o + 0.5) - 0.5;
+            int floor = (int)Math.Floor(src);
+            double t = src - floor;
+            double[] w = [Cubic(t + 1, -0.75), Cubic(t, -0.75), Cubic(1 - t, -0.75), Cubic(2 - t, -0.75)];
+            all[o] = Enumerable.Range(0, 4).Select(k => (Math.Clamp(floor - 1 + k, 0, inSize - 1), w[k])).ToArray();
+        }
+        return all;
+    }
+
     /// <summary>For each output index: (input index, weight) pairs, as ATen's _compute_indices_min_size_weights_aa.</summary>
     private static (int Src, double Weight)[][] Weights(int inSize, int outSize)
     {
@@ -45,17 +88,16 @@ public static class PositionEmbedding
             int hi = Math.Min((int)(center + support + 0.5), inSize);
             var taps = new (int, double)[hi - lo];
             double total = 0;
-            for (int j = lo; j < hi; j++) { double w = Cubic((j - center + 0.5) * invScale); taps[j - lo] = (j, w); total += w; }
+            for (int j = lo; j < hi; j++) { double w = Cubic((j - center + 0.5) * invScale, -0.5); taps[j - lo] = (j, w); total += w; }
             if (total != 0) for (int j = 0; j < taps.Length; j++) taps[j].Item2 /= total;
             all[i] = taps;
         }
         return all;
     }
 
-    /// <summary>Keys' cubic convolution kernel with a = -0.5 (ATen's antialiased bicubic, like PIL).</summary>
-    private static double Cubic(double x)
+    /// <summary>Keys' cubic convolution kernel: a = −0.5 in ATen's antialiased bicubic (like PIL), −0.75 in its plain one.</summary>
+    private static double Cubic(double x, double a)
     {
-        const double a = -0.5;
         x = Math.Abs(x);
         if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
         if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;

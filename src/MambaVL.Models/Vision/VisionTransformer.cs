@@ -100,11 +100,9 @@ public sealed class VisionTransformer
     {
         if (pixels.Rank != 3 || pixels.Dim(0) != 3 || pixels.Dim(1) != ImageSize || pixels.Dim(2) != ImageSize)
             throw new ArgumentException($"{Config.Name}: expected pixels (3, {ImageSize}, {ImageSize}), got {pixels}");
-        int g = Grid, p = Config.PatchSize;
-        // (3, g·p, g·p) → (g, g, 3, p, p): each row is one patch unrolled as the conv weight is (C, kh, kw)
-        var patches = _backend.Contiguous(pixels.Narrow(1, 0, g * p).Narrow(2, 0, g * p).SplitDim(2, g, p).SplitDim(1, g, p)
-            .Permute(1, 3, 0, 2, 4)).Reshape(g * g, 3 * p * p);
+        var patches = Patches.Unfold(_backend, pixels, Config.PatchSize);  // (g², 3·p·p)
         var x = _backend.MatMul(patches, _patchW, _patchBias);  // (g², D)
+        _backend.Release(patches);
         if (Config.NoEmbedClass)
         {
             _backend.AddInPlace(x, _posEmbed);
