@@ -3,7 +3,8 @@
 Run with Debian's Python and sentencepiece (never a runtime dependency of the product):
     apt-get install -y sentencepiece python3-sentencepiece
     /usr/bin/python3 tools/reference/tokenizers/make_sentencepiece_fixtures.py            # goldens from the committed models
-    /usr/bin/python3 tools/reference/tokenizers/make_sentencepiece_fixtures.py --retrain  # retrain the models first
+    /usr/bin/python3 tools/reference/tokenizers/make_sentencepiece_fixtures.py --retrain  # retrain every model first
+(a model whose file is missing is always trained)
 
 Writes tests/fixtures/tokenizers/sentencepiece/: the .model files (trained here on CORPUS with the sentencepiece trainer),
 two Hugging Face style folders (tokenizer.model + JSON files) and goldens.json.gz:
@@ -125,6 +126,14 @@ MODELS = [
          # Unigram without byte fallback on the identity normalizer, extra whitespace kept.
          train=dict(model_type="unigram", vocab_size=600, byte_fallback=False, normalization_rule_name="identity",
                     remove_extra_whitespaces=False, character_coverage=0.995, hard_vocab_limit=False)),
+    dict(name="char", file="char.model",
+         # CHAR: one piece per character, byte fallback for the rest.
+         train=dict(model_type="char", vocab_size=400, byte_fallback=True, normalization_rule_name="identity",
+                    user_defined_symbols=["<|im_start|>"], character_coverage=0.995, hard_vocab_limit=False)),
+    dict(name="word", file="word.model",
+         # WORD: whole whitespace-delimited words, <unk> for the others.
+         train=dict(model_type="word", vocab_size=500, normalization_rule_name="identity", hard_vocab_limit=False,
+                    character_coverage=0.995)),
 ]
 
 # Hugging Face style folders for the slow-tokenizer layer; both use the internlm2-style model.
@@ -346,10 +355,11 @@ class HfLayer:
         self.add_bos = config.get("add_bos_token", True)
         self.add_eos = config.get("add_eos_token", False)
         self.added = {}  # content -> (id, lstrip, rstrip, single_word, special)
+        specials = self.special_token_texts(folder)
         if "added_tokens_decoder" in config:
             for idx, t in config["added_tokens_decoder"].items():
-                self.added[t["content"]] = (int(idx), t["lstrip"], t["rstrip"], t["single_word"], t["special"])
-        specials = self.special_token_texts(folder)
+                special = t["special"] or t["content"] in specials
+                self.added[t["content"]] = (int(idx), t["lstrip"], t["rstrip"], t["single_word"], special)
         if "added_tokens_decoder" not in config:
             for content, idx in folder.get("added_tokens", {}).items():
                 self.added[content] = (idx, False, False, False, content in specials)
@@ -370,10 +380,11 @@ class HfLayer:
         merged = dict(folder.get("special_tokens_map", {}))
         merged.update({k: v for k, v in folder["config"].items()
                        if k in ("bos_token", "eos_token", "unk_token", "pad_token", "additional_special_tokens")})
+        defaults = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="</s>")  # InternLM2Tokenizer's
         out = []
         for key in ("bos_token", "eos_token", "unk_token", "pad_token"):
-            if merged.get(key):
-                out.append(merged[key])
+            value = merged.get(key) or defaults[key]
+            out.append(value["content"] if isinstance(value, dict) else value)
         out += merged.get("additional_special_tokens", [])
         return list(dict.fromkeys(out))
 
@@ -468,8 +479,8 @@ def write_hf_folder(folder, model_file):
 
 
 def main():
-    if "--retrain" in sys.argv:
-        for model in MODELS:
+    for model in MODELS:  # models already committed are kept unless --retrain
+        if "--retrain" in sys.argv or not os.path.exists(os.path.join(OUT, model["file"])):
             train(model)
     strings = test_strings()
     rng = random.Random(77)
