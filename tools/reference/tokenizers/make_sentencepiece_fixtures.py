@@ -136,6 +136,55 @@ MODELS = [
                     character_coverage=0.995)),
 ]
 
+# Models derived from trained ones by marking some pieces UNUSED (the trainer never does this; hand-edited vocabularies
+# do): BPE must then undo merges into unused pieces, unigram must skip them.
+DERIVED = [
+    dict(name="bpe-unused", file="bpe-unused.model", base="internlm2-style/tokenizer.model", every=5),
+    dict(name="unigram-unused", file="unigram-unused.model", base="unigram-identity-unk.model", every=4),
+]
+
+
+def read_varint(data, pos):
+    value, shift = 0, 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, pos
+
+
+def write_varint(value):
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        out.append(b | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def mark_unused(model_bytes, every):
+    """Rewrites ModelProto field 1 (pieces): every `every`-th NORMAL piece of two or more characters gets type UNUSED (5)."""
+    out, pos, normal_seen = bytearray(), 0, 0
+    while pos < len(model_bytes):
+        key, body_start = read_varint(model_bytes, pos)
+        assert key & 7 == 2, "ModelProto's top-level fields are all length-delimited"
+        length, body_start = read_varint(model_bytes, body_start)
+        body = model_bytes[body_start:body_start + length]
+        if key >> 3 == 1:
+            piece_len, p = read_varint(body, 1)  # field 1 (piece) comes first in what the trainer writes
+            piece = body[p:p + piece_len].decode("utf-8")
+            has_type = b"\x18" in body[p + piece_len:p + piece_len + 6]
+            if not has_type and len(piece) >= 2:  # type absent = NORMAL
+                normal_seen += 1
+                if normal_seen % every == 0:
+                    body = body + b"\x18\x05"
+        out += write_varint(key) + write_varint(len(body)) + body
+        pos = body_start + length
+    return bytes(out)
+
 # Hugging Face style folders for the slow-tokenizer layer; both use the internlm2-style model.
 ADDED_DECODER = {  # tokenizer_config.json "added_tokens_decoder" (id -> AddedToken fields), as InternLM2 ships it
     "0": dict(content="<unk>", special=True), "1": dict(content="<s>", special=True),
@@ -482,10 +531,15 @@ def main():
     for model in MODELS:  # models already committed are kept unless --retrain
         if "--retrain" in sys.argv or not os.path.exists(os.path.join(OUT, model["file"])):
             train(model)
+    for model in DERIVED:
+        with open(os.path.join(OUT, model["base"]), "rb") as f:
+            derived = mark_unused(f.read(), model["every"])
+        with open(os.path.join(OUT, model["file"]), "wb") as f:
+            f.write(derived)
     strings = test_strings()
     rng = random.Random(77)
     goldens = dict(strings=strings, models=[], hf=[])
-    for model in MODELS:
+    for model in MODELS + DERIVED:
         sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, model["file"]))
         ids = [sp.encode(s) for s in strings]
         decode_cases = [dict(ids=seq, text=sp.decode(seq)) for seq in random_id_sequences(sp, rng, 150)]
@@ -511,7 +565,7 @@ def main():
     with gzip.open(os.path.join(OUT, "goldens.json.gz"), "wt", encoding="utf-8", compresslevel=9) as f:
         json.dump(goldens, f, ensure_ascii=False, separators=(",", ":"))
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
-    print(f"wrote {OUT}: {len(strings)} strings, {len(MODELS)} models, {total} bytes in all")
+    print(f"wrote {OUT}: {len(strings)} strings, {len(MODELS) + len(DERIVED)} models, {total} bytes in all")
 
 
 if __name__ == "__main__":
