@@ -31,7 +31,7 @@ public static class SentencePieceFixtures
     public static SentencePieceProcessor Processor(string name) => SentencePieceProcessor.Load(PathOf(Model(name).File));
 
     public static readonly TheoryData<string> ModelNames =
-        new("internlm2-style", "bpe-suffix", "bpe-nfkc-unk", "unigram-nfkc", "unigram-identity-unk", "char", "word", "bpe-unused", "unigram-unused");
+        new("internlm2-style", "bpe-suffix", "bpe-nfkc-unk", "unigram-nfkc", "unigram-identity-unk", "char", "word", "bpe-unused", "unigram-unused", "bpe-denormalizer");
 
     public static readonly TheoryData<string> HfFolders = new("internlm2-style", "legacy-added-tokens");
 

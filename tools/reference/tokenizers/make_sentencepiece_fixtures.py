@@ -130,6 +130,11 @@ MODELS = [
          # CHAR: one piece per character, byte fallback for the rest.
          train=dict(model_type="char", vocab_size=400, byte_fallback=True, normalization_rule_name="identity",
                     user_defined_symbols=["<|im_start|>"], character_coverage=0.995, hard_vocab_limit=False)),
+    dict(name="bpe-denormalizer", file="bpe-denormalizer.model",
+         # A denormalizer (applied to decoded text): rules given as code points, source TAB target.
+         denormalization_rules="41\t61\n3C 3C\t2039\n4F60\t2603\n",
+         train=dict(model_type="bpe", vocab_size=900, byte_fallback=True, normalization_rule_name="identity",
+                    character_coverage=0.99, hard_vocab_limit=False)),
     dict(name="word", file="word.model",
          # WORD: whole whitespace-delimited words, <unk> for the others.
          train=dict(model_type="word", vocab_size=500, normalization_rule_name="identity", hard_vocab_limit=False,
@@ -220,8 +225,13 @@ def train(model):
         corpus = os.path.join(tmp, "corpus.txt")
         with open(corpus, "w", encoding="utf-8") as f:
             f.write("\n".join(synthetic_lines(rng)) + "\n")
+        options = dict(model["train"])
+        if "denormalization_rules" in model:
+            options["denormalization_rule_tsv"] = os.path.join(tmp, "denormalization.tsv")
+            with open(options["denormalization_rule_tsv"], "w", encoding="utf-8") as f:
+                f.write(model["denormalization_rules"])
         spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(tmp, "m"), num_threads=1,
-                                       shuffle_input_sentence=False, minloglevel=2, **model["train"])
+                                       shuffle_input_sentence=False, minloglevel=2, **options)
         shutil.copyfile(os.path.join(tmp, "m.model"), path)
 
 
