@@ -16,6 +16,9 @@ namespace MambaVL.IO.Tokenizers;
 /// transformers). Unlike transformers it puts no spaces around added tokens (spaces_between_special_tokens) and never
 /// applies clean_up_tokenization (InternLM2's convert_tokens_to_string applies it unconditionally, which loses text such as
 /// "a , b"); ids outside the vocabulary are skipped.
+/// One known difference in splitting: transformers' Trie gives up on a token found inside a failed partial match of a
+/// longer one (tokens "b" and "abcd" on "abXcd" leave the text whole); this splitter, like the tokenizers crate, takes "b".
+/// No InternLM2 token contains another, so their models are unaffected.
 /// </remarks>
 public sealed class SentencePieceTokenizer : ITokenizer
 {
