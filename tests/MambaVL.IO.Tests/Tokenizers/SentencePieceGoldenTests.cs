@@ -41,6 +41,22 @@ public class SentencePieceGoldenTests
     }
 
     [Fact]
+    public void One_processor_serves_many_threads()
+    {
+        var golden = SentencePieceFixtures.Model("unigram-nfkc");
+        var sp = SentencePieceFixtures.Processor("unigram-nfkc");
+        string[] strings = SentencePieceFixtures.Strings;
+        int failures = 0;
+        Parallel.For(0, strings.Length * 4, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int k = i % strings.Length;
+            int[] ids = sp.Encode(strings[k]);
+            if (!ids.SequenceEqual(golden.Ids[k]) || sp.Decode(ids) != golden.Decoded[k]) Interlocked.Increment(ref failures);
+        });
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
     public void Decode_rejects_ids_outside_the_model_like_sentencepiece()
     {
         var sp = SentencePieceFixtures.Processor("internlm2-style");

@@ -574,8 +574,10 @@ def main():
         vocab_size = max(sp.get_piece_size(), max(v[0] for v in layer.added.values()) + 1)
         goldens["hf"].append(dict(folder=folder["name"], strings=hf_strings, cases=cases, decode_cases=decode_cases,
                                   vocab_size=vocab_size))
-    with gzip.open(os.path.join(OUT, "goldens.json.gz"), "wt", encoding="utf-8", compresslevel=9) as f:
-        json.dump(goldens, f, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(goldens, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    with open(os.path.join(OUT, "goldens.json.gz"), "wb") as raw:  # mtime 0: the same goldens give the same bytes
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+            f.write(text)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote {OUT}: {len(strings)} strings, {len(MODELS) + len(DERIVED)} models, {total} bytes in all")
 
