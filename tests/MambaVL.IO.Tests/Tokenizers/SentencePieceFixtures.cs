@@ -28,10 +28,24 @@ public static class SentencePieceFixtures
 
     public static string PathOf(string file) => Path.Combine(Directory, file);
 
-    public static SentencePieceProcessor Processor(string name) => SentencePieceProcessor.Load(PathOf(Model(name).File));
+    /// <summary>The tokenizer.model bytes of a golden model (standalone ones are stored gzip-compressed).</summary>
+    public static byte[] ModelBytes(string name)
+    {
+        string path = PathOf(Model(name).File);
+        if (!path.EndsWith(".gz", StringComparison.Ordinal)) return File.ReadAllBytes(path);
+        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        var bytes = new MemoryStream();
+        gz.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+
+    public static SentencePieceModelFile ModelFile(string name) => SentencePieceModelFile.Parse(ModelBytes(name), Model(name).File);
+
+    public static SentencePieceProcessor Processor(string name) => new(ModelFile(name));
 
     public static readonly TheoryData<string> ModelNames =
-        new("internlm2-style", "bpe-suffix", "bpe-nfkc-unk", "unigram-nfkc", "unigram-identity-unk", "char", "word", "bpe-unused", "unigram-unused", "bpe-denormalizer");
+        new("internlm2-style", "bpe-suffix", "bpe-nfkc-unk", "unigram-nfkc", "unigram-identity-unk", "char", "word", "bpe-unused", "unigram-unused", "bpe-denormalizer",
+            "bpe-no-dummy-prefix", "bpe-suffix-dummy", "bpe-no-escape");
 
     public static readonly TheoryData<string> HfFolders = new("internlm2-style", "legacy-added-tokens");
 

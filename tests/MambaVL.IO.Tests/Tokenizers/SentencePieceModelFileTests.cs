@@ -16,18 +16,18 @@ public class SentencePieceModelFileTests
         Assert.True(bpe.Trainer.SplitDigits);
         Assert.Equal(("identity", true, false, true), (bpe.Normalizer.Name, bpe.Normalizer.AddDummyPrefix, bpe.Normalizer.RemoveExtraWhitespaces, bpe.Normalizer.EscapeWhitespaces));
         Assert.True(bpe.Normalizer.PrecompiledCharsMap.IsEmpty);
-        Assert.Equal(("<unk>", 0f, SentencePieceType.Unknown), (bpe.Pieces[0].Piece, bpe.Pieces[0].Score, bpe.Pieces[0].Type));
+        Assert.Equal(new SentencePiece("<unk>", 0, SentencePieceType.Unknown), bpe.Pieces[0]);
         Assert.Equal(SentencePieceType.Control, bpe.Pieces[1].Type);
         Assert.Equal(("<|im_start|>", SentencePieceType.UserDefined), (bpe.Pieces[3].Piece, bpe.Pieces[3].Type));
         Assert.Equal(256, bpe.Pieces.Count(p => p.Type == SentencePieceType.Byte));
         Assert.All(bpe.Pieces.Where(p => p.Type == SentencePieceType.Normal), p => Assert.True(p.Score <= 0));
         Assert.Null(bpe.Denormalizer);
 
-        var unigram = SentencePieceModelFile.Load(SentencePieceFixtures.PathOf("unigram-nfkc.model"));
+        var unigram = SentencePieceFixtures.ModelFile("unigram-nfkc");
         Assert.Equal(SentencePieceModelType.Unigram, unigram.Trainer.ModelType);
         Assert.Equal("nmt_nfkc", unigram.Normalizer.Name);
         Assert.False(unigram.Normalizer.PrecompiledCharsMap.IsEmpty);
-        Assert.True(SentencePieceModelFile.Load(SentencePieceFixtures.PathOf("bpe-suffix.model")).Trainer.TreatWhitespaceAsSuffix);
+        Assert.True(SentencePieceFixtures.ModelFile("bpe-suffix").Trainer.TreatWhitespaceAsSuffix);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class SentencePieceModelFileTests
     [Fact]
     public void Corrupt_charsmap_is_InvalidDataException()
     {
-        byte[] map = SentencePieceModelFile.Load(SentencePieceFixtures.PathOf("bpe-nfkc-unk.model")).Normalizer.PrecompiledCharsMap.ToArray();
+        byte[] map = SentencePieceFixtures.ModelFile("bpe-nfkc-unk").Normalizer.PrecompiledCharsMap.ToArray();
         byte[] wrongTrieSize = [0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3, 4];
         byte[] stringsCut = map[..(map.Length - 1000)]; // replacement offsets now point past the strings
         byte[] trieScrambled = [.. map[..4], .. Enumerable.Repeat((byte)0xEE, 4096), .. map[4100..]];
@@ -118,7 +118,7 @@ public class SentencePieceModelFileTests
     [MemberData(nameof(SentencePieceFixtures.ModelNames), MemberType = typeof(SentencePieceFixtures))]
     public void Fuzzed_models_load_or_throw_InvalidDataException_only(string name)
     {
-        byte[] original = File.ReadAllBytes(SentencePieceFixtures.PathOf(SentencePieceFixtures.Model(name).File));
+        byte[] original = SentencePieceFixtures.ModelBytes(name);
         var rng = new Random(name.Length * 7919 + original.Length);
         bool hasCharsMap = name.Contains("nfkc");
         int rounds = hasCharsMap ? 25 : 150; // a charsmap model takes milliseconds to validate

@@ -108,45 +108,53 @@ MODELS = [
                     add_dummy_prefix=True, remove_extra_whitespaces=False, split_digits=True,
                     allow_whitespace_only_pieces=True, user_defined_symbols=["<|im_start|>", "<|im_end|>"],
                     character_coverage=0.9995)),
-    dict(name="bpe-suffix", file="bpe-suffix.model",
+    dict(name="bpe-suffix", file="bpe-suffix.model.gz",
          # Whitespace as suffix, no dummy prefix, extra whitespace removed, a user symbol that prefixes another.
          train=dict(model_type="bpe", vocab_size=800, byte_fallback=True, normalization_rule_name="identity",
                     add_dummy_prefix=False, remove_extra_whitespaces=True, treat_whitespace_as_suffix=True,
                     user_defined_symbols=["<sep>", "<sep2>", "@@"], character_coverage=0.999)),
-    dict(name="bpe-nfkc-unk", file="bpe-nfkc-unk.model",
+    dict(name="bpe-nfkc-unk", file="bpe-nfkc-unk.model.gz",
          # NFKC precompiled charsmap, no byte fallback (runs of unknown characters become one <unk>), a control symbol.
          train=dict(model_type="bpe", vocab_size=700, byte_fallback=False, normalization_rule_name="nmt_nfkc",
                     user_defined_symbols=["<mask>"], control_symbols=["<ctrl>"], character_coverage=0.998)),
-    dict(name="unigram-nfkc", file="unigram-nfkc.model",
+    dict(name="unigram-nfkc", file="unigram-nfkc.model.gz",
          # Unigram (Viterbi) with the NFKC charsmap, byte fallback and a user-defined symbol.
          train=dict(model_type="unigram", vocab_size=1000, byte_fallback=True, normalization_rule_name="nmt_nfkc",
                     user_defined_symbols=["<|im_start|>", "<|im_end|>"], character_coverage=0.9995,
                     hard_vocab_limit=False)),
-    dict(name="unigram-identity-unk", file="unigram-identity-unk.model",
+    dict(name="unigram-identity-unk", file="unigram-identity-unk.model.gz",
          # Unigram without byte fallback on the identity normalizer, extra whitespace kept.
          train=dict(model_type="unigram", vocab_size=600, byte_fallback=False, normalization_rule_name="identity",
                     remove_extra_whitespaces=False, character_coverage=0.995, hard_vocab_limit=False)),
-    dict(name="char", file="char.model",
+    dict(name="char", file="char.model.gz",
          # CHAR: one piece per character, byte fallback for the rest.
          train=dict(model_type="char", vocab_size=400, byte_fallback=True, normalization_rule_name="identity",
                     user_defined_symbols=["<|im_start|>"], character_coverage=0.995, hard_vocab_limit=False)),
-    dict(name="bpe-denormalizer", file="bpe-denormalizer.model",
+    dict(name="bpe-denormalizer", file="bpe-denormalizer.model.gz",
          # A denormalizer (applied to decoded text): rules given as code points, source TAB target.
          denormalization_rules="41\t61\n3C 3C\t2039\n4F60\t2603\n",
          train=dict(model_type="bpe", vocab_size=900, byte_fallback=True, normalization_rule_name="identity",
                     character_coverage=0.99, hard_vocab_limit=False)),
-    dict(name="word", file="word.model",
+    dict(name="word", file="word.model.gz",
          # WORD: whole whitespace-delimited words, <unk> for the others.
          train=dict(model_type="word", vocab_size=500, normalization_rule_name="identity", hard_vocab_limit=False,
                     character_coverage=0.995)),
 ]
 
-# Models derived from trained ones by marking some pieces UNUSED (the trainer never does this; hand-edited vocabularies
-# do): BPE must then undo merges into unused pieces, unigram must skip them.
+# Models derived from trained ones by editing the ModelProto (what the trainers refuse or never do, but hand-edited
+# models have): UNUSED pieces (BPE must undo merges into them, unigram must skip them) and other normalizer flags
+# (appended as a second value of the field: protobuf keeps the last one).
 DERIVED = [
-    dict(name="bpe-unused", file="bpe-unused.model", base="internlm2-style/tokenizer.model", every=5),
-    dict(name="unigram-unused", file="unigram-unused.model", base="unigram-identity-unk.model", every=4),
+    dict(name="bpe-unused", file="bpe-unused.model.gz", base="internlm2-style/tokenizer.model", unused_every=5),
+    dict(name="unigram-unused", file="unigram-unused.model.gz", base="unigram-identity-unk.model.gz", unused_every=4),
+    dict(name="bpe-no-dummy-prefix", file="bpe-no-dummy-prefix.model.gz", base="internlm2-style/tokenizer.model",
+         normalizer=dict(add_dummy_prefix=False)),
+    dict(name="bpe-suffix-dummy", file="bpe-suffix-dummy.model.gz", base="bpe-suffix.model.gz",
+         normalizer=dict(add_dummy_prefix=True)),
+    dict(name="bpe-no-escape", file="bpe-no-escape.model.gz", base="internlm2-style/tokenizer.model",
+         normalizer=dict(escape_whitespaces=False, remove_extra_whitespaces=True)),
 ]
+NORMALIZER_FIELDS = dict(add_dummy_prefix=3, remove_extra_whitespaces=4, escape_whitespaces=5)
 
 
 def read_varint(data, pos):
@@ -170,22 +178,26 @@ def write_varint(value):
             return bytes(out)
 
 
-def mark_unused(model_bytes, every):
-    """Rewrites ModelProto field 1 (pieces): every `every`-th NORMAL piece of two or more characters gets type UNUSED (5)."""
+def derive(model_bytes, model):
+    """Rewrites a ModelProto: every `unused_every`-th NORMAL piece of two or more characters gets type UNUSED (5);
+    `normalizer` flags are appended to NormalizerSpec (field 3)."""
     out, pos, normal_seen = bytearray(), 0, 0
     while pos < len(model_bytes):
         key, body_start = read_varint(model_bytes, pos)
         assert key & 7 == 2, "ModelProto's top-level fields are all length-delimited"
         length, body_start = read_varint(model_bytes, body_start)
         body = model_bytes[body_start:body_start + length]
-        if key >> 3 == 1:
+        if key >> 3 == 1 and "unused_every" in model:
             piece_len, p = read_varint(body, 1)  # field 1 (piece) comes first in what the trainer writes
             piece = body[p:p + piece_len].decode("utf-8")
             has_type = b"\x18" in body[p + piece_len:p + piece_len + 6]
             if not has_type and len(piece) >= 2:  # type absent = NORMAL
                 normal_seen += 1
-                if normal_seen % every == 0:
+                if normal_seen % model["unused_every"] == 0:
                     body = body + b"\x18\x05"
+        if key >> 3 == 3:
+            for name, value in model.get("normalizer", {}).items():
+                body = body + write_varint(NORMALIZER_FIELDS[name] << 3) + write_varint(int(value))
         out += write_varint(key) + write_varint(len(body)) + body
         pos = body_start + length
     return bytes(out)
@@ -217,9 +229,29 @@ HF_FOLDERS = [
 ]
 
 
-def train(model):
-    path = os.path.join(OUT, model["file"])
+def read_model(file):
+    """Model bytes; standalone models are stored gzip-compressed (the charsmaps compress well)."""
+    with open(os.path.join(OUT, file), "rb") as f:
+        data = f.read()
+    return gzip.decompress(data) if file.endswith(".gz") else data
+
+
+def write_model(file, data):
+    path = os.path.join(OUT, file)
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as raw:
+        if not file.endswith(".gz"):
+            raw.write(data)
+            return
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+            f.write(data)
+
+
+def load_sp(file):
+    return spm.SentencePieceProcessor(model_proto=read_model(file))
+
+
+def train(model):
     rng = random.Random(1234)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = os.path.join(tmp, "corpus.txt")
@@ -232,7 +264,8 @@ def train(model):
                 f.write(model["denormalization_rules"])
         spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(tmp, "m"), num_threads=1,
                                        shuffle_input_sentence=False, minloglevel=2, **options)
-        shutil.copyfile(os.path.join(tmp, "m.model"), path)
+        with open(os.path.join(tmp, "m.model"), "rb") as f:
+            write_model(model["file"], f.read())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -544,21 +577,18 @@ def main():
         if "--retrain" in sys.argv or not os.path.exists(os.path.join(OUT, model["file"])):
             train(model)
     for model in DERIVED:
-        with open(os.path.join(OUT, model["base"]), "rb") as f:
-            derived = mark_unused(f.read(), model["every"])
-        with open(os.path.join(OUT, model["file"]), "wb") as f:
-            f.write(derived)
+        write_model(model["file"], derive(read_model(model["base"]), model))
     strings = test_strings()
     rng = random.Random(77)
     goldens = dict(strings=strings, models=[], hf=[])
     for model in MODELS + DERIVED:
-        sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, model["file"]))
+        sp = load_sp(model["file"])
         ids = [sp.encode(s) for s in strings]
-        decode_cases = [dict(ids=seq, text=sp.decode(seq)) for seq in random_id_sequences(sp, rng, 150)]
+        decode_cases = [dict(ids=seq, text=sp.decode(seq)) for seq in random_id_sequences(sp, rng, 80)]
         goldens["models"].append(dict(name=model["name"], file=model["file"], piece_size=sp.get_piece_size(),
                                       ids=ids, decoded=[sp.decode(x) for x in ids], decode_cases=decode_cases))
     base = MODELS[0]
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, base["file"]))
+    sp = load_sp(base["file"])
     for folder in HF_FOLDERS:
         write_hf_folder(folder, base["file"])
         layer = HfLayer(folder, sp)

@@ -9,11 +9,7 @@ public enum SentencePieceType { Normal = 1, Unknown = 2, Control = 3, UserDefine
 public enum SentencePieceModelType { Unigram = 1, Bpe = 2, Word = 3, Char = 4 }
 
 /// <summary>One vocabulary entry; its id is its index in <see cref="SentencePieceModelFile.Pieces"/>.</summary>
-public sealed record SentencePiece(string Piece, float Score, SentencePieceType Type)
-{
-    /// <summary>The piece as stored (UTF-8); matching works on these bytes, as sentencepiece does.</summary>
-    internal byte[] Utf8 { get; init; } = [];
-}
+public sealed record SentencePiece(string Piece, float Score, SentencePieceType Type);
 
 /// <summary>The TrainerSpec fields that encoding and decoding depend on (proto defaults where absent).</summary>
 public sealed class SentencePieceTrainerSpec
@@ -54,11 +50,15 @@ public sealed class SentencePieceNormalizerSpec
 public sealed class SentencePieceModelFile
 {
     private readonly List<SentencePiece> _pieces = [];
+    private readonly List<byte[]> _pieceBytes = [];
 
     /// <summary>The file (or description) the model came from, used in error messages.</summary>
     public string Source { get; }
 
     public IReadOnlyList<SentencePiece> Pieces => _pieces;
+
+    /// <summary>The pieces as stored (UTF-8, parallel to <see cref="Pieces"/>); matching works on these bytes, as sentencepiece does.</summary>
+    internal IReadOnlyList<byte[]> PieceBytes => _pieceBytes;
     public SentencePieceTrainerSpec Trainer { get; } = new();
     public SentencePieceNormalizerSpec Normalizer { get; } = new();
 
@@ -82,7 +82,12 @@ public sealed class SentencePieceModelFile
         {
             switch (field)
             {
-                case 1: reader.Expect(field, wire, WireType.LengthDelimited); model._pieces.Add(ReadPiece(reader.ReadBytes(), sourceName)); break;
+                case 1:
+                    reader.Expect(field, wire, WireType.LengthDelimited);
+                    var (piece, bytes) = ReadPiece(reader.ReadBytes(), sourceName);
+                    model._pieces.Add(piece);
+                    model._pieceBytes.Add(bytes);
+                    break;
                 case 2: reader.Expect(field, wire, WireType.LengthDelimited); ReadTrainerSpec(reader.ReadBytes(), sourceName, model.Trainer); break;
                 case 3: reader.Expect(field, wire, WireType.LengthDelimited); ReadNormalizerSpec(reader.ReadBytes(), sourceName, model.Normalizer); break;
                 case 5:
@@ -95,7 +100,7 @@ public sealed class SentencePieceModelFile
         return model;
     }
 
-    private static SentencePiece ReadPiece(ReadOnlySpan<byte> data, string source)
+    private static (SentencePiece Piece, byte[] Utf8) ReadPiece(ReadOnlySpan<byte> data, string source)
     {
         var reader = new ProtobufReader(data, source);
         byte[] utf8 = [];
@@ -116,7 +121,7 @@ public sealed class SentencePieceModelFile
                 default: reader.Skip(wire); break;
             }
         }
-        return new SentencePiece(System.Text.Encoding.UTF8.GetString(utf8), score, type) { Utf8 = utf8 };
+        return (new SentencePiece(System.Text.Encoding.UTF8.GetString(utf8), score, type), utf8);
     }
 
     private static void ReadTrainerSpec(ReadOnlySpan<byte> data, string source, SentencePieceTrainerSpec spec)

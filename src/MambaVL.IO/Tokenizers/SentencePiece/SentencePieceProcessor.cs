@@ -123,7 +123,7 @@ public sealed class SentencePieceProcessor
     {
         if (_vocab.IsControl(id)) return false;
         if (_vocab.IsUnknown(id)) { text.AddRange(_unknownSurface); return false; }
-        ReadOnlySpan<byte> piece = _vocab[id].Utf8;
+        ReadOnlySpan<byte> piece = _vocab.Utf8(id);
         bool consumed = false;
         var spec = Model.Normalizer;
         if (expectBosSpace && (spec.AddDummyPrefix || spec.RemoveExtraWhitespaces) && piece.StartsWith(SentencePieceUtf8.SpaceSymbol))

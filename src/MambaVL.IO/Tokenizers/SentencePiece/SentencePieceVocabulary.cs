@@ -6,6 +6,7 @@ namespace MambaVL.IO.Tokenizers;
 internal sealed class SentencePieceVocabulary
 {
     private readonly SentencePiece[] _pieces;
+    private readonly byte[][] _pieceBytes;
     private readonly ByteTrie _normal;   // NORMAL, USER_DEFINED and UNUSED pieces: what segmentation may produce
     private readonly ByteTrie _reserved; // CONTROL, UNKNOWN and BYTE pieces: looked up first by PieceToId
     private readonly int[] _byteIds = new int[256];
@@ -14,6 +15,7 @@ internal sealed class SentencePieceVocabulary
     {
         string source = model.Source;
         _pieces = model.Pieces.ToArray();
+        _pieceBytes = model.PieceBytes.ToArray();
         if (_pieces.Length == 0) throw Invalid(source, "the model has no pieces");
         var normal = new List<(byte[], int)>();
         var reserved = new List<(byte[], int)>();
@@ -25,12 +27,13 @@ internal sealed class SentencePieceVocabulary
         for (int id = 0; id < _pieces.Length; id++)
         {
             var p = _pieces[id];
-            if (p.Utf8.Length == 0) throw Invalid(source, $"piece {id} is empty");
+            byte[] utf8 = _pieceBytes[id];
+            if (utf8.Length == 0) throw Invalid(source, $"piece {id} is empty");
             bool isNormal = p.Type is SentencePieceType.Normal or SentencePieceType.UserDefined or SentencePieceType.Unused;
-            string key = Convert.ToHexString(p.Utf8);
+            string key = Convert.ToHexString(utf8);
             if (!(isNormal ? seenNormal : seenReserved).Add(key)) throw Invalid(source, $"piece '{p.Piece}' (id {id}) is defined twice");
-            (isNormal ? normal : reserved).Add((p.Utf8, id));
-            if (p.Type == SentencePieceType.UserDefined) userDefined.Add((p.Utf8, id));
+            (isNormal ? normal : reserved).Add((utf8, id));
+            if (p.Type == SentencePieceType.UserDefined) userDefined.Add((utf8, id));
             if (p.Type == SentencePieceType.Unknown)
             {
                 if (UnkId >= 0) throw Invalid(source, $"a second unknown piece '{p.Piece}' (id {id})");
@@ -58,6 +61,9 @@ internal sealed class SentencePieceVocabulary
     public ByteTrie NormalPieces => _normal;
 
     public SentencePiece this[int id] => _pieces[id];
+
+    /// <summary>The UTF-8 bytes of a piece, as stored in the model.</summary>
+    public ReadOnlySpan<byte> Utf8(int id) => _pieceBytes[id];
     public SentencePieceType TypeOf(int id) => _pieces[id].Type;
     public float Score(int id) => _pieces[id].Score;
     public bool IsControl(int id) => _pieces[id].Type == SentencePieceType.Control;
