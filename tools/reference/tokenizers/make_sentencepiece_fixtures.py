@@ -6,14 +6,15 @@ Run with Debian's Python and sentencepiece (never a runtime dependency of the pr
     /usr/bin/python3 tools/reference/tokenizers/make_sentencepiece_fixtures.py --retrain  # retrain every model first
 (a model whose file is missing is always trained)
 
-Writes tests/fixtures/tokenizers/sentencepiece/: the .model files (trained here on CORPUS with the sentencepiece trainer),
-two Hugging Face style folders (tokenizer.model + JSON files) and goldens.json.gz:
+Writes tests/fixtures/tokenizers/sentencepiece/: the models (trained here on CORPUS with the sentencepiece trainer, or
+derived from those by editing the ModelProto; stored as .model.gz), two Hugging Face style folders (tokenizer.model +
+JSON files) and goldens.json.gz:
   strings                   the test strings (edge cases, CORPUS lines, seeded random mixtures)
   models[].ids / .decoded   sp.encode(text) and sp.decode(sp.encode(text)) for every string
   models[].decode_cases     sp.decode(ids) for seeded random id sequences (byte pieces that form invalid UTF-8,
                             control and unknown ids, pieces with and without a leading U+2581)
-  hf[]                      the slow-tokenizer layer (see hf_encode / hf_decode below) for every string plus
-                            strings full of added and special tokens
+  hf[]                      the slow-tokenizer layer (HfLayer.encode / HfLayer.decode below) for every string plus
+                            strings full of added and special tokens, and HfLayer.decode of random id sequences
 """
 import gzip
 import json
