@@ -19,8 +19,6 @@ Usage: python make_goldens.py OUT
 import json
 import os
 import sys
-import types
-import warnings
 
 import torch
 import torch.nn as nn
@@ -28,13 +26,9 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "..")
-sys.path.insert(0, os.path.join(HERE, "..", "_vendor", "mlmamba_fork"))
-sys.modules["selective_scan_cuda"] = types.ModuleType("selective_scan_cuda")  # Mamba-1 CUDA op, unused here
-warnings.filterwarnings("ignore")
-import transformers.generation as _tg  # noqa: E402
-for _name in ("GreedySearchDecoderOnlyOutput", "SampleDecoderOnlyOutput"):  # removed in transformers 5; the fork imports them
-    if not hasattr(_tg, _name):
-        setattr(_tg, _name, _tg.GenerateDecoderOnlyOutput)
+sys.path.insert(0, os.path.join(HERE, ".."))
+import mamba_ssm_cpu  # noqa: E402
+mamba_ssm_cpu.install()
 
 import mamba_ssm.ops.triton.ssd_combined as sc  # noqa: E402
 import mamba_ssm.ops.triton.layernorm_gated as lg  # noqa: E402
@@ -42,15 +36,8 @@ import mamba_ssm.ops.triton.layer_norm as ln  # noqa: E402
 import mamba_ssm.modules.mamba2 as m2  # noqa: E402
 import mamba_ssm.modules.block as blk  # noqa: E402
 import mamba_ssm.models.mixer_seq_simple as mss  # noqa: E402
-import mamba_ssm.ops.selective_scan_interface as ssi  # noqa: E402
 from mamba_ssm.models.config_mamba import MambaConfig  # noqa: E402
-
-
-def causal_conv1d_ref(x, weight, bias=None, activation=None):
-    """causal_conv1d's reference: depthwise conv, left padding, x (b, d, s)."""
-    seqlen, width = x.shape[-1], weight.shape[1]
-    out = F.conv1d(x, weight.unsqueeze(1), bias, padding=width - 1, groups=x.shape[1])[..., :seqlen]
-    return out if activation is None else F.silu(out)
+from mamba_ssm_cpu import causal_conv1d_ref  # noqa: E402
 
 
 def rmsnorm_fn_ref(x, weight, bias, z=None, eps=1e-6, group_size=None, norm_before_gate=True, upcast=True):
@@ -77,7 +64,6 @@ def layer_norm_fn_cpu(x, weight, bias, residual=None, eps=1e-6, prenorm=False, r
 
 
 sc.causal_conv1d_fn = causal_conv1d_ref
-ssi.selective_scan_fn = ssi.selective_scan_ref  # ssd_selective_scan imports it from there at call time
 sc.rmsnorm_fn = rmsnorm_fn_ref
 m2.mamba_split_conv1d_scan_combined = split_conv1d_scan_cpu
 blk.layer_norm_fn = layer_norm_fn_cpu

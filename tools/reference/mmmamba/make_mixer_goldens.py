@@ -17,28 +17,17 @@ Usage: python make_mixer_goldens.py OUT
 import os
 import sys
 import types
-import warnings
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-warnings.filterwarnings("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
-VENDOR = os.path.join(HERE, "..", "_vendor")
-sys.path.insert(0, os.path.join(VENDOR, "mmmamba"))
-sys.path.insert(0, os.path.join(VENDOR, "mlmamba_fork"))
-sys.modules["selective_scan_cuda"] = types.ModuleType("selective_scan_cuda")
-import transformers.generation as _tg  # noqa: E402
-for _name in ("GreedySearchDecoderOnlyOutput", "SampleDecoderOnlyOutput"):
-    if not hasattr(_tg, _name):
-        setattr(_tg, _name, _tg.GenerateDecoderOnlyOutput)
-
-
-def causal_conv1d_ref(x, weight, bias=None, activation=None):
-    seqlen, width = x.shape[-1], weight.shape[1]
-    out = F.conv1d(x, weight.unsqueeze(1), bias, padding=width - 1, groups=x.shape[1])[..., :seqlen]
-    return out if activation is None else F.silu(out)
+sys.path.insert(0, os.path.join(HERE, ".."))
+import mamba_ssm_cpu  # noqa: E402
+mamba_ssm_cpu.install()
+from mamba_ssm_cpu import causal_conv1d_ref  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "_vendor", "mmmamba"))
 
 
 class FlaRMSNorm(nn.Module):
@@ -68,8 +57,6 @@ stub("fla.modules", FusedRMSNormSwishGate=None, RMSNorm=FlaRMSNorm, ShortConvolu
 stub("fla.modules.activations", ACT2FN={"swish": F.silu, "silu": F.silu})
 
 import mamba_ssm.ops.triton.ssd_combined as sc  # noqa: E402
-import mamba_ssm.ops.selective_scan_interface as ssi  # noqa: E402
-ssi.selective_scan_fn = ssi.selective_scan_ref
 import src.model.linear_attention.mamba2 as mm  # noqa: E402
 
 
