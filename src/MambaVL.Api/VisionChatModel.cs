@@ -30,12 +30,12 @@ public sealed class VisionChatModel : IDisposable
     private readonly IDisposable _weights;
 
     public MlMambaModel Model { get; }
-    public HfTokenizer Tokenizer { get; }
+    public Core.Text.ITokenizer Tokenizer { get; }
     public ChatTemplate Template { get; }
     public ImagePreset Preset { get; }
     public VisionChatOptions Options { get; }
 
-    private VisionChatModel(CpuBackend backend, MlMambaModel model, IDisposable weights, HfTokenizer tokenizer, ChatTemplate template, VisionChatOptions options)
+    private VisionChatModel(CpuBackend backend, MlMambaModel model, IDisposable weights, Core.Text.ITokenizer tokenizer, ChatTemplate template, VisionChatOptions options)
     {
         (_backend, Model, _weights, Tokenizer, Template, Options) = (backend, model, weights, tokenizer, template, options);
         Preset = ImagePreset.DinoSigLip(model.Vision.Dino.ImageSize);
@@ -49,7 +49,7 @@ public sealed class VisionChatModel : IDisposable
         try
         {
             var (model, config, weights) = MlMambaFolder.Load(directory, backend, options.Storage);
-            var tokenizer = HfTokenizer.FromModelDirectory(directory);
+            var tokenizer = TokenizerLoader.FromModelDirectory(directory);
             return new VisionChatModel(backend, model, weights, tokenizer, ChatTemplate.Get(config.ChatTemplate), options);
         }
         catch

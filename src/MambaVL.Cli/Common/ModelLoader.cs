@@ -1,5 +1,5 @@
 // Wires a model folder to a runnable model: ModelFolder finds the files, ModelRegistry picks the architecture from
-// config.json, the weights bind on a CpuBackend, and tokenizer.json (when present) gives text.
+// config.json, the weights bind on a CpuBackend, and tokenizer.json or tokenizer.model (when present) gives text.
 using System.Diagnostics;
 using MambaVL.Core.Config;
 using MambaVL.Core.Models;
@@ -34,7 +34,7 @@ public sealed class LoadedModel : IDisposable
         try
         {
             var model = ModelRegistry.Load(config, weights, new CpuBackend(threads));
-            var tokenizer = loadTokenizer && folder.TokenizerPath is { } tok ? HfTokenizer.FromFile(tok) : null;
+            var tokenizer = loadTokenizer ? TokenizerLoader.TryFromModelDirectory(folder.Directory) : null;
             return new LoadedModel
             {
                 Folder = folder, Config = config, Weights = weights, Model = model, Tokenizer = tokenizer,
