@@ -58,6 +58,16 @@ public sealed class MlMambaChatTests
     }
 
     [Fact]
+    public void Internlm2_chat_turns_carry_the_system_block_once()
+    {
+        var t = ChatTemplate.Get("internlm2-chat");
+        Assert.Equal($"<|im_start|>system\n{ChatTemplate.InternVlSystemMessage}<|im_end|><|im_start|>user\nHi<|im_end|><|im_start|>assistant\n", t.UserTurn("Hi", true));
+        Assert.Equal("<|im_start|>user\nAnd?<|im_end|><|im_start|>assistant\n", t.UserTurn("And?", false));
+        Assert.Equal("<|im_end|>", t.EndOfReply);
+        Assert.Throws<ArgumentException>(() => ChatTemplate.Get("chatml-v9"));
+    }
+
+    [Fact]
     public void The_first_reply_is_greedy_decoding_after_one_prefill_of_image_and_prompt()
     {
         var chat = NewChat();
