@@ -200,19 +200,7 @@ public sealed unsafe class Tensor
     {
         if (IsContiguous) return this;
         var dst = Zeros(DType, _shape);
-        int esz = DType.Size();
-        // Merge trailing dims that are laid out contiguously into one run of `run` elements.
-        int inner = Rank; long run = 1;
-        while (inner > 0 && (_shape[inner - 1] == 1 || _strides[inner - 1] == run)) { run *= _shape[inner - 1]; inner--; }
-        long runBytes = run * esz, rows = Length / Math.Max(run, 1);
-        var idx = new int[inner];
-        byte* src = CpuStorage.Pointer, outp = (byte*)dst.DataPointer;
-        for (long r = 0; r < rows; r++)
-        {
-            long off = Offset; for (int d = 0; d < inner; d++) off += idx[d] * _strides[d];
-            Buffer.MemoryCopy(src + off * esz, outp + r * runBytes, runBytes, runBytes);
-            for (int d = inner - 1; d >= 0; d--) { if (++idx[d] < _shape[d]) break; idx[d] = 0; }
-        }
+        CopyRuns((byte*)dst.DataPointer, toView: false);
         return dst;
     }
 
@@ -225,19 +213,29 @@ public sealed unsafe class Tensor
         if (!source.Shape.SequenceEqual(Shape) || source.DType != DType)
             throw new ArgumentException($"cannot copy {source} into {this}: shapes or dtypes differ");
         var src = source.ContiguousCopy();
+        CopyRuns((byte*)src.DataPointer, toView: true);
+        GC.KeepAlive(src);
+    }
+
+    /// <summary>
+    /// Moves this view's elements to or from a row-major buffer: trailing dims laid out contiguously merge into runs of
+    /// `run` elements, one memcpy each; <paramref name="toView"/> writes the buffer into the view, else reads it out.
+    /// </summary>
+    private void CopyRuns(byte* contiguous, bool toView)
+    {
         int esz = DType.Size();
         int inner = Rank; long run = 1;
         while (inner > 0 && (_shape[inner - 1] == 1 || _strides[inner - 1] == run)) { run *= _shape[inner - 1]; inner--; }
         long runBytes = run * esz, rows = run == 0 ? 0 : Length / run;
         var idx = new int[inner];
-        byte* from = (byte*)src.DataPointer, to = CpuStorage.Pointer;
+        byte* view = CpuStorage.Pointer;
         for (long r = 0; r < rows; r++)
         {
             long off = Offset; for (int d = 0; d < inner; d++) off += idx[d] * _strides[d];
-            Buffer.MemoryCopy(from + r * runBytes, to + off * esz, runBytes, runBytes);
+            if (toView) Buffer.MemoryCopy(contiguous + r * runBytes, view + off * esz, runBytes, runBytes);
+            else Buffer.MemoryCopy(view + off * esz, contiguous + r * runBytes, runBytes, runBytes);
             for (int d = inner - 1; d >= 0; d--) { if (++idx[d] < _shape[d]) break; idx[d] = 0; }
         }
-        GC.KeepAlive(src);
     }
 
     /// <summary>A contiguous F32 copy of any float tensor (CPU), following strides.</summary>
