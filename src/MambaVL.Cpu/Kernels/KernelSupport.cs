@@ -25,6 +25,17 @@ internal static unsafe class KernelSupport
         return t;
     }
 
+    /// <summary>
+    /// Rows of the last dimension and their stride (norms): a matrix's column slice is read in place, any other shape
+    /// is made contiguous F32 with rows of Dim(-1).
+    /// </summary>
+    public static Tensor LastDimRows(Tensor t, out long rowStride)
+    {
+        if (t.Rank == 2) return Rows(t, out rowStride);
+        rowStride = t.Rank == 0 ? 1 : t.Dim(-1);
+        return F32(t);
+    }
+
     public static float* Ptr(Tensor t) => (float*)t.DataPointer;
 
     /// <summary>Runs body over [0, count) on the pool when the op touches at least <see cref="ParallelThreshold"/> elements.</summary>

@@ -16,8 +16,7 @@ public static unsafe class LayerNormKernel
         if (weight.Length != d || (bias != null && bias.Length != d))
             throw new ArgumentException($"LayerNorm: weight {weight} / bias {bias} do not match x {x}");
         int rows = d == 0 ? 0 : (int)(x.Length / d);
-        long ldx = d;
-        Tensor xs = x.Rank == 2 ? KernelSupport.Rows(x, out ldx) : KernelSupport.F32(x), ws = KernelSupport.F32(weight);
+        Tensor xs = KernelSupport.LastDimRows(x, out long ldx), ws = KernelSupport.F32(weight);
         Tensor? bs = bias == null ? null : KernelSupport.F32(bias);
         var y = Tensor.Zeros(DType.F32, x.ShapeArray);
         var body = new RowsBody

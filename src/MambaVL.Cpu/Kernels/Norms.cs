@@ -41,9 +41,9 @@ public static unsafe class Norms
     {
         int d = x.Dim(-1);
         int rows = d == 0 ? 0 : (int)(x.Length / d);
-        Tensor xs = LastDimRows(x, out long ldx), ws = KernelSupport.F32(weight);
+        Tensor xs = KernelSupport.LastDimRows(x, out long ldx), ws = KernelSupport.F32(weight);
         long ldz = 0;
-        Tensor? zs = gate == null ? null : LastDimRows(gate, out ldz);
+        Tensor? zs = gate == null ? null : KernelSupport.LastDimRows(gate, out ldz);
         var y = Tensor.Zeros(DType.F32, x.ShapeArray);
         var body = new RowsBody
         {
@@ -53,14 +53,6 @@ public static unsafe class Norms
         KernelSupport.For(pool, body.Blocks, (long)rows * d, ref body);
         GC.KeepAlive(xs); GC.KeepAlive(ws); GC.KeepAlive(zs);
         return y;
-    }
-
-    // Rows of the last dimension and their stride: a matrix's column slice is read in place, anything else made contiguous.
-    private static Tensor LastDimRows(Tensor t, out long rowStride)
-    {
-        if (t.Rank == 2) return KernelSupport.Rows(t, out rowStride);
-        rowStride = t.Rank == 0 ? 1 : t.Dim(-1);
-        return KernelSupport.F32(t);
     }
 
     private struct RowsBody : IParallelBody
