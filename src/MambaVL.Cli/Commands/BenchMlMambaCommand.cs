@@ -40,11 +40,10 @@ public static class BenchMlMambaCommand
     private static int Run(CliContext ctx, int[] threadCounts, DType dtype, int questionTokens, int genTokens, int reps, bool tiny)
     {
         if (reps < 1 || questionTokens < 1 || genTokens < 1) throw new CliException("--repetitions, --n-prompt and --n-gen must be positive");
-        var (llm, dinoCfg, siglipCfg, size) = tiny
-            ? (new Mamba2Config { DModel = 64, NLayer = 2, VocabSize = 97, DState = 16, HeadDim = 16, ChunkSize = 8 },
-               VitRandom.Dinov2LargeReg4() with { EmbedDim = 48, Depth = 3, Heads = 3, MlpHidden = 96, StoredImageSize = 98 },
-               VitRandom.SigLipSo400m384() with { EmbedDim = 40, Depth = 3, Heads = 4, MlpHidden = 75, StoredImageSize = 70 }, 70)
-            : (Mamba2Config.FromJson(ConfigJson.Parse(MlMambaConverter.Mamba2_2_7b, "mamba2-2.7b config")), VitRandom.Dinov2LargeReg4(), VitRandom.SigLipSo400m384(), 384);
+        var llm = tiny ? new Mamba2Config { DModel = 64, NLayer = 2, VocabSize = 97, DState = 16, HeadDim = 16, ChunkSize = 8 }
+            : Mamba2Config.FromJson(ConfigJson.Parse(MlMambaConverter.Mamba2_2_7b, "mamba2-2.7b config"));
+        var (dinoCfg, siglipCfg) = tiny ? BenchVisionCommand.TinyTowers() : (VitRandom.Dinov2LargeReg4(), VitRandom.SigLipSo400m384());
+        int size = tiny ? BenchVisionCommand.TinyImageSize : 384;
         var connector = new ScanConnectorConfig(llm, ScanConnectorConfig.Bidirectional);
         var (weights, dinoW, siglipW) = ctx.ErrConsole.Status().Start($"generating {BenchReport.Name(dtype)} weights", _ =>
             (MlMambaRandom.CreateWeights(llm, connector, dinoCfg.EmbedDim + siglipCfg.EmbedDim, 1, dtype),

@@ -100,7 +100,11 @@ public static class BenchVisionCommand
         w.WriteLine($"build: mambavl {MachineInfo.Version}");
     }
 
-    private static (VitConfig, VitConfig) TinyTowers() => (
+    /// <summary>The image side the tiny towers are tested at (a 5×5 grid; DINO's 7×7 positions are resampled).</summary>
+    internal const int TinyImageSize = 70;
+
+    /// <summary>Small DINO and SigLIP shapes for tests of the benchmarks (`--tiny`).</summary>
+    internal static (VitConfig, VitConfig) TinyTowers() => (
         VitRandom.Dinov2LargeReg4() with { EmbedDim = 48, Depth = 3, Heads = 3, MlpHidden = 96, StoredImageSize = 98 },
         VitRandom.SigLipSo400m384() with { EmbedDim = 40, Depth = 3, Heads = 4, MlpHidden = 75, StoredImageSize = 70 });
 }
