@@ -7,7 +7,11 @@ using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
 using MambaVL.Cpu;
 using MambaVL.IO.Safetensors;
+using MambaVL.Core.Weights;
+using MambaVL.IO;
 using MambaVL.Models.Mamba2;
+using MambaVL.Models.MlMamba;
+using MambaVL.Models.Vision;
 
 namespace MambaVL.Models.Tests;
 
@@ -105,5 +109,31 @@ public static class Fixtures
         int best = 0;
         for (int i = 1; i < row.Length; i++) if (row[i] > row[best]) best = i;
         return best;
+    }
+}
+
+/// <summary>The tiny timm towers (tests/fixtures/vision) and the tiny ML-Mamba release (tests/fixtures/mlmamba) built from them.</summary>
+public static class VisionFixtures
+{
+    public const int ImageSize = 70;
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
+
+    /// <summary>tests/fixtures/vision/<paramref name="name"/> (dino, siglip, clip) at <paramref name="imageSize"/>.</summary>
+    public static VisionTransformer Tower(string name, IBackend backend, DType? storage = null, int? imageSize = ImageSize)
+    {
+        var folder = ModelFolder.Open(Path("vision", name));
+        return VisionTransformer.Load(ConfigJson.Load(folder.ConfigPath!), folder.OpenWeights(), backend, imageSize, storage);
+    }
+
+    public static Mamba2Config MlMambaLlmConfig() => Mamba2Config.FromJson(ConfigJson.Load(Path("mlmamba", "llm_config.json")));
+
+    /// <summary>The fixture ML-Mamba: its latest-checkpoint.pt (or <paramref name="weights"/>) with the given connector scan.</summary>
+    public static MlMambaModel MlMamba(IBackend backend, IWeightSource? weights = null, ScanOrder[]? directions = null)
+    {
+        var cfg = MlMambaLlmConfig();
+        var vision = new DinoSigLipFeaturizer(Tower("dino", backend), Tower("siglip", backend), backend);
+        weights ??= ShardedCheckpoint.OpenFile(Path("mlmamba", "latest-checkpoint.pt"), root: "model");
+        return new MlMambaModel(cfg, new ScanConnectorConfig(cfg, directions ?? ScanConnectorConfig.Bidirectional), vision, weights, backend);
     }
 }

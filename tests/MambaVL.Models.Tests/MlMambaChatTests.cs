@@ -22,19 +22,7 @@ public sealed class MlMambaChatTests
 
     private static string Dir(params string[] parts) => System.IO.Path.Combine([AppContext.BaseDirectory, "fixtures", .. parts]);
 
-    private static readonly Lazy<MlMambaModel> Model = new(() =>
-    {
-        var backend = Fixtures.Backend("cpu");
-        var cfg = Mamba2Config.FromJson(ConfigJson.Load(Dir("mlmamba", "llm_config.json")));
-        VisionTransformer Tower(string name)
-        {
-            var folder = ModelFolder.Open(Dir("vision", name));
-            return VisionTransformer.Load(ConfigJson.Load(folder.ConfigPath!), folder.OpenWeights(), backend, 70);
-        }
-        var vision = new DinoSigLipFeaturizer(Tower("dino"), Tower("siglip"), backend);
-        var weights = ShardedCheckpoint.OpenFile(Dir("mlmamba", "latest-checkpoint.pt"), root: "model");
-        return new MlMambaModel(cfg, new ScanConnectorConfig(cfg, ScanConnectorConfig.Bidirectional), vision, weights, backend);
-    });
+    private static readonly Lazy<MlMambaModel> Model = new(() => VisionFixtures.MlMamba(Fixtures.Backend("cpu")));
 
     private static Dictionary<string, Tensor> Pixels()
     {

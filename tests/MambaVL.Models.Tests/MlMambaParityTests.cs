@@ -26,21 +26,8 @@ public sealed class MlMambaParityTests
 
     private static Tensor GoldenTensor(string name, params int[] shape) => Tensor.FromArray(Golden(name), shape);
 
-    private static Mamba2Config LlmConfig() => Mamba2Config.FromJson(ConfigJson.Load(Dir("mlmamba", "llm_config.json")));
-
-    private static VisionTransformer Tower(string name, IBackend backend)
-    {
-        var folder = ModelFolder.Open(Dir("vision", name));
-        return VisionTransformer.Load(ConfigJson.Load(folder.ConfigPath!), folder.OpenWeights(), backend, 70);
-    }
-
-    private static MlMambaModel Load(IBackend backend, IWeightSource? weights = null, ScanOrder[]? directions = null)
-    {
-        var cfg = LlmConfig();
-        var vision = new DinoSigLipFeaturizer(Tower("dino", backend), Tower("siglip", backend), backend);
-        weights ??= ShardedCheckpoint.OpenFile(Dir("mlmamba", "latest-checkpoint.pt"), root: "model");
-        return new MlMambaModel(cfg, new ScanConnectorConfig(cfg, directions ?? ScanConnectorConfig.Bidirectional), vision, weights, backend);
-    }
+    private static MlMambaModel Load(IBackend backend, IWeightSource? weights = null, ScanOrder[]? directions = null) =>
+        VisionFixtures.MlMamba(backend, weights, directions);
 
     public static TheoryData<string> Backends => new(Fixtures.Backends);
 

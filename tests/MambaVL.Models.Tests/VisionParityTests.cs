@@ -24,11 +24,8 @@ public sealed class VisionParityTests
 
     private static Tensor Pixels() => Tensor.FromArray(Golden("pixels"), 3, ImageSize, ImageSize);
 
-    private static VisionTransformer Tower(string name, IBackend backend, DType? storage = null)
-    {
-        var folder = ModelFolder.Open(Dir(name));
-        return VisionTransformer.Load(ConfigJson.Load(folder.ConfigPath!), folder.OpenWeights(), backend, ImageSize, storage);
-    }
+    private static VisionTransformer Tower(string name, IBackend backend, DType? storage = null) =>
+        VisionFixtures.Tower(name, backend, storage);
 
     public static TheoryData<string, string, int> TimmBlocks()
     {

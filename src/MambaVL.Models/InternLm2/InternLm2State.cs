@@ -33,7 +33,7 @@ public sealed class InternLm2State : IModelState
 
     internal ILayerCache Cache(int layer, int sequence) => _caches[layer, sequence];
 
-    internal bool Matches(InternLm2Config cfg) => ReferenceEquals(cfg, Config) || cfg == Config;
+    internal bool Matches(InternLm2Config cfg) => cfg == Config;
 
     public IModelState Clone()
     {
