@@ -1,9 +1,10 @@
 // Picks the model class for a config.json: HF model_type, or the state-spaces layout (d_model + ssm_cfg, no model_type).
-// New architectures (ML-Mamba, mmMamba, ...) register here.
+// HoVLE (internvl_chat) and mmMamba (mmMamba_chat) folders load as text models here (their images need the chat API).
 using MambaVL.Core.Config;
 using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Weights;
+using MambaVL.Models.HoVle;
 using MambaVL.Models.Mamba2;
 
 namespace MambaVL.Models;
@@ -11,12 +12,13 @@ namespace MambaVL.Models;
 public static class ModelRegistry
 {
     /// <summary>The HF model_type values this build can load.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["mamba2"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["mamba2", HoVleConfig.TeacherModelType, HoVleConfig.StudentModelType];
 
     /// <summary>Builds the model <paramref name="config"/> describes from <paramref name="weights"/> on <paramref name="backend"/>.</summary>
     public static ILanguageModel Load(ConfigJson config, IWeightSource weights, IBackend backend) => Architecture(config) switch
     {
         "mamba2" => Mamba2LM.Load(Mamba2Config.FromJson(config), weights, backend),
+        var type when HoVleConfig.Handles(type) => new HoVleModel(HoVleConfig.FromJson(config), weights, backend),
         var other => throw Unknown(config, other),
     };
 
@@ -24,6 +26,7 @@ public static class ModelRegistry
     public static string Describe(ConfigJson config) => Architecture(config) switch
     {
         "mamba2" => Mamba2Config.FromJson(config).Describe(),
+        var type when HoVleConfig.Handles(type) => HoVleConfig.FromJson(config).Describe(),
         var other => throw Unknown(config, other),
     };
 

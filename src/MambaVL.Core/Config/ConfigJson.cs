@@ -56,6 +56,13 @@ public sealed class ConfigJson
             : throw new FormatException($"{Source}: '{e.Name}' should be a string, found {e.Value.ValueKind}");
     }
 
+    /// <summary>A string, or the first string of an array (HF writes "architectures" both ways).</summary>
+    public string? StringOrFirst(params string[] names)
+    {
+        if (Find(names) is not { } e) return null;
+        return e.Value.ValueKind == JsonValueKind.Array ? StringArray(e.Name)!.FirstOrDefault() : String(e.Name);
+    }
+
     public ConfigJson? Object(params string[] names)
     {
         if (Find(names) is not { } e) return null;

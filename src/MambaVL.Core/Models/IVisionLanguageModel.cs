@@ -1,5 +1,6 @@
 // The contract between multimodal models and the chat engine: a language model plus a way to put an image into its
-// state. The engine never sees vision towers or connectors; it sees preprocessed pixels in and a state that grew.
+// state. The engine never sees vision towers or connectors; it sees preprocessed pixels in, a state that grew, and
+// for models that read the image inside the prompt, the text that stands for it.
 using MambaVL.Core.Tensors;
 
 namespace MambaVL.Core.Models;
@@ -13,8 +14,10 @@ public interface IVisionLanguageModel
     string ImagePreset { get; }
 
     /// <summary>
-    /// Runs one image into <paramref name="state"/>, where the model reads images (ML-Mamba: before the text that follows).
+    /// Puts one image into <paramref name="state"/>, where the model reads images. ML-Mamba runs it at once (before the
+    /// text that follows) and returns ""; HoVLE / mmMamba keep its features for the prompt and return the placeholder
+    /// text (&lt;img&gt;&lt;IMG_CONTEXT&gt;…&lt;/img&gt;) the next user message must carry where the image goes.
     /// <paramref name="pixels"/> are the preset's outputs by name (e.g. "dino" and "siglip", each (3, S, S) F32, on the host).
     /// </summary>
-    void PrefillImage(IReadOnlyDictionary<string, Tensor> pixels, IModelState state);
+    string PrefillImage(IReadOnlyDictionary<string, Tensor> pixels, IModelState state);
 }

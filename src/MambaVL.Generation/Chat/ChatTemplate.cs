@@ -9,6 +9,15 @@ public sealed record ChatTemplate(string Name, string UserPrefix, string UserSuf
     /// <summary>Text before the first user turn only (a system block); empty for templates without one.</summary>
     public string FirstTurnPrefix { get; init; } = "";
 
+    /// <summary>
+    /// The first turn is tokenized with the tokenizer's special tokens (InternLM2's BOS), as the authors' tokenizer(query)
+    /// call does; Zephyr's builder adds none.
+    /// </summary>
+    public bool SpecialTokensOnFirstTurn { get; init; }
+
+    /// <summary>ML-Mamba's add_turn drops "&lt;image&gt;" and trims the message; InternVL's chat() keeps it as typed.</summary>
+    public bool CleansMessage { get; init; } = true;
+
     /// <summary>ML-Mamba's (and Cobra's) Zephyr format; the model stops at &lt;|endoftext|&gt; (id 0 in GPT-NeoX).</summary>
     public static ChatTemplate Zephyr { get; } = new("zephyr", "<|user|>\n", "<|endoftext|>\n<|assistant|>\n", "\n", "<|endoftext|>");
 
@@ -22,6 +31,8 @@ public sealed record ChatTemplate(string Name, string UserPrefix, string UserSuf
     public static ChatTemplate InternLm2Chat { get; } = new("internlm2-chat", "<|im_start|>user\n", "<|im_end|><|im_start|>assistant\n", "", "<|im_end|>")
     {
         FirstTurnPrefix = $"<|im_start|>system\n{InternVlSystemMessage}<|im_end|>",
+        SpecialTokensOnFirstTurn = true,
+        CleansMessage = false,
     };
 
     public static IReadOnlyList<ChatTemplate> All { get; } = [Zephyr, InternLm2Chat];
@@ -29,10 +40,19 @@ public sealed record ChatTemplate(string Name, string UserPrefix, string UserSuf
     public static ChatTemplate Get(string name) => All.FirstOrDefault(t => t.Name == name)
         ?? throw new ArgumentException($"unknown chat template '{name}' (known: {string.Join(", ", All.Select(t => t.Name))})");
 
-    /// <summary>
-    /// The text of one user turn, up to where the assistant starts. The authors' add_turn removes "&lt;image&gt;" and trims
-    /// the message; later turns get the leading newline.
-    /// </summary>
+    /// <summary>The text of one user turn, up to where the assistant starts; later turns get the template's lead-in.</summary>
     public string UserTurn(string message, bool firstTurn) =>
-        (firstTurn ? FirstTurnPrefix : LaterTurnPrefix) + UserPrefix + message.Replace("<image>", "", StringComparison.Ordinal).Trim() + UserSuffix;
+        (firstTurn ? FirstTurnPrefix : LaterTurnPrefix) + UserPrefix
+        + (CleansMessage ? message.Replace("<image>", "", StringComparison.Ordinal).Trim() : message) + UserSuffix;
+
+    /// <summary>
+    /// Puts the text that stands for an image into a message as InternVL's chat() does: in place of the first
+    /// "&lt;image&gt;", or in front followed by a newline when the message has none.
+    /// </summary>
+    public static string WithImage(string message, string imageText)
+    {
+        if (imageText.Length == 0) return message;
+        int at = message.IndexOf("<image>", StringComparison.Ordinal);
+        return at < 0 ? imageText + "\n" + message : message[..at] + imageText + message[(at + "<image>".Length)..];
+    }
 }

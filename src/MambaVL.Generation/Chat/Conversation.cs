@@ -10,12 +10,13 @@ namespace MambaVL.Generation.Chat;
 
 public sealed class Conversation
 {
-    private const string Magic = "MVLCHAT1";
+    private const string Magic = "MVLCHAT2", MagicWithoutImageText = "MVLCHAT1";
     private readonly ILanguageModel _model;
     private readonly IVisionLanguageModel? _vision;
     private readonly ITokenizer _tokenizer;
     private readonly int[] _endOfReply;      // the template's reply terminator as ids (Zephyr: <|endoftext|> = 0)
     private List<int> _pending = [];         // ids the state has not consumed yet: the last sampled token, the terminator
+    private string _imageText = "";          // what stands for the image in the next message (models that read it in the prompt)
 
     public ChatTemplate Template { get; }
     /// <summary>Sampling and length for every turn; the reply terminator is always a stop id.</summary>
@@ -44,15 +45,19 @@ public sealed class Conversation
     {
         State = _model.CreateState(1);
         _pending = [];
+        _imageText = "";
         (Turns, HasImage, LastResult) = (0, false, null);
     }
 
-    /// <summary>Starts a new conversation about an image (the model reads it first, as it was trained). pixels: the model's preset outputs.</summary>
+    /// <summary>
+    /// Starts a new conversation about an image, read where the model was trained to read it: before the text (ML-Mamba)
+    /// or inside the next message (HoVLE / mmMamba: at "&lt;image&gt;", else in front). pixels: the model's preset outputs.
+    /// </summary>
     public void SetImage(IReadOnlyDictionary<string, Tensor> pixels)
     {
         if (_vision is null) throw new InvalidOperationException("this model reads no images");
         Reset();
-        _vision.PrefillImage(pixels, State);
+        _imageText = _vision.PrefillImage(pixels, State);
         HasImage = true;
     }
 
@@ -60,7 +65,10 @@ public sealed class Conversation
     public async IAsyncEnumerable<string> AskAsync(string message, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var prompt = new List<int>(_pending);
-        prompt.AddRange(_tokenizer.Encode(Template.UserTurn(message, Turns == 0), addSpecialTokens: false));
+        bool first = Turns == 0;
+        string turn = Template.UserTurn(ChatTemplate.WithImage(message, _imageText), first);
+        prompt.AddRange(_tokenizer.Encode(turn, addSpecialTokens: first && Template.SpecialTokensOnFirstTurn));
+        _imageText = "";
         var options = Options with { StopIds = [.. Options.StopIds, _endOfReply[0]] };
         var session = new GenerationSession(_model, prompt.ToArray(), options, _tokenizer, State);
         await foreach (var chunk in session.StreamAsync(cancellationToken))
@@ -82,13 +90,14 @@ public sealed class Conversation
         return text.ToString();
     }
 
-    /// <summary>Writes the conversation (turns, image flag, pending ids, then the model state) to <paramref name="stream"/>.</summary>
+    /// <summary>Writes the conversation (turns, image flag, pending ids and image text, then the model state) to <paramref name="stream"/>.</summary>
     public void Save(Stream stream)
     {
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic); w.Write(Template.Name); w.Write(Turns); w.Write(HasImage); w.Write(_pending.Count);
             foreach (int id in _pending) w.Write(id);
+            w.Write(_imageText);
         }
         State.Save(stream);
     }
@@ -99,16 +108,18 @@ public sealed class Conversation
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
         {
-            if (r.ReadString() != Magic) throw new InvalidDataException($"{source}: not a saved MambaVL conversation");
+            string magic = r.ReadString();
+            if (magic is not (Magic or MagicWithoutImageText)) throw new InvalidDataException($"{source}: not a saved MambaVL conversation");
             string template = r.ReadString();
             if (template != Template.Name) throw new InvalidDataException($"{source}: saved with the '{template}' template, this chat uses '{Template.Name}'");
             int turns = r.ReadInt32(); bool image = r.ReadBoolean(); int count = r.ReadInt32();
             if (turns < 0 || count is < 0 or > 16) throw new InvalidDataException($"{source}: corrupt header");
             var pending = new List<int>(count);
             for (int i = 0; i < count; i++) pending.Add(r.ReadInt32());
+            string imageText = magic == Magic ? r.ReadString() : "";
             var state = _model.CreateState(1);
             state.Load(stream);
-            (State, _pending, Turns, HasImage, LastResult) = (state, pending, turns, image, null);
+            (State, _pending, _imageText, Turns, HasImage, LastResult) = (state, pending, imageText, turns, image, null);
         }
         catch (EndOfStreamException) { throw new InvalidDataException($"{source}: the file ends early"); }
     }

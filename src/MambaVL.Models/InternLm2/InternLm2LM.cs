@@ -8,29 +8,38 @@ using MambaVL.Models.Common;
 
 namespace MambaVL.Models.InternLm2;
 
-public sealed class InternLm2LM : ILanguageModel
+public sealed class InternLm2LM : ILanguageModel, IContextMemory
 {
-    private readonly InternLm2Layer[] _layers;
-    private readonly Tensor _embedding, _norm, _output;
+    private readonly Tensor? _embedding;
+    private readonly Tensor _norm, _output;
 
     public InternLm2Config Config { get; }
     public IBackend Backend { get; }
+    public InternLm2Stack Layers { get; }
     public int VocabSize => Config.VocabSize;
 
-    /// <summary>Binds model.tok_embeddings, model.layers.{i}.*, model.norm and output under <paramref name="root"/>.</summary>
-    public InternLm2LM(InternLm2Config cfg, WeightScope root, IBackend backend, DType? storage = null)
+    /// <summary>
+    /// Binds model.tok_embeddings, model.layers.{i}.*, model.norm and output under <paramref name="root"/>. Without
+    /// <paramref name="inputEmbeddings"/> the token table is not loaded: the LM then reads embeddings only (HoVLE's LLM,
+    /// which its holistic embedding module feeds).
+    /// </summary>
+    public InternLm2LM(InternLm2Config cfg, WeightScope root, IBackend backend, DType? storage = null, bool inputEmbeddings = true)
     {
         (Config, Backend) = (cfg, backend);
         var model = root.Push("model");
-        _embedding = Parameters.Large(backend, model.Get("tok_embeddings.weight", cfg.VocabSize, cfg.HiddenSize), storage);
-        _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, cfg.KindOf(i), model.Push("layers").Push(i), backend, storage)).ToArray();
+        if (inputEmbeddings) _embedding = Parameters.Large(backend, model.Get("tok_embeddings.weight", cfg.VocabSize, cfg.HiddenSize), storage);
+        Layers = new InternLm2Stack(cfg, model.Push("layers"), backend, storage);
         _norm = Parameters.Small(backend, model.GetF32("norm.weight", cfg.HiddenSize));
         _output = Parameters.Large(backend, root.Get("output.weight", cfg.VocabSize, cfg.HiddenSize), storage);
     }
 
-    public IModelState CreateState(int batchSize = 1) => new InternLm2State(Config, _layers.Select(l => l.Mixer).ToArray(), batchSize);
+    public IModelState CreateState(int batchSize = 1) => Layers.CreateState(batchSize);
 
-    public Tensor Embed(ReadOnlySpan<int> ids) => Backend.Embedding(_embedding, ids);
+    public long FixedStateBytes => Layers.FixedBytes;
+    public long StateBytesPerToken => Layers.BytesPerToken;
+
+    public Tensor Embed(ReadOnlySpan<int> ids) => _embedding is { } table ? Backend.Embedding(table, ids)
+        : throw new InvalidOperationException("this InternLM2 LM was loaded without its token embeddings (it reads input embeddings only)");
 
     public Tensor Prefill(ReadOnlySpan<int> ids, IModelState state, bool allLogits = false)
     {
@@ -38,17 +47,18 @@ public sealed class InternLm2LM : ILanguageModel
         return PrefillEmbeddings(Embed(ids), state, allLogits);
     }
 
-    /// <summary>Runs embeddings (T, D) (consumed: they become the residual stream) after what the state holds → logits.</summary>
-    public Tensor PrefillEmbeddings(Tensor embeddings, IModelState state, bool allLogits = false)
+    /// <summary>
+    /// Runs embeddings (T, D) (consumed: they become the residual stream) after what the state holds → logits;
+    /// <paramref name="onLayerOutput"/> sees the stream after each layer.
+    /// </summary>
+    public Tensor PrefillEmbeddings(Tensor embeddings, IModelState state, bool allLogits = false, Action<int, Tensor>? onLayerOutput = null)
     {
         var st = Own(state);
         if (st.BatchSize != 1) throw new ArgumentException($"Prefill runs one sequence; the state holds {st.BatchSize}");
-        int t = embeddings.Dim(0), start = checked((int)st.Position);
-        var invFreq = Backend.Upload(Tensor.FromArray(Config.InverseFrequencies(start + t), Config.HeadDim / 2));
-        for (int l = 0; l < _layers.Length; l++) _layers[l].Forward(embeddings, st.Cache(l, 0), start, invFreq);
+        int t = embeddings.Dim(0);
+        Layers.Forward(embeddings, st, 0, checked((int)st.Position), onLayerOutput);
         st.Position += t;
-        var last = allLogits ? embeddings : Backend.Contiguous(embeddings.Narrow(0, t - 1, 1));
-        return Backend.MatMul(Backend.RmsNorm(last, _norm, Config.RmsNormEps), _output);
+        return Head(allLogits ? embeddings : Backend.Contiguous(embeddings.Narrow(0, t - 1, 1)));
     }
 
     public Tensor Step(ReadOnlySpan<int> ids, IModelState state)
@@ -56,20 +66,25 @@ public sealed class InternLm2LM : ILanguageModel
         var st = Own(state);
         if (ids.Length != st.BatchSize) throw new ArgumentException($"Step got {ids.Length} ids for a state of {st.BatchSize} sequences");
         if (st.BatchSize == 1) return PrefillEmbeddings(Embed(ids), state);
-        // sequences of a batch sit at the same position: one token each, their own caches
         var rows = new Tensor[ids.Length];
-        int start = checked((int)st.Position);
-        var invFreq = Backend.Upload(Tensor.FromArray(Config.InverseFrequencies(start + 1), Config.HeadDim / 2));
-        for (int b = 0; b < ids.Length; b++)
-        {
-            var x = Embed(ids.Slice(b, 1));
-            for (int l = 0; l < _layers.Length; l++) _layers[l].Forward(x, st.Cache(l, b), start, invFreq);
-            rows[b] = Backend.MatMul(Backend.RmsNorm(x, _norm, Config.RmsNormEps), _output);
-        }
+        for (int b = 0; b < ids.Length; b++) rows[b] = StepEmbedding(Embed(ids.Slice(b, 1)), st, b);
         st.Position += 1;
         return Backend.Concat(rows, 0);
     }
 
-    private InternLm2State Own(IModelState state) => state as InternLm2State is { } s && s.Matches(Config) ? s
+    /// <summary>
+    /// One token's embedding x (1, D) of sequence <paramref name="sequence"/> of a batch (sequences sit at the same
+    /// position, each with its own caches) → its logits (1, V); the caller advances the position once per step.
+    /// </summary>
+    internal Tensor StepEmbedding(Tensor x, InternLm2State state, int sequence)
+    {
+        Layers.Forward(x, state, sequence, checked((int)state.Position));
+        return Head(x);
+    }
+
+    /// <summary>The final RMSNorm and the untied output head: hidden (T, D) → logits (T, V).</summary>
+    private Tensor Head(Tensor hidden) => Backend.MatMul(Backend.RmsNorm(hidden, _norm, Config.RmsNormEps), _output);
+
+    internal InternLm2State Own(IModelState state) => state as InternLm2State is { } s && s.Matches(Config) ? s
         : throw new ArgumentException($"the state ({state.GetType().Name}) was not created by this InternLM2 model");
 }

@@ -35,6 +35,9 @@ public sealed class InternLm2State : IModelState
 
     internal bool Matches(InternLm2Config cfg) => cfg == Config;
 
+    /// <summary>A new empty state of the same shape (zero history).</summary>
+    internal InternLm2State Empty() => new(Config, _mixers, BatchSize);
+
     public IModelState Clone()
     {
         var copy = new InternLm2State(Config, _mixers, BatchSize) { Position = Position };

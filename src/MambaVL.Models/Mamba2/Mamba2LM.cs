@@ -7,7 +7,7 @@ using MambaVL.Core.Weights;
 
 namespace MambaVL.Models.Mamba2;
 
-public sealed class Mamba2LM : ILanguageModel
+public sealed class Mamba2LM : ILanguageModel, IContextMemory
 {
     private readonly Mamba2Layer[] _layers;
     private readonly Tensor _embedding;  // (PaddedVocab, D) stored dtype
@@ -44,6 +44,9 @@ public sealed class Mamba2LM : ILanguageModel
     }
 
     public IModelState CreateState(int batchSize = 1) => new Mamba2State(Config, Backend, batchSize);
+
+    public long FixedStateBytes => Mamba2State.BytesPerSequence(Config);
+    public long StateBytesPerToken => 0;
 
     public Tensor Prefill(ReadOnlySpan<int> ids, IModelState state, bool allLogits = false) => Prefill(ids, state, allLogits, null);
 

@@ -21,7 +21,13 @@ public sealed class Mamba2State : IModelState
 
     public int BatchSize { get; }
     public long Position { get; internal set; }
-    public long ByteSize => (long)_layers * BatchSize * ((long)_convDim * _convHistory + (long)_heads * _headDim * _dState) * sizeof(float);
+    public long ByteSize => BatchSize * BytesPerSequence(_layers, _convDim, _convHistory, _heads, _headDim, _dState);
+
+    /// <summary>One sequence's conv and SSM states, F32.</summary>
+    internal static long BytesPerSequence(Mamba2Config cfg) => BytesPerSequence(cfg.NLayer, cfg.ConvDim, cfg.DConv - 1, cfg.NHeads, cfg.HeadDim, cfg.DState);
+
+    private static long BytesPerSequence(int layers, int convDim, int convHistory, int heads, int headDim, int dState) =>
+        layers * ((long)convDim * convHistory + (long)heads * headDim * dState) * sizeof(float);
 
     public Mamba2State(Mamba2Config cfg, IBackend backend, int batchSize)
     {

@@ -82,13 +82,14 @@ public sealed class MlMambaModel : Core.Models.IVisionLanguageModel
         return Llm.PrefillEmbeddings(embeddings, state, allLogits);
     }
 
-    /// <summary>The image's visual tokens into <paramref name="state"/> (pixels "dino" and "siglip", each (3, S, S)); the logits are dropped.</summary>
-    public void PrefillImage(IReadOnlyDictionary<string, Tensor> pixels, Core.Models.IModelState state)
+    /// <summary>The image's visual tokens into <paramref name="state"/> (pixels "dino" and "siglip", each (3, S, S)); the logits are dropped. No prompt text stands for it.</summary>
+    public string PrefillImage(IReadOnlyDictionary<string, Tensor> pixels, Core.Models.IModelState state)
     {
         Tensor Pixels(string name) => pixels.TryGetValue(name, out var t) ? _backend.Upload(t)
             : throw new ArgumentException($"ML-Mamba needs the \"{name}\" pixels of the {ImagePreset} preset; got {string.Join(", ", pixels.Keys)}");
         var visual = VisualTokens(Pixels("dino"), Pixels("siglip"));
         _backend.Release(Llm.PrefillEmbeddings(visual, state));
+        return "";
     }
 
     private Tensor Linear(Tensor x, Tensor w, Tensor b, bool gelu, bool releaseInput = true)

@@ -87,15 +87,19 @@ public sealed class ImagePreset
     /// when there is more than one tile and <paramref name="thumbnail"/> is set), then per tile build_transform
     /// (Resize((448, 448)) is the identity on tiles, ToTensor, Normalize ImageNet): pixels [N, 3, 448, 448].
     /// </summary>
-    public static ImagePreset InternVl448(int maxTiles = 12, bool thumbnail = true)
+    public static ImagePreset InternVl448(int maxTiles = 12, bool thumbnail = true) => InternVl(InternVlTileSize, maxTiles, thumbnail);
+
+    /// <summary>InternVL's tiling for a model whose tiles are <paramref name="tileSize"/> pixels (force_image_size); "internvl-{size}".</summary>
+    public static ImagePreset InternVl(int tileSize, int maxTiles = 12, bool thumbnail = true)
     {
         if (maxTiles < 1) throw new ArgumentException($"InternVL needs at least 1 tile, got max {maxTiles}", nameof(maxTiles));
+        if (tileSize < 1) throw new ArgumentException($"tile size {tileSize}", nameof(tileSize));
         string variant = maxTiles == 12 && thumbnail ? "" : $" (max {maxTiles} tiles{(thumbnail ? "" : ", no thumbnail")})";
-        return new("internvl-448",
-            $"InternVL dynamic tiling{variant}: up to {maxTiles} bicubic 448×448 tiles row-major{(thumbnail ? " + thumbnail last" : "")}, ImageNet norm; pixels [N, 3, 448, 448]",
+        return new($"internvl-{tileSize}",
+            $"InternVL dynamic tiling{variant}: up to {maxTiles} bicubic {tileSize}×{tileSize} tiles row-major{(thumbnail ? " + thumbnail last" : "")}, ImageNet norm; pixels [N, 3, {tileSize}, {tileSize}]",
             ["pixels"], image => new()
             {
-                ["pixels"] = ToNormalizedTensor.Batch(InternVlTiling.Tiles(image, maxTiles, thumbnail, InternVlTileSize), Normalization.ImageNet),
+                ["pixels"] = ToNormalizedTensor.Batch(InternVlTiling.Tiles(image, maxTiles, thumbnail, tileSize), Normalization.ImageNet),
             });
     }
 

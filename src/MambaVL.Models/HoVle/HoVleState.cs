@@ -1,0 +1,73 @@
+// The memory of a HoVLE / mmMamba conversation: the embedding module's per-layer caches and the LLM's, always at the
+// same position, plus an image whose features still wait for their <IMG_CONTEXT> slots. Saved as magic, the pending
+// features, then the two layer states.
+using System.Runtime.InteropServices;
+using MambaVL.Core.Models;
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+using MambaVL.Models.InternLm2;
+
+namespace MambaVL.Models.HoVle;
+
+public sealed class HoVleState : IModelState
+{
+    private const string Magic = "MVLHOVLESTATE1";
+    private readonly IBackend _backend;
+
+    internal InternLm2State Embedding { get; private set; }
+    internal InternLm2State Llm { get; private set; }
+    internal HoVleConfig Config { get; }
+    /// <summary>An image set by PrefillImage whose features the prompt has not used up yet.</summary>
+    public PendingImage? Image { get; internal set; }
+
+    internal HoVleState(HoVleConfig cfg, IBackend backend, InternLm2State embedding, InternLm2State llm) =>
+        (Config, _backend, Embedding, Llm) = (cfg, backend, embedding, llm);
+
+    public int BatchSize => Llm.BatchSize;
+    public long Position => Llm.Position;
+    public long ByteSize => Embedding.ByteSize + Llm.ByteSize + (Image is { } i ? (long)i.Remaining * Config.Llm.HiddenSize * sizeof(float) : 0);
+
+    public IModelState Clone() => new HoVleState(Config, _backend, (InternLm2State)Embedding.Clone(), (InternLm2State)Llm.Clone())
+    {
+        Image = Image is { } i ? new PendingImage(i.Features) { Next = i.Next } : null,  // features are never written: shared
+    };
+
+    public void Save(Stream stream)
+    {
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            int remaining = Image?.Remaining ?? 0;
+            w.Write(remaining);
+            if (remaining > 0)
+                w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Image!.Features.Narrow(0, Image.Next, remaining)).AsSpan()));
+        }
+        Embedding.Save(stream);
+        Llm.Save(stream);
+    }
+
+    public void Load(Stream stream)
+    {
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadString() != Magic) throw new InvalidDataException("not a saved HoVLE / mmMamba state");
+            int rows = r.ReadInt32(), d = Config.Llm.HiddenSize;
+            if (rows is < 0 or > 1 << 20) throw new InvalidDataException($"saved state has {rows} pending image rows");
+            PendingImage? image = null;
+            if (rows > 0)
+            {
+                var bytes = r.ReadBytes(checked(rows * d * sizeof(float)));
+                if (bytes.Length != rows * d * sizeof(float)) throw new EndOfStreamException();
+                image = new PendingImage(_backend.Upload(Tensor.FromArray(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), rows, d)));
+            }
+            var (embedding, llm) = (Embedding.Empty(), Llm.Empty());
+            embedding.Load(stream);
+            llm.Load(stream);
+            if (embedding.Position != llm.Position)
+                throw new InvalidDataException($"the saved embedding module is at position {embedding.Position}, the LLM at {llm.Position}");
+            (Embedding, Llm, Image) = (embedding, llm, image);
+        }
+        catch (EndOfStreamException) { throw new InvalidDataException("the saved state ends early"); }
+    }
+}

@@ -1,0 +1,147 @@
+// HoVLE (teacher), mmMamba-linear and mmMamba-hybrid end to end against the authors' own InternVLChatModel and
+// Mamba2_Attention (tests/fixtures/hovle/{teacher,linear,hybrid}, made by tools/reference/hovle/make_model_goldens.py):
+// the released folder layouts (2 fp32 shards with an index; bf16; kept attention layers in both weight forms), the
+// image in the <IMG_CONTEXT> slots, the residual stream after every layer, all logits and 8 greedy tokens.
+using MambaVL.Core.Config;
+using MambaVL.Core.Models;
+using MambaVL.Core.Tensors;
+using MambaVL.IO;
+using MambaVL.IO.Safetensors;
+using MambaVL.Models.HoVle;
+
+namespace MambaVL.Models.Tests;
+
+public static class HoVleFixtures
+{
+    public static readonly string[] Variants = ["teacher", "linear", "hybrid"];
+
+    public static string Folder(string variant) => VisionFixtures.Path("hovle", variant);
+
+    /// <summary>The variant's folder loaded as released; bf16 weights are widened so the model computes with the file's values in fp32.</summary>
+    public static HoVleModel Load(string variant, string backend = "cpu")
+    {
+        var folder = ModelFolder.Open(Folder(variant));
+        var cfg = HoVleConfig.FromJson(ConfigJson.Load(folder.ConfigPath!));
+        return new HoVleModel(cfg, folder.OpenWeights(), Fixtures.Backend(backend), DType.F32);
+    }
+
+    public static SafetensorsFile Goldens(string variant) => new(System.IO.Path.Combine(Folder(variant), "goldens.safetensors"));
+
+    public static Dictionary<string, Tensor> Pixels(SafetensorsFile goldens) => new() { ["pixels"] = goldens.Get("pixels").ToDType(DType.F32) };
+
+    public static int[] Ids(SafetensorsFile goldens, string name) => goldens.Get(name).ToFloatArray().Select(v => (int)v).ToArray();
+}
+
+public sealed class HoVleParityTests
+{
+    public static TheoryData<string> Variants => new(HoVleFixtures.Variants);
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Every_layer_and_all_logits_match_the_authors_model(string variant)
+    {
+        using var gold = HoVleFixtures.Goldens(variant);
+        var model = HoVleFixtures.Load(variant);
+        var ids = HoVleFixtures.Ids(gold, "ids");
+        var state = model.CreateState();
+        string placeholder = model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        Assert.Equal(18, placeholder.Split(HoVleModel.ImageContextToken).Length - 1);  // 2 tiles × 9
+        int seen = 0, embeddingLayers = model.Config.Embedding.Layers;
+        var logits = model.Prefill(ids, state, allLogits: true, (layer, hidden) =>
+        {
+            string name = layer < embeddingLayers ? $"emb_hidden{layer}" : $"llm_hidden{layer - embeddingLayers}";
+            Fixtures.AssertClose(model.Backend.ToHost(hidden), gold.Get(name).ToFloatArray(), $"{variant} {name}");
+            seen++;
+        });
+        Assert.Equal(embeddingLayers + model.Config.Llm.Layers, seen);
+        Assert.Equal(new[] { ids.Length, 1203 }, logits.ShapeArray);
+        Fixtures.AssertClose(model.Backend.ToHost(logits), gold.Get("logits").ToFloatArray(), $"{variant} logits");
+        Assert.Null(((HoVleState)state).Image);  // every feature went into a slot
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void Greedy_tokens_from_prefill_then_steps_match_the_authors_full_recompute(string variant)
+    {
+        using var gold = HoVleFixtures.Goldens(variant);
+        var model = HoVleFixtures.Load(variant);
+        var state = model.CreateState();
+        model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        var logits = model.Prefill(HoVleFixtures.Ids(gold, "ids"), state);
+        var tokens = new List<int>();
+        for (int i = 0; i < 8; i++)
+        {
+            tokens.Add(Fixtures.ArgMax(model.Backend.ToHost(logits)));
+            logits = model.Step([tokens[^1]], state);
+        }
+        Assert.Equal(HoVleFixtures.Ids(gold, "greedy"), tokens);
+    }
+
+    [Theory, MemberData(nameof(Variants))]
+    public void A_prompt_split_inside_the_image_continues_exactly(string variant)
+    {
+        using var gold = HoVleFixtures.Goldens(variant);
+        var model = HoVleFixtures.Load(variant);
+        var ids = HoVleFixtures.Ids(gold, "ids");
+        int split = Array.IndexOf(ids, model.Config.ImageContextId) + 7;   // 7 features in the first part, 11 in the second
+        var state = model.CreateState();
+        model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        model.Prefill(ids.AsSpan(0, split), state);
+        Assert.Equal(11, ((HoVleState)state).Image!.Remaining);
+        var last = model.Prefill(ids.AsSpan(split), state);
+        var expected = gold.Get("logits").ToFloatArray().AsSpan((ids.Length - 1) * 1203, 1203);
+        Fixtures.AssertClose(model.Backend.ToHost(last), expected, $"{variant} last logits after a split prefill");
+        Assert.Equal(ids.Length, state.Position);
+    }
+
+    [Fact]
+    public void Image_context_ids_without_an_image_are_refused_with_the_counts()
+    {
+        using var gold = HoVleFixtures.Goldens("linear");
+        var model = HoVleFixtures.Load("linear");
+        var e = Assert.Throws<ArgumentException>(() => model.Prefill(HoVleFixtures.Ids(gold, "ids"), model.CreateState()));
+        Assert.Contains("18 <IMG_CONTEXT> tokens but 0 image features", e.Message);
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => model.Prefill([1, 1203], model.CreateState()));
+        Assert.Contains("token id 1203", unknown.Message);
+    }
+
+    [Fact]
+    public void A_saved_state_with_a_pending_image_restores_and_continues_identically()
+    {
+        using var gold = HoVleFixtures.Goldens("hybrid");
+        var model = HoVleFixtures.Load("hybrid");
+        var ids = HoVleFixtures.Ids(gold, "ids");
+        int split = Array.IndexOf(ids, model.Config.ImageContextId) + 5;
+        var state = model.CreateState();
+        model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        model.Prefill(ids.AsSpan(0, split), state);
+        using var saved = new MemoryStream();
+        state.Save(saved);
+        var clone = state.Clone();
+        var restored = model.CreateState();
+        saved.Position = 0;
+        restored.Load(saved);
+        var expected = model.Backend.ToHost(model.Prefill(ids.AsSpan(split), state));
+        Fixtures.AssertClose(model.Backend.ToHost(model.Prefill(ids.AsSpan(split), restored)), expected, "restored", 1e-6);
+        Fixtures.AssertClose(model.Backend.ToHost(model.Prefill(ids.AsSpan(split), clone)), expected, "clone", 1e-6);
+        var other = HoVleFixtures.Load("linear").CreateState();
+        saved.Position = 0;
+        Assert.Throws<InvalidDataException>(() => other.Load(saved));
+    }
+
+    [Fact]
+    public void Memory_per_token_counts_only_the_attention_layers()
+    {
+        long kvPerLayer = 2L * 2 * 16 * sizeof(float);                    // keys and values, 2 kv heads of 16, F32
+        long mambaPerLayer = ((2 * 2 + 4) * 16 * 1 + 4 * 16 * 16) * 4L;  // conv (C × 1) + SSM (H × P × N)
+        var teacher = HoVleFixtures.Load("teacher");
+        Assert.Equal((7 * kvPerLayer, 0L), (teacher.StateBytesPerToken, teacher.FixedStateBytes));
+        var linear = HoVleFixtures.Load("linear");
+        Assert.Equal((0L, 7 * mambaPerLayer), (linear.StateBytesPerToken, linear.FixedStateBytes));
+        var hybrid = HoVleFixtures.Load("hybrid");
+        Assert.Equal((2 * kvPerLayer, 5 * mambaPerLayer), (hybrid.StateBytesPerToken, hybrid.FixedStateBytes));
+        var state = hybrid.CreateState();
+        using var gold = HoVleFixtures.Goldens("hybrid");
+        hybrid.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        hybrid.Prefill(HoVleFixtures.Ids(gold, "ids"), state);
+        Assert.Equal(hybrid.StateBytes(state.Position), state.ByteSize);
+    }
+}
