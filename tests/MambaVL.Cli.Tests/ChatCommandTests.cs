@@ -85,3 +85,49 @@ public sealed class ChatCommandTests : IClassFixture<ChatCommandTests.ConvertedM
         Assert.True(File.Exists(Path.Combine(_m.Folder, "config.json")));  // the existing model is untouched
     }
 }
+
+/// <summary>`mambavl chat` and `inspect` on HoVLE / mmMamba folders as released (tests/fixtures/hovle, tiny random).</summary>
+public sealed class HoVleChatCommandTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string Fixture(string variant) => Path.Combine(AppContext.BaseDirectory, "fixtures", "hovle", variant);
+
+    private string Image()
+    {
+        string path = _temp.File("picture.ppm");
+        var pixels = Enumerable.Range(0, 40 * 30 * 3).Select(i => (byte)(i * 5 % 251)).ToArray();
+        File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes("P6\n40 30\n255\n"), .. pixels]);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("teacher", "0 B", "1.75 KiB")]     // 7 attention layers × (K, V) × 2 kv heads × 16 × 4 B per token
+    [InlineData("linear", "31.50 KiB", "0 B")]     // 7 Mamba layers × (conv 128 + SSM 4 × 16 × 16) × 4 B
+    [InlineData("hybrid", "22.50 KiB", "512 B")]   // 5 Mamba layers; 2 attention layers
+    public void Chat_answers_and_reports_the_state_memory(string variant, string fixedPart, string perToken)
+    {
+        var run = Cli.Ok("chat", "-m", Fixture(variant), "--image", Image(), "--max-tiles", "2", "-n", "4", "-t", "1", "What is it?");
+        Assert.Contains("prefill", run.Err);
+        var memory = run.Err.Split('\n').Single(l => l.StartsWith("context ", StringComparison.Ordinal));
+        Assert.EndsWith($"(fixed {fixedPart} + {perToken}/token)", memory.TrimEnd('\r'));
+    }
+
+    [Fact]
+    public void Inspect_names_the_model_and_its_sentencepiece_tokenizer()
+    {
+        var run = Cli.Ok("inspect", Fixture("hybrid"));
+        Assert.Contains("mmMamba-hybrid: embedding module 1 attention + 2 Mamba-2 layers, LLM 1 attention + 3 Mamba-2 layers", run.Out);
+        Assert.Contains("tokenizer.model (SentencePiece), 1203 tokens", run.Out);
+    }
+
+    [Fact]
+    public void A_bad_max_tiles_is_a_one_line_error()
+    {
+        var run = Cli.Run("chat", "-m", Fixture("linear"), "--max-tiles", "0", "hi");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--max-tiles", Assert.Single(run.ErrorLines));
+    }
+}

@@ -1,8 +1,10 @@
-// `mambavl chat`: talk to an ML-Mamba folder about an image. With a question it answers once and streams the reply;
-// without one it opens an interactive chat whose SSM state carries every turn (the image is read once), with
-// /image PATH, /reset, /save PATH, /load PATH, /help and /quit.
+// `mambavl chat`: talk to an ML-Mamba, HoVLE or mmMamba folder about an image. With a question it answers once and
+// streams the reply; without one it opens an interactive chat whose model state carries every turn (the image is read
+// once), with /image PATH, /reset, /save PATH, /load PATH, /help and /quit. After each answer stderr gets the timings
+// and the state's memory: fixed, per token of context, and now.
 using System.CommandLine;
 using MambaVL.Cli.Common;
+using MambaVL.Core.Models;
 using MambaVL.Core.Tensors;
 using MambaVL.Generation;
 using MambaVL.Generation.Chat;
@@ -15,15 +17,16 @@ public static class ChatCommand
     public static Command Create()
     {
         var model = SharedOptions.Model();
-        model.Description = "ML-Mamba model folder (as written by `mambavl convert mlmamba`)";
+        model.Description = "ML-Mamba folder (as written by `mambavl convert mlmamba`), or a HoVLE / mmMamba folder as released";
         var image = new Option<string>("--image", "-i") { Description = "The image to talk about (JPEG, PNG, BMP, PPM)" };
         var question = new Argument<string?>("question") { Description = "Ask once and exit; leave out for an interactive chat", Arity = ArgumentArity.ZeroOrOne };
         var threads = SharedOptions.Threads();
         var dtype = new Option<string?>("--dtype") { Description = "Convert the matrices at load (bf16 halves memory traffic)" };
+        var maxTiles = new Option<int?>("--max-tiles") { Description = "Most 448-px tiles per image for HoVLE / mmMamba (default 12, as the authors' demo)" };
         var flags = new SamplingFlags(defaultTemperature: 0f, defaultMaxTokens: 512);
-        var command = new Command("chat", "Chat about an image with an ML-Mamba model (greedy by default, as the authors evaluate)")
+        var command = new Command("chat", "Chat about an image with ML-Mamba, HoVLE or mmMamba (greedy by default, as the authors evaluate)")
         {
-            model, image, question, threads, dtype,
+            model, image, question, threads, dtype, maxTiles,
         };
         foreach (var option in flags.All) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
@@ -33,6 +36,7 @@ public static class ChatCommand
             {
                 Threads = parse.GetValue(threads),
                 Storage = parse.GetValue(dtype) is string d ? Core.Tensors.DTypeInfo.Parse(d) : null,
+                MaxTiles = parse.GetValue(maxTiles) is int m and < 1 ? throw new CliException($"--max-tiles: {m} (at least 1)") : parse.GetValue(maxTiles),
                 Generation = new GenerationOptions { Sampling = flags.Read(parse), MaxTokens = parse.GetValue(flags.MaxTokens) },
             };
             using var vlm = ctx.ErrConsole.Status().Start("loading the model", _ => VisionChatModel.Load(parse.GetValue(model)!, options));
@@ -50,7 +54,15 @@ public static class ChatCommand
         await foreach (var piece in chat.AskAsync(question, cancellationToken)) { ctx.Out.Write(piece); ctx.Out.Flush(); }
         ctx.Out.WriteLine();
         ctx.Err.WriteLine(chat.LastResult!.Timings.ToString());
+        ctx.Err.WriteLine(MemoryLine(chat));
         return cancellationToken.IsCancellationRequested ? MambaVlCli.Interrupted : MambaVlCli.Ok;
+    }
+
+    /// <summary>"context 412 tokens | state 1.20 MiB (fixed 1.00 MiB + 512 B/token)": what the conversation holds and how it grows.</summary>
+    internal static string MemoryLine(Conversation chat)
+    {
+        string line = $"context {chat.State.Position} tokens | state {Units.Bytes(chat.State.ByteSize)}";
+        return chat.Model is IContextMemory m ? line + $" (fixed {Units.Bytes(m.FixedStateBytes)} + {Units.Bytes(m.StateBytesPerToken)}/token)" : line;
     }
 
     private static async Task<int> Interactive(CliContext ctx, VisionChatModel vlm, Conversation chat, CancellationToken cancellationToken)

@@ -45,9 +45,10 @@ public static class InspectCommand
 
     private static string DescribeTokenizer(ModelFolder folder)
     {
-        if (folder.TokenizerPath is not { } p) return "none (no tokenizer.json: generate works with --ids only)";
-        var tokenizer = HfTokenizer.FromFile(p);
-        return $"{Path.GetFileName(p)}, {tokenizer.VocabSize} tokens";
+        if (TokenizerLoader.TryFromModelDirectory(folder.Directory) is not { } tokenizer)
+            return "none (no tokenizer.json or tokenizer.model: generate works with --ids only)";
+        string file = folder.TokenizerPath is { } p ? Path.GetFileName(p) : "tokenizer.model (SentencePiece)";
+        return $"{file}, {tokenizer.VocabSize} tokens";
     }
 
     private static Table FilesTable(ModelFolder folder, IWeightSource weights, IEnumerable<string> names)

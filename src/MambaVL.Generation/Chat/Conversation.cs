@@ -19,6 +19,8 @@ public sealed class Conversation
     private string _imageText = "";          // what stands for the image in the next message (models that read it in the prompt)
 
     public ChatTemplate Template { get; }
+    /// <summary>The language model whose state the conversation carries.</summary>
+    public ILanguageModel Model => _model;
     /// <summary>Sampling and length for every turn; the reply terminator is always a stop id.</summary>
     public GenerationOptions Options { get; set; }
     public IModelState State { get; private set; }
