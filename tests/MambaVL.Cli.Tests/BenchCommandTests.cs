@@ -67,6 +67,22 @@ public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelF
     }
 
     [Fact]
+    public void MmMambaBenchComparesTheStudentsWithTheTeacherPerContext()
+    {
+        var run = Cli.Ok(["bench", "mmmamba", "--tiny", "-c", "16,300", "-r", "1", "-t", "1"]);
+        var rows = run.OutLines.Where(l => l.StartsWith("| HoVLE", StringComparison.Ordinal) || l.StartsWith("| mmMamba", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
+        Assert.Equal(6, rows.Length);  // 3 models × 2 contexts
+        Assert.All(rows.Where(r => r[1].StartsWith("HoVLE", StringComparison.Ordinal)), r => Assert.Equal("1.00x", r[4]));
+        Assert.All(rows, r => Assert.True(double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture) > 0, string.Join('|', r)));
+        // the teacher's state grows with the context, the linear student's does not
+        var teacher = rows.Where(r => r[1].StartsWith("HoVLE", StringComparison.Ordinal)).Select(r => r[5]).ToArray();
+        var linear = rows.Where(r => r[1] == "mmMamba-linear").Select(r => r[5]).ToArray();
+        Assert.NotEqual(teacher[0], teacher[1]);
+        Assert.Equal(linear[0], linear[1]);
+    }
+
+    [Fact]
     public void VisionBenchRejectsAnImageSmallerThanAPatch()
     {
         var run = Cli.Run("bench", "vision", "--tiny", "--image-size", "10", "--no-baseline");

@@ -144,4 +144,20 @@ public sealed class HoVleParityTests
         hybrid.Prefill(HoVleFixtures.Ids(gold, "ids"), state);
         Assert.Equal(hybrid.StateBytes(state.Position), state.ByteSize);
     }
+
+    [Theory]
+    [InlineData(HoVleVariant.Teacher)]
+    [InlineData(HoVleVariant.Hybrid)]
+    [InlineData(HoVleVariant.Linear)]
+    public void A_primed_long_context_state_holds_what_the_model_says_and_steps_on(HoVleVariant variant)
+    {
+        var cfg = HoVleRandom.Tiny(variant);
+        var model = new HoVleModel(cfg, new Core.Weights.DictionaryWeightSource(HoVleRandom.CreateWeights(cfg, 3, bothMixerForms: true)), Fixtures.Backend("cpu"));
+        var state = model.CreateStateAtContext(700, headroom: 2);
+        Assert.Equal(700, state.Position);
+        Assert.Equal(model.StateBytes(700), state.ByteSize);
+        var logits = model.Backend.ToHost(model.Step([5], state));
+        Assert.All(logits, v => Assert.True(float.IsFinite(v)));
+        Assert.Equal(model.StateBytes(701), state.ByteSize);
+    }
 }

@@ -33,6 +33,7 @@ public static class BenchCommand
             model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
+            BenchMmMambaCommand.Create(),
         };
         command.SetAction(parse =>
         {

@@ -40,6 +40,19 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     public IModelState CreateState(int batchSize = 1) =>
         new HoVleState(Config, Backend, EmbeddingModule.Layers.CreateState(batchSize), Llm.Layers.CreateState(batchSize));
 
+    /// <summary>
+    /// A state as if <paramref name="tokens"/> tokens had been read, caches filled with pseudo-random values and room for
+    /// <paramref name="headroom"/> more: for next-token latency and memory at long contexts (a real 64K prefill of a
+    /// 2.6B model takes hours on a CPU; a decode step does the same work either way).
+    /// </summary>
+    public IModelState CreateStateAtContext(int tokens, int headroom = 64, int seed = 0)
+    {
+        var st = (HoVleState)CreateState();
+        st.Embedding.Prime(tokens, headroom, seed);
+        st.Llm.Prime(tokens, headroom, seed + 1000);
+        return st;
+    }
+
     public long FixedStateBytes => EmbeddingModule.Layers.FixedBytes + Llm.Layers.FixedBytes;
     public long StateBytesPerToken => EmbeddingModule.Layers.BytesPerToken + Llm.Layers.BytesPerToken;
 

@@ -10,31 +10,41 @@ public static class InternLm2Random
     public static Dictionary<string, Tensor> CreateWeights(InternLm2Config cfg, int seed, DType dtype = DType.F32)
     {
         var rng = new RandomTensors(seed);
-        int d = cfg.HiddenSize, f = cfg.IntermediateSize, p = cfg.HeadDim;
+        int d = cfg.HiddenSize;
         var w = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             ["model.tok_embeddings.weight"] = rng.Uniform(0.5, dtype, cfg.VocabSize, d),
             ["model.norm.weight"] = rng.Between(0.5, 1.5, d),
             ["output.weight"] = rng.Uniform(1 / Math.Sqrt(d), dtype, cfg.VocabSize, d),
         };
+        AddLayers(w, rng, cfg, "model.layers", dtype);
+        return w;
+    }
+
+    /// <summary>
+    /// Layers {prefix}.{i}.*: norms, SwiGLU MLP and each layer's mixer as its kind says; with
+    /// <paramref name="bothMixerForms"/> every layer gets both the attention and the Mamba-2 weights, so the teacher and
+    /// its students can be built from one dictionary (the students' MLPs are the teacher's, as after distillation).
+    /// </summary>
+    public static void AddLayers(Dictionary<string, Tensor> w, RandomTensors rng, InternLm2Config cfg, string prefix, DType dtype, bool bothMixerForms = false)
+    {
+        int d = cfg.HiddenSize, f = cfg.IntermediateSize, p = cfg.HeadDim;
         for (int i = 0; i < cfg.Layers; i++)
         {
-            string L(string n) => $"model.layers.{i}.{n}";
+            string L(string n) => $"{prefix}.{i}.{n}";
             w[L("attention_norm.weight")] = rng.Between(0.5, 1.5, d);
             w[L("ffn_norm.weight")] = rng.Between(0.5, 1.5, d);
-            if (cfg.KindOf(i) == LayerKind.Attention)
+            if (bothMixerForms || cfg.KindOf(i) == LayerKind.Attention)
             {
                 w[L("attention.wqkv.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, (cfg.Heads + 2 * cfg.KvHeads) * p, d);
                 w[L("attention.wo.weight")] = rng.Uniform(1 / Math.Sqrt(cfg.Heads * p), dtype, d, cfg.Heads * p);
             }
-            else MambaMixer(w, rng, cfg, L("attention"), dtype);
+            if (bothMixerForms || cfg.KindOf(i) == LayerKind.Mamba2) MambaMixer(w, rng, cfg, L("attention"), dtype);
             w[L("feed_forward.w1.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, f, d);
             w[L("feed_forward.w3.weight")] = rng.Uniform(1 / Math.Sqrt(d), dtype, f, d);
             w[L("feed_forward.w2.weight")] = rng.Uniform(1 / Math.Sqrt(f), dtype, d, f);
         }
-        return w;
     }
-
     /// <summary>An mmMamba mixer as exported (wvkqgdt, conv1d, dt_bias, A_log_bias, g_norm_swish_gate, o_proj).</summary>
     private static void MambaMixer(Dictionary<string, Tensor> w, RandomTensors rng, InternLm2Config cfg, string prefix, DType dtype)
     {

@@ -35,6 +35,14 @@ public sealed class InternLm2State : IModelState
 
     internal bool Matches(InternLm2Config cfg) => cfg == Config;
 
+    /// <summary>Every cache as if <paramref name="tokens"/> tokens had been read (see ILayerCache.Prime); the position moves there.</summary>
+    internal void Prime(int tokens, int headroom, int seed)
+    {
+        int i = 0;
+        foreach (var cache in _caches) cache.Prime(tokens, headroom, seed + i++);
+        Position = tokens;
+    }
+
     /// <summary>A new empty state of the same shape (zero history).</summary>
     internal InternLm2State Empty() => new(Config, _mixers, BatchSize);
 

@@ -59,6 +59,24 @@ public sealed class KvCache : ILayerCache
         if (length > 0) Append(CacheIO.Read(r, _backend, length, _kvHeads, _headDim), CacheIO.Read(r, _backend, length, _kvHeads, _headDim));
     }
 
+    public void Prime(int tokens, int headroom, int seed)
+    {
+        // exactly the room needed (growth by doubling would hold up to twice the context); one random block, repeated
+        _backend.Release(_keys); _backend.Release(_values);
+        _keys = _backend.Zeros(DType.F32, tokens + headroom, _kvHeads, _headDim);
+        _values = _backend.Zeros(DType.F32, tokens + headroom, _kvHeads, _headDim);
+        int block = Math.Min(tokens, 1024);
+        var rng = new Common.RandomTensors(seed);
+        var (k, v) = (_backend.Upload(rng.Uniform(1, DType.F32, block, _kvHeads, _headDim)), _backend.Upload(rng.Uniform(1, DType.F32, block, _kvHeads, _headDim)));
+        for (int at = 0; at < tokens; at += block)
+        {
+            int n = Math.Min(block, tokens - at);
+            _backend.CopyInto(k.Narrow(0, 0, n), _keys.Narrow(0, at, n));
+            _backend.CopyInto(v.Narrow(0, 0, n), _values.Narrow(0, at, n));
+        }
+        Length = tokens;
+    }
+
     private void Reserve(int needed)
     {
         if (needed <= Capacity) return;

@@ -12,6 +12,12 @@ public interface ILayerCache
     ILayerCache Clone();
     void Save(BinaryWriter w);
     void Load(BinaryReader r, long position);
+
+    /// <summary>
+    /// Makes the cache look as if <paramref name="tokens"/> tokens had been read (pseudo-random contents, room for
+    /// <paramref name="headroom"/> more): long-context benchmarks time a decode step without hours of CPU prefill.
+    /// </summary>
+    void Prime(int tokens, int headroom, int seed);
 }
 
 /// <summary>An mmMamba mixer's state: conv (C, W-1) with the last pre-conv [v|k|q] inputs, and SSM (H, P, N) in fp32.</summary>
@@ -48,6 +54,13 @@ public sealed class MambaLayerCache : ILayerCache
     {
         _backend.CopyInto(CacheIO.Read(r, _backend, Conv.ShapeArray), Conv);
         _backend.CopyInto(CacheIO.Read(r, _backend, Ssm.ShapeArray), Ssm);
+    }
+
+    public void Prime(int tokens, int headroom, int seed)
+    {
+        var rng = new Common.RandomTensors(seed);
+        _backend.CopyInto(_backend.Upload(rng.Uniform(1, DType.F32, Conv.ShapeArray)), Conv);
+        _backend.CopyInto(_backend.Upload(rng.Uniform(1, DType.F32, Ssm.ShapeArray)), Ssm);
     }
 }
 
