@@ -160,4 +160,37 @@ public sealed class HoVleParityTests
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
         Assert.Equal(model.StateBytes(701), state.ByteSize);
     }
+
+    [Theory]
+    [InlineData("linear")]
+    [InlineData("hybrid")]
+    public void The_unfused_key_form_gives_the_same_logits(string variant)
+    {
+        // Mamba2_Attention's own names before convert_weight.py fuses them: v_proj, k_proj, q_proj, g_proj, in_proj, g_norm
+        var folder = ModelFolder.Open(HoVleFixtures.Folder(variant));
+        using var source = folder.OpenWeights();
+        var unfused = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in source.Names)
+        {
+            var t = source.Get(name);
+            if (name.EndsWith(".wvkqgdt.weight", StringComparison.Ordinal))
+            {
+                string prefix = name[..^"wvkqgdt.weight".Length];
+                int at = 0;
+                foreach (var (part, rows) in new[] { ("v_proj", 32), ("k_proj", 32), ("q_proj", 64), ("g_proj", 64), ("in_proj", 4) })
+                {
+                    unfused[$"{prefix}{part}.weight"] = t.Narrow(0, at, rows).ContiguousCopy();
+                    at += rows;
+                }
+            }
+            else unfused[name.Replace("g_norm_swish_gate", "g_norm", StringComparison.Ordinal)] = t;
+        }
+        var cfg = HoVleConfig.FromJson(ConfigJson.Load(folder.ConfigPath!));
+        var model = new HoVleModel(cfg, new Core.Weights.DictionaryWeightSource(unfused), Fixtures.Backend("cpu"), DType.F32);
+        using var gold = HoVleFixtures.Goldens(variant);
+        var state = model.CreateState();
+        model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+        var logits = model.Prefill(HoVleFixtures.Ids(gold, "ids"), state, allLogits: true);
+        Fixtures.AssertClose(model.Backend.ToHost(logits), gold.Get("logits").ToFloatArray(), $"{variant} logits from unfused keys");
+    }
 }

@@ -98,6 +98,10 @@ public sealed class TransformerOpTests : IDisposable
     [InlineData(5, 70, 8, 2, 64, true)]      // the last 5 of 70 positions (decode with a cache)
     [InlineData(65, 65, 2, 1, 80, false)]    // head dim not a multiple of 64
     [InlineData(130, 130, 2, 2, 64, true)]
+    [InlineData(1, 37, 6, 2, 24, true)]      // decode: one query per head reads the cache in place (the direct path)
+    [InlineData(2, 2, 4, 2, 16, true)]       // two tokens, no cache: the first sees only itself
+    [InlineData(2, 9, 3, 3, 8, false)]       // direct path, no grouping, not causal
+    [InlineData(3, 50, 6, 2, 16, true)]      // 9 rows per kv head: just past the direct path
     public void Attention_matches_reference(int t, int s, int hq, int hkv, int p, bool causal)
     {
         var inputs = new Inputs(t * 7 + s + hq + p);

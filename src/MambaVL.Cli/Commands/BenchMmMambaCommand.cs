@@ -19,7 +19,7 @@ public static class BenchMmMambaCommand
 {
     public static Command Create()
     {
-        var contexts = new Option<string>("--contexts", "-c") { Description = "Context lengths in tokens, comma separated", DefaultValueFactory = _ => "1024,4096,16384,65536" };
+        var contexts = new Option<string>("--contexts", "-c") { Description = "Context lengths in tokens, comma separated", DefaultValueFactory = _ => "1024,4096,16384,32768,65536" };
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage", DefaultValueFactory = _ => "bf16" };
         var steps = new Option<int>("--steps", "-r") { Description = "Timed decode steps per context (after one warm-up); the median is reported", DefaultValueFactory = _ => 5 };
@@ -59,7 +59,7 @@ public static class BenchMmMambaCommand
                 }
                 double ms = ctx.ErrConsole.Status().Start($"{variant} at {context} tokens", _ => NextTokenMilliseconds(model, context, steps));
                 rows.Add(new Row(variant, context, ms, state, null));
-                GC.Collect();  // drop the primed caches before the next context
+                GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();  // free the primed caches before the next context
             }
         }
         Write(ctx.Out, rows, tiny, dtype, weightBytes, cpu.Threads);

@@ -1,6 +1,8 @@
 // Multi-head softmax attention (non-causal for the vision towers, causal with grouped-query heads for attention layers).
-// Per kv head, keys are packed transposed (P, S₁₆) and values (S, P₁₆) once, both padded to whole 16-float vectors; then
-// tasks of up to 32 queries of one head run, 4 rows at a time, two register-tiled small GEMMs (q·Kᵀ, then p·V).
+// Many queries: per kv head, keys are packed transposed (P, S₁₆) and values (S, P₁₆) once, both padded to whole 16-float
+// vectors; then tasks of up to 32 queries of one head run, 4 rows at a time, two register-tiled small GEMMs (q·Kᵀ, p·V).
+// Few queries (decode): packing would copy the whole cache per token, so each kv head's queries read K and V in place,
+// one pass over the cache rows for all of them (memory-bound, as decode attention is).
 using System.Numerics.Tensors;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
@@ -12,6 +14,8 @@ namespace MambaVL.Cpu.Kernels;
 public static unsafe class AttentionKernel
 {
     private const int RowGroup = 4, TaskRows = 32;
+    /// <summary>Up to this many query rows per kv head (T × queries per kv head) take the in-place decode path.</summary>
+    public const int DirectRows = 8;
 
     /// <summary>See <see cref="Core.Ops.IBackend.Attention"/>.</summary>
     public static Tensor Run(CpuThreadPool pool, Tensor q, Tensor k, Tensor v, float scale, bool causal)
@@ -20,6 +24,17 @@ public static unsafe class AttentionKernel
         Tensor qs = KernelSupport.Rows(q, out long ldq), ks = KernelSupport.Rows(k, out long ldk), vs = KernelSupport.Rows(v, out long ldv);
         var o = Tensor.Zeros(DType.F32, t, hq, p);
         if (t == 0) return o;
+        if (t * (hq / hkv) <= DirectRows)
+        {
+            var direct = new DirectBody
+            {
+                Q = KernelSupport.Ptr(qs), K = KernelSupport.Ptr(ks), V = KernelSupport.Ptr(vs), O = KernelSupport.Ptr(o), LdQ = ldq, LdK = ldk, LdV = ldv,
+                T = t, S = s, Hq = hq, Hkv = hkv, P = p, Scale = scale, Causal = causal,
+            };
+            KernelSupport.For(pool, hkv, (long)t * hq * s * p, ref direct);
+            GC.KeepAlive(qs); GC.KeepAlive(ks); GC.KeepAlive(vs);
+            return o;
+        }
         int sPad = Pad16(s), pPad = Pad16(p);
         float* keysT = KernelSupport.Alloc((long)hkv * p * sPad), values = KernelSupport.Alloc((long)hkv * s * pPad);
         try
@@ -40,6 +55,61 @@ public static unsafe class AttentionKernel
     }
 
     private static int Pad16(int n) => (n + 15) / 16 * 16;
+
+    /// <summary>
+    /// Index = kv head: its rows = T × (Hq/Hkv) queries (query head kvh·rep + r, row i) read each key and value row once,
+    /// in place: scores (rows, S), a softmax per row over its visible keys, then Σ_j p_j·V_j into the outputs.
+    /// </summary>
+    private struct DirectBody : IParallelBody
+    {
+        public float* Q, K, V, O;
+        public long LdQ, LdK, LdV;
+        public int T, S, Hq, Hkv, P;
+        public float Scale;
+        public bool Causal;
+
+        public readonly void Invoke(int kvh)
+        {
+            int rep = Hq / Hkv, rows = T * rep;
+            float* scores = KernelSupport.Alloc((long)rows * S), acc = KernelSupport.Alloc((long)rows * P);
+            try
+            {
+                for (int j = 0; j < S; j++)
+                {
+                    var key = new ReadOnlySpan<float>(K + j * LdK + (long)kvh * P, P);
+                    for (int r = 0; r < rows; r++) scores[(long)r * S + j] = TensorPrimitives.Dot(QueryRow(kvh, r), key);
+                }
+                for (int r = 0; r < rows; r++) QueryTaskBody.Softmax(new Span<float>(scores + (long)r * S, S), Visible(r), Scale);
+                new Span<float>(acc, rows * P).Clear();
+                for (int j = 0; j < S; j++)
+                {
+                    var value = new ReadOnlySpan<float>(V + j * LdV + (long)kvh * P, P);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float w = scores[(long)r * S + j];
+                        if (w == 0) continue;  // masked (causal) keys
+                        var o = new Span<float>(acc + (long)r * P, P);
+                        TensorPrimitives.MultiplyAdd(value, w, o, o);
+                    }
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    var (h, i) = (kvh * rep + r % rep, r / rep);
+                    new ReadOnlySpan<float>(acc + (long)r * P, P).CopyTo(new Span<float>(O + ((long)i * Hq + h) * P, P));
+                }
+            }
+            finally { KernelSupport.Free(scores); KernelSupport.Free(acc); }
+        }
+
+        /// <summary>Row r = query row r / rep of query head kvh·rep + r % rep.</summary>
+        private readonly ReadOnlySpan<float> QueryRow(int kvh, int r)
+        {
+            int rep = Hq / Hkv;
+            return new ReadOnlySpan<float>(Q + r / rep * LdQ + (long)(kvh * rep + r % rep) * P, P);
+        }
+
+        private readonly int Visible(int r) => Causal ? r / (Hq / Hkv) + S - T + 1 : S;
+    }
 
     private struct PackBody : IParallelBody
     {
@@ -102,7 +172,7 @@ public static unsafe class AttentionKernel
         }
 
         /// <summary>row[..visible] = softmax(row[..visible]·scale); the rest (masked keys, padding, missing rows) = 0.</summary>
-        private static void Softmax(Span<float> row, int visible, float scale)
+        internal static void Softmax(Span<float> row, int visible, float scale)
         {
             var live = row[..visible];
             row[visible..].Clear();

@@ -77,19 +77,21 @@ internal sealed class AttentionMixer : ITokenMixer
     {
         (_cfg, _backend) = (cfg, backend);
         int d = cfg.HiddenSize, p = cfg.HeadDim;
-        if (attention.Has("wqkv.weight"))
+        if (attention.Has("wqkv.weight") || !MmMambaProjection.IsPresent(attention))
         {
             _qkv = Parameters.Large(backend, RegroupQkv(attention.Get("wqkv.weight", (cfg.Heads + 2 * cfg.KvHeads) * p, d), cfg), storage);
             _wo = Parameters.Large(backend, attention.Get("wo.weight", d, cfg.Heads * p), storage);
         }
         else
         {
-            // a hybrid student's kept layer exported in the Mamba form: wvkqgdt rows v | k | q | ..., o_proj = the teacher's wo
-            var w = attention.Get("wvkqgdt.weight", -1, d);
+            // a hybrid student's kept layer in the Mamba form: rows v | k | q (the teacher's), o_proj = the teacher's wo
+            var vkq = MmMambaProjection.Rows(attention, cfg, withGateAndDt: false);
             int kv = cfg.KvHeads * p, q = cfg.Heads * p;
-            _qkv = Parameters.Large(backend, Tensor.FromArray(
-                [.. w.Narrow(0, 2 * kv, q).ToFloatArray(), .. w.Narrow(0, kv, kv).ToFloatArray(), .. w.Narrow(0, 0, kv).ToFloatArray()], q + 2 * kv, d),
-                storage ?? w.DType);
+            var qkv = Tensor.Zeros(vkq.DType, q + 2 * kv, d);
+            qkv.Narrow(0, 0, q).CopyFrom(vkq.Narrow(0, 2 * kv, q));
+            qkv.Narrow(0, q, kv).CopyFrom(vkq.Narrow(0, kv, kv));
+            qkv.Narrow(0, q + kv, kv).CopyFrom(vkq.Narrow(0, 0, kv));
+            _qkv = Parameters.Large(backend, qkv, storage);
             _wo = Parameters.Large(backend, attention.Get("o_proj.weight", d, q), storage);
         }
     }

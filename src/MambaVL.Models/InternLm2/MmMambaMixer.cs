@@ -26,7 +26,7 @@ internal sealed class MmMambaMixer : ITokenMixer
     {
         (_cfg, _backend) = (cfg, backend);
         int d = cfg.HiddenSize, p = cfg.HeadDim, h = cfg.Heads, conv = ConvChannels;
-        _wvkqgdt = Parameters.Large(backend, attention.Get("wvkqgdt.weight", conv + h * p + h, d), storage);
+        _wvkqgdt = Parameters.Large(backend, MmMambaProjection.Rows(attention, cfg, withGateAndDt: true), storage);
         _convWeight = Parameters.Small(backend, attention.GetF32("conv1d.weight", conv, 1, ConvWidth).Reshape(conv, ConvWidth));
         _convBias = Parameters.Small(backend, attention.GetF32("conv1d.bias", conv));
         var aLog = attention.GetF32("A_log_bias", h).ToFloatArray();
@@ -72,5 +72,38 @@ internal sealed class MmMambaMixer : ITokenMixer
         int rep = _cfg.QueriesPerKvHead, p = _cfg.HeadDim;
         var heads = kvColumns.Reshape(t, _cfg.KvHeads, p).Expand(2, rep);   // (T, Hkv, rep, P), stride 0 on rep
         return _backend.Contiguous(heads).Reshape(t, _cfg.Heads, p);
+    }
+}
+
+/// <summary>
+/// The mixer's input projection as rows [v | k | q | g | dt] (each D wide), from either key form: the exported fused
+/// wvkqgdt (convert_weight.py's change_weight) or Mamba2_Attention's unfused v_proj, k_proj, q_proj, g_proj, in_proj.
+/// </summary>
+internal static class MmMambaProjection
+{
+    public static bool IsPresent(WeightScope attention) => attention.Has("wvkqgdt.weight") || attention.Has("v_proj.weight");
+
+    /// <summary>(2·Hkv·P + Hq·P [+ Hq·P + Hq], D): v | k | q, then g | dt when <paramref name="withGateAndDt"/>.</summary>
+    public static Tensor Rows(WeightScope attention, InternLm2Config cfg, bool withGateAndDt)
+    {
+        int d = cfg.HiddenSize, kv = cfg.KvHeads * cfg.HeadDim, q = cfg.Heads * cfg.HeadDim, h = cfg.Heads;
+        int rows = 2 * kv + q + (withGateAndDt ? q + h : 0);
+        if (attention.Has("wvkqgdt.weight"))
+        {
+            var fused = attention.Get("wvkqgdt.weight", 2 * kv + 2 * q + h, d);
+            return withGateAndDt ? fused : fused.Narrow(0, 0, rows);
+        }
+        (string Name, int Rows)[] parts = withGateAndDt
+            ? [("v_proj", kv), ("k_proj", kv), ("q_proj", q), ("g_proj", q), ("in_proj", h)]
+            : [("v_proj", kv), ("k_proj", kv), ("q_proj", q)];
+        var tensors = parts.Select(part => attention.Get($"{part.Name}.weight", part.Rows, d)).ToArray();
+        var all = Tensor.Zeros(tensors[0].DType, rows, d);
+        int at = 0;
+        foreach (var t in tensors)
+        {
+            all.Narrow(0, at, t.Dim(0)).CopyFrom(t.ToDType(all.DType));
+            at += t.Dim(0);
+        }
+        return all;
     }
 }
