@@ -124,6 +124,14 @@ public sealed class HoVleChatCommandTests : IDisposable
     }
 
     [Fact]
+    public void Generate_runs_a_student_as_a_text_model_with_its_sentencepiece_tokenizer()
+    {
+        var run = Cli.Ok("generate", "-m", Fixture("linear"), "-p", "Hello", "-n", "3", "--temperature", "0", "--print-ids", "-t", "1");
+        Assert.Contains("prefill", run.Err);
+        Assert.InRange(run.OutLines.Length, 1, 5);
+    }
+
+    [Fact]
     public void A_bad_max_tiles_is_a_one_line_error()
     {
         var run = Cli.Run("chat", "-m", Fixture("linear"), "--max-tiles", "0", "hi");
