@@ -104,6 +104,19 @@ public static class Fixtures
         return ids;
     }
 
+    /// <summary>A clone of <paramref name="state"/> and a fresh state restored from its saved bytes (the saved stream is returned for more loads).</summary>
+    public static (IModelState Clone, IModelState Restored, MemoryStream Saved) CloneAndRestore(ILanguageModel model, IModelState state)
+    {
+        var saved = new MemoryStream();
+        state.Save(saved);
+        var clone = state.Clone();
+        var restored = model.CreateState();
+        saved.Position = 0;
+        restored.Load(saved);
+        saved.Position = 0;
+        return (clone, restored, saved);
+    }
+
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;

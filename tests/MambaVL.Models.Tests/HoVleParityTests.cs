@@ -113,17 +113,11 @@ public sealed class HoVleParityTests
         var state = model.CreateState();
         model.PrefillImage(HoVleFixtures.Pixels(gold), state);
         model.Prefill(ids.AsSpan(0, split), state);
-        using var saved = new MemoryStream();
-        state.Save(saved);
-        var clone = state.Clone();
-        var restored = model.CreateState();
-        saved.Position = 0;
-        restored.Load(saved);
+        var (clone, restored, saved) = Fixtures.CloneAndRestore(model, state);
         var expected = model.Backend.ToHost(model.Prefill(ids.AsSpan(split), state));
         Fixtures.AssertClose(model.Backend.ToHost(model.Prefill(ids.AsSpan(split), restored)), expected, "restored", 1e-6);
         Fixtures.AssertClose(model.Backend.ToHost(model.Prefill(ids.AsSpan(split), clone)), expected, "clone", 1e-6);
         var other = HoVleFixtures.Load("linear").CreateState();
-        saved.Position = 0;
         Assert.Throws<InvalidDataException>(() => other.Load(saved));
     }
 

@@ -53,12 +53,7 @@ public sealed class InternLm2Tests
         var model = Load("cpu");
         var state = model.CreateState();
         model.Prefill(Ids(9), state);
-        using var saved = new MemoryStream();
-        state.Save(saved);
-        var clone = state.Clone();
-        var restored = model.CreateState();
-        saved.Position = 0;
-        restored.Load(saved);
+        var (clone, restored, _) = Fixtures.CloneAndRestore(model, state);
         var expected = model.Step([7], state).ToFloatArray();
         Assert.Equal(expected, model.Step([7], restored).ToFloatArray());
         Assert.Equal(expected, model.Step([7], clone).ToFloatArray());

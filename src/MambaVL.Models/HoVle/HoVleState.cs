@@ -54,13 +54,7 @@ public sealed class HoVleState : IModelState
             if (r.ReadString() != Magic) throw new InvalidDataException("not a saved HoVLE / mmMamba state");
             int rows = r.ReadInt32(), d = Config.Llm.HiddenSize;
             if (rows is < 0 or > 1 << 20) throw new InvalidDataException($"saved state has {rows} pending image rows");
-            PendingImage? image = null;
-            if (rows > 0)
-            {
-                var bytes = r.ReadBytes(checked(rows * d * sizeof(float)));
-                if (bytes.Length != rows * d * sizeof(float)) throw new EndOfStreamException();
-                image = new PendingImage(_backend.Upload(Tensor.FromArray(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), rows, d)));
-            }
+            var image = rows > 0 ? new PendingImage(CacheIO.Read(r, _backend, rows, d)) : null;
             var (embedding, llm) = (Embedding.Empty(), Llm.Empty());
             embedding.Load(stream);
             llm.Load(stream);
