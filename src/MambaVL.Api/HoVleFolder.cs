@@ -18,15 +18,15 @@ public static class HoVleFolder
         return File.Exists(config) && HoVleConfig.Handles(ConfigJson.Load(config).String("model_type"));
     }
 
-    /// <summary>Loads the model on <paramref name="backend"/>; <paramref name="storage"/> converts the matrices (e.g. BF16).</summary>
-    public static (HoVleModel Model, IDisposable Weights) Load(string directory, IBackend backend, DType? storage = null)
+    /// <summary>Loads the model on <paramref name="backend"/>; <paramref name="storage"/> converts the matrices (e.g. BF16), <paramref name="kvCache"/> is F32 or BF16.</summary>
+    public static (HoVleModel Model, IDisposable Weights) Load(string directory, IBackend backend, DType? storage = null, DType kvCache = DType.F32)
     {
         var folder = ModelFolder.Open(directory);
         var cfg = HoVleConfig.FromJson(ConfigJson.Load(folder.ConfigPath!));
         var weights = folder.OpenWeights();
         try
         {
-            return (new HoVleModel(cfg, weights, backend, storage), weights);
+            return (new HoVleModel(cfg, weights, backend, storage, kvCache), weights);
         }
         catch
         {

@@ -23,6 +23,8 @@ public sealed record VisionChatOptions
     public int Threads { get; init; }
     /// <summary>Convert the matrices at load (e.g. BF16 halves memory traffic); null keeps the folder's format.</summary>
     public DType? Storage { get; init; }
+    /// <summary>Keys and values of attention layers (HoVLE, mmMamba-hybrid): F32 (exact) or BF16 (half the memory per token).</summary>
+    public DType KvCacheType { get; init; } = DType.F32;
     /// <summary>Most tiles an image is cut into (InternVL tiling: HoVLE, mmMamba); null = 12, as the authors' chat demo.</summary>
     public int? MaxTiles { get; init; }
     /// <summary>Sampling and length of every answer; greedy by default, as the authors evaluate.</summary>
@@ -68,7 +70,7 @@ public sealed class VisionChatModel : IDisposable
             }
             if (HoVleFolder.Is(directory))
             {
-                var (model, weights) = HoVleFolder.Load(directory, backend, options.Storage);
+                var (model, weights) = HoVleFolder.Load(directory, backend, options.Storage, options.KvCacheType);
                 CheckImageTokens(directory, model.Config, tokenizer);
                 var preset = ImagePreset.InternVl(model.Config.TileSize, options.MaxTiles ?? (model.Config.DynamicTiles ? 12 : 1), model.Config.Thumbnail);
                 return new VisionChatModel(backend, model, weights, tokenizer, ChatTemplate.Get(model.Config.Template), preset, options);

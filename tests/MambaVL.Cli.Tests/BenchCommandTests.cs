@@ -69,7 +69,8 @@ public class BenchCommandTests(TinyModelFixture tiny) : IClassFixture<TinyModelF
     [Fact]
     public void MmMambaBenchComparesTheStudentsWithTheTeacherPerContext()
     {
-        var run = Cli.Ok(["bench", "mmmamba", "--tiny", "-c", "16,300", "-r", "1", "-t", "1"]);
+        var run = Cli.Ok(["bench", "mmmamba", "--tiny", "-c", "16,300", "-r", "1", "-t", "1", "--cache-type", "bf16"]);
+        Assert.Contains("bf16 KV caches", run.Out);
         var rows = run.OutLines.Where(l => l.StartsWith("| HoVLE", StringComparison.Ordinal) || l.StartsWith("| mmMamba", StringComparison.Ordinal))
             .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
         Assert.Equal(6, rows.Length);  // 3 models × 2 contexts

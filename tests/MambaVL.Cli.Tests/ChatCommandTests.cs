@@ -116,6 +116,14 @@ public sealed class HoVleChatCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_bf16_cache_halves_the_teachers_memory_per_token()
+    {
+        var run = Cli.Ok("chat", "-m", Fixture("teacher"), "--image", Image(), "--max-tiles", "1", "--cache-type", "bf16", "-n", "2", "-t", "1", "Hi");
+        Assert.EndsWith("(fixed 0 B + 896 B/token)", run.Err.Split('\n').Single(l => l.StartsWith("context ", StringComparison.Ordinal)).TrimEnd('\r'));
+        Assert.Contains("--cache-type", Assert.Single(Cli.Run("chat", "-m", Fixture("teacher"), "--cache-type", "f8", "hi").ErrorLines));
+    }
+
+    [Fact]
     public void Inspect_names_the_model_and_its_sentencepiece_tokenizer()
     {
         var run = Cli.Ok("inspect", Fixture("hybrid"));

@@ -18,11 +18,11 @@ public static class HoVleFixtures
     public static string Folder(string variant) => VisionFixtures.Path("hovle", variant);
 
     /// <summary>The variant's folder loaded as released; bf16 weights are widened so the model computes with the file's values in fp32.</summary>
-    public static HoVleModel Load(string variant, string backend = "cpu")
+    public static HoVleModel Load(string variant, string backend = "cpu", DType kvCache = DType.F32)
     {
         var folder = ModelFolder.Open(Folder(variant));
         var cfg = HoVleConfig.FromJson(ConfigJson.Load(folder.ConfigPath!));
-        return new HoVleModel(cfg, folder.OpenWeights(), Fixtures.Backend(backend), DType.F32);
+        return new HoVleModel(cfg, folder.OpenWeights(), Fixtures.Backend(backend), DType.F32, kvCache);
     }
 
     public static SafetensorsFile Goldens(string variant) => new(System.IO.Path.Combine(Folder(variant), "goldens.safetensors"));
@@ -186,5 +186,29 @@ public sealed class HoVleParityTests
         model.PrefillImage(HoVleFixtures.Pixels(gold), state);
         var logits = model.Prefill(HoVleFixtures.Ids(gold, "ids"), state, allLogits: true);
         Fixtures.AssertClose(model.Backend.ToHost(logits), gold.Get("logits").ToFloatArray(), $"{variant} logits from unfused keys");
+    }
+
+    [Fact]
+    public void A_bf16_kv_cache_halves_the_memory_per_token_and_stays_close()
+    {
+        using var gold = HoVleFixtures.Goldens("teacher");
+        var ids = HoVleFixtures.Ids(gold, "ids");
+        float[] Run(HoVleModel model)
+        {
+            var state = model.CreateState();
+            model.PrefillImage(HoVleFixtures.Pixels(gold), state);
+            model.Prefill(ids.AsSpan(0, 100), state);
+            var logits = model.Prefill(ids.AsSpan(100), state, allLogits: true);  // reads 100 cached rows
+            Assert.Equal(model.StateBytes(ids.Length), state.ByteSize);
+            return model.Backend.ToHost(logits);
+        }
+        var cpu = HoVleFixtures.Load("teacher", "cpu", DType.BF16);
+        Assert.Equal(HoVleFixtures.Load("teacher").StateBytesPerToken / 2, cpu.StateBytesPerToken);
+        var bf16 = Run(cpu);
+        Fixtures.AssertClose(bf16, Run(HoVleFixtures.Load("teacher", "reference", DType.BF16)), "bf16 cache, CPU vs reference");
+        // keys and values rounded to 8-bit mantissas (relative 2^-9 each): the logits move by about 1e-3 of their scale
+        var expected = gold.Get("logits").ToFloatArray().AsSpan(100 * 1203);
+        Fixtures.AssertClose(bf16, expected, "bf16 cache vs the authors' fp32", 2e-2);
+        Assert.True(Fixtures.RelErr(bf16, expected) > 1e-7, "the cache really is bf16");
     }
 }

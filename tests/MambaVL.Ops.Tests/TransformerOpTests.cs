@@ -155,6 +155,37 @@ public sealed class TransformerOpTests : IDisposable
         OpCheck.Close(_cpu.Attention(Part(0), Part(1), Part(2), 0.25f, false), expected, Tolerances.Attention, "fused qkv");
     }
 
+    [Theory]
+    [InlineData(1, 45, 6, 2, 24)]   // decode: BF16 rows read in place
+    [InlineData(2, 9, 4, 4, 16)]
+    [InlineData(20, 33, 4, 2, 16)]  // many queries: packed from BF16
+    public void Attention_reads_a_bf16_cache_view(int t, int s, int hq, int hkv, int p)
+    {
+        var inputs = new Inputs(t + s + p);
+        var q = inputs.Uniform(-2, 2, t, hq, p);
+        // a cache with spare rows, as KvCache keeps it: the first s rows are the view
+        Tensor Cache(float lo, float hi) => inputs.Uniform(lo, hi, s + 7, hkv, p).ToDType(DType.BF16).Narrow(0, 0, s);
+        var (k, v) = (Cache(-2, 2), Cache(-1, 1));
+        var expected = Ref.Attention(q, k.ToDType(DType.F32), v.ToDType(DType.F32), 0.3f, causal: true);
+        OpCheck.Close(_cpu.Attention(q, k, v, 0.3f, causal: true), expected, Tolerances.Attention, $"bf16 cache T={t} S={s}");
+    }
+
+    [Fact]
+    public void CopyInto_rounds_f32_into_a_bf16_view()
+    {
+        var source = new Inputs(3).Uniform(-3, 3, 5, 2, 8);
+        Tensor Copy(MambaVL.Core.Ops.IBackend backend)
+        {
+            var cache = Tensor.Zeros(DType.BF16, 9, 2, 8);
+            backend.CopyInto(source, cache.Narrow(0, 3, 5));
+            return cache;
+        }
+        var cpu = Copy(_cpu);
+        Assert.Equal(Copy(Ref).ToFloatArray(), cpu.ToFloatArray());
+        Assert.Equal(source.ToDType(DType.BF16).ToFloatArray(), cpu.Narrow(0, 3, 5).ToFloatArray());
+        Assert.All(cpu.Narrow(0, 0, 3).ToFloatArray(), x => Assert.Equal(0f, x));  // rows outside the view untouched
+    }
+
     [Fact]
     public void Attention_rejects_mismatched_heads()
     {

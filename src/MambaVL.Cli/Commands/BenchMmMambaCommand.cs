@@ -1,7 +1,8 @@
 // `mambavl bench mmmamba`: next-token latency and state memory of the HoVLE teacher, mmMamba-hybrid and mmMamba-linear
 // at long contexts (the paper's Fig. 1 c, d), full-size shapes with random weights on the CPU. The three models share
-// one weight dictionary (the students keep the teacher's MLPs). Each context's caches are primed with random values
-// rather than prefilled: a decode step does the same work either way, and a 64K prefill would take hours on a CPU.
+// one weight dictionary (the students keep the teacher's MLPs) and are timed in turns, step by step, so drift on a
+// shared machine hits all three alike. Each context's caches are primed with random values rather than prefilled: a
+// decode step does the same work either way, and a 64K prefill would take hours on a CPU.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -23,19 +24,29 @@ public static class BenchMmMambaCommand
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage", DefaultValueFactory = _ => "bf16" };
         var steps = new Option<int>("--steps", "-r") { Description = "Timed decode steps per context (after one warm-up); the median is reported", DefaultValueFactory = _ => 5 };
+        var cacheType = new Option<string>("--cache-type") { Description = "KV cache storage of the attention layers: f32 or bf16 (half the memory)", DefaultValueFactory = _ => "f32" };
         var tiny = new Option<bool>("--tiny") { Description = "A small model instead of the full-size one (for tests)", Hidden = true };
         var command = new Command("mmmamba", "Benchmark HoVLE vs mmMamba-hybrid vs mmMamba-linear: next-token latency and memory at long contexts")
         {
-            contexts, threads, dtype, steps, tiny,
+            contexts, threads, dtype, steps, cacheType, tiny,
         };
         command.SetAction(parse => Run(CliContext.From(parse), CliParse.IntList(parse.GetValue(contexts)!, "--contexts"), parse.GetValue(threads),
-            DTypeInfo.Parse(parse.GetValue(dtype)!), parse.GetValue(steps), parse.GetValue(tiny)));
+            DTypeInfo.Parse(parse.GetValue(dtype)!), parse.GetValue(steps), KvCacheType(parse.GetValue(cacheType)!), parse.GetValue(tiny)));
         return command;
     }
 
     private sealed record Row(HoVleVariant Variant, int Context, double? Milliseconds, long StateBytes, string? Skipped);
 
-    private static int Run(CliContext ctx, int[] contexts, int threads, DType dtype, int steps, bool tiny)
+    private static readonly HoVleVariant[] Variants = [HoVleVariant.Teacher, HoVleVariant.Hybrid, HoVleVariant.Linear];
+
+    internal static DType KvCacheType(string name) => name.ToLowerInvariant() switch
+    {
+        "f32" => DType.F32,
+        "bf16" => DType.BF16,
+        _ => throw new CliException($"--cache-type: '{name}' is not f32 or bf16"),
+    };
+
+    private static int Run(CliContext ctx, int[] contexts, int threads, DType dtype, int steps, DType cache, bool tiny)
     {
         if (steps < 1) throw new CliException($"--steps: {steps} (at least 1)");
         if (threads < 0) throw new CliException($"--threads: {threads} is not a thread count (0 = all cores)");
@@ -45,42 +56,46 @@ public static class BenchMmMambaCommand
         long weightBytes = weights.Values.Sum(t => t.Length * t.DType.Size());
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         using var cpu = new CpuBackend(threads);
+        var models = Variants.Select(v => new HoVleModel(Config(v), new DictionaryWeightSource(weights), cpu, kvCache: cache)).ToArray();
         var rows = new List<Row>();
-        foreach (var variant in new[] { HoVleVariant.Teacher, HoVleVariant.Hybrid, HoVleVariant.Linear })
+        foreach (int context in contexts)
         {
-            var model = new HoVleModel(Config(variant), new DictionaryWeightSource(weights), cpu);
-            foreach (int context in contexts)
-            {
-                long state = model.StateBytes(context);
-                if (weightBytes + state > 0.85 * available)
-                {
-                    rows.Add(new Row(variant, context, null, state, $"needs {Units.Bytes(weightBytes + state)} of {Units.Bytes(available)}"));
-                    continue;
-                }
-                double ms = ctx.ErrConsole.Status().Start($"{variant} at {context} tokens", _ => NextTokenMilliseconds(model, context, steps));
-                rows.Add(new Row(variant, context, ms, state, null));
-                GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();  // free the primed caches before the next context
-            }
+            // all three states live at once (the models take turns): smallest first, as many as fit beside the weights
+            var fits = models.Select(m => m.StateBytes(context)).ToArray();
+            var measured = new List<int>();
+            long total = weightBytes;
+            foreach (int i in Enumerable.Range(0, models.Length).OrderBy(i => fits[i]))
+                if (total + fits[i] <= 0.85 * available) { measured.Add(i); total += fits[i]; }
+            var ms = ctx.ErrConsole.Status().Start($"{context} tokens of context", _ => NextTokenMilliseconds(models, measured, context, steps));
+            for (int i = 0; i < models.Length; i++)
+                rows.Add(new Row(Variants[i], context, measured.Contains(i) ? ms[i] : null, fits[i],
+                    measured.Contains(i) ? null : $"needs {Units.Bytes(weightBytes + fits[i])} of {Units.Bytes(available)}"));
+            GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();  // free the primed caches before the next context
         }
-        Write(ctx.Out, rows, tiny, dtype, weightBytes, cpu.Threads);
+        Write(ctx.Out, rows.OrderBy(r => r.Variant).ThenBy(r => r.Context).ToList(), tiny, dtype, cache, weightBytes, cpu.Threads);
         return MambaVlCli.Ok;
     }
 
-    /// <summary>Median milliseconds of one decode step after <paramref name="context"/> tokens (one warm-up step first).</summary>
-    private static double NextTokenMilliseconds(HoVleModel model, int context, int steps)
+    /// <summary>
+    /// Median milliseconds of one decode step after <paramref name="context"/> tokens for each measured model: one warm-up
+    /// step each, then the models take turns, one step at a time.
+    /// </summary>
+    private static double[] NextTokenMilliseconds(HoVleModel[] models, List<int> measured, int context, int steps)
     {
-        var state = model.CreateStateAtContext(context, headroom: steps + 1);
-        var samples = new double[steps];
-        for (int i = -1; i < steps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            model.Backend.Release(model.Step([10 + (context + i) % (model.Config.TextVocab - 10)], state));
-            if (i >= 0) samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        return BenchStats.Median(samples);
+        var states = models.Select((m, i) => measured.Contains(i) ? m.CreateStateAtContext(context, headroom: steps + 1) : null).ToArray();
+        var samples = models.Select(_ => new double[steps]).ToArray();
+        for (int s = -1; s < steps; s++)
+            foreach (int i in measured)
+            {
+                var model = models[i];
+                long t0 = Stopwatch.GetTimestamp();
+                model.Backend.Release(model.Step([10 + (context + s + 1) % (model.Config.TextVocab - 10)], states[i]!));
+                if (s >= 0) samples[i][s] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+        return samples.Select((x, i) => measured.Contains(i) ? BenchStats.Median(x) : double.NaN).ToArray();
     }
 
-    private static void Write(TextWriter w, List<Row> rows, bool tiny, DType dtype, long weightBytes, int threads)
+    private static void Write(TextWriter w, List<Row> rows, bool tiny, DType dtype, DType cache, long weightBytes, int threads)
     {
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine("| model | context | next token (ms) | speed-up vs teacher | state memory | weights + state |");
@@ -93,7 +108,7 @@ public static class BenchMmMambaCommand
             w.WriteLine($"| {Name(r.Variant)} | {r.Context.ToString("N0", inv)} | {ms} | {speedup} | {Units.Bytes(r.StateBytes)} | {Units.Bytes(weightBytes + r.StateBytes)} |");
         }
         w.WriteLine();
-        w.WriteLine($"shapes: {(tiny ? "tiny (tests)" : "HoVLE-2.6B: embedding module 8 + LLM 24 layers, hidden 2048, 16 heads / 8 kv heads, FFN 8192")}; {BenchReport.Name(dtype)} weights, F32 caches; random weights and primed caches");
+        w.WriteLine($"shapes: {(tiny ? "tiny (tests)" : "HoVLE-2.6B: embedding module 8 + LLM 24 layers, hidden 2048, 16 heads / 8 kv heads, FFN 8192")}; {BenchReport.Name(dtype)} weights, {BenchReport.Name(cache)} KV caches (Mamba states F32); random weights, primed caches");
         w.WriteLine($"machine: {MachineInfo.CpuName()}, {threads} threads, {Units.Bytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} memory");
         w.WriteLine($"build: mambavl {MachineInfo.Version}");
     }

@@ -31,8 +31,8 @@ public interface IBackend
     Tensor Contiguous(Tensor t);
 
     /// <summary>
-    /// Copies <paramref name="source"/> into <paramref name="destination"/> (same shape, F32): the destination may be a view
-    /// of a larger tensor, e.g. the next rows of a preallocated KV cache. In place on destination.
+    /// Copies <paramref name="source"/> (F32, or already the destination's type) into <paramref name="destination"/> (same shape; F32, or BF16 / F16 rounded to
+    /// nearest even): the destination may be a view of a larger tensor, e.g. the next rows of a preallocated KV cache.
     /// </summary>
     void CopyInto(Tensor source, Tensor destination);
 

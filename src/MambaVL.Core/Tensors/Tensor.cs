@@ -205,14 +205,14 @@ public sealed unsafe class Tensor
     }
 
     /// <summary>
-    /// Copies <paramref name="source"/> (same shape and dtype, any strides) into this tensor, which may be a view: one
-    /// memcpy per run of contiguous innermost elements.
+    /// Copies <paramref name="source"/> (same shape, any strides; converted first when the float types differ, e.g. F32
+    /// rounded into a BF16 cache) into this tensor, which may be a view: one memcpy per run of contiguous innermost elements.
     /// </summary>
     public void CopyFrom(Tensor source)
     {
-        if (!source.Shape.SequenceEqual(Shape) || source.DType != DType)
-            throw new ArgumentException($"cannot copy {source} into {this}: shapes or dtypes differ");
-        var src = source.ContiguousCopy();
+        if (!source.Shape.SequenceEqual(Shape))
+            throw new ArgumentException($"cannot copy {source} into {this}: shapes differ");
+        var src = source.DType == DType ? source.ContiguousCopy() : source.ToDType(DType);
         CopyRuns((byte*)src.DataPointer, toView: true);
         GC.KeepAlive(src);
     }

@@ -1,8 +1,8 @@
 // Multi-head softmax attention (non-causal for the vision towers, causal with grouped-query heads for attention layers).
 // Many queries: per kv head, keys are packed transposed (P, S₁₆) and values (S, P₁₆) once, both padded to whole 16-float
 // vectors; then tasks of up to 32 queries of one head run, 4 rows at a time, two register-tiled small GEMMs (q·Kᵀ, p·V).
-// Few queries (decode): packing would copy the whole cache per token, so each kv head's queries read K and V in place,
-// one pass over the cache rows for all of them (memory-bound, as decode attention is).
+// Few queries (decode): packing would copy the whole cache per token, so each kv head's queries read K and V in place
+// (F32 or BF16 rows), one pass over the cache rows for all of them (memory-bound, as decode attention is).
 using System.Numerics.Tensors;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
@@ -21,20 +21,23 @@ public static unsafe class AttentionKernel
     public static Tensor Run(CpuThreadPool pool, Tensor q, Tensor k, Tensor v, float scale, bool causal)
     {
         AttentionShapes.Check(q, k, v, out int t, out int s, out int hq, out int hkv, out int p);
-        Tensor qs = KernelSupport.Rows(q, out long ldq), ks = KernelSupport.Rows(k, out long ldk), vs = KernelSupport.Rows(v, out long ldv);
         var o = Tensor.Zeros(DType.F32, t, hq, p);
         if (t == 0) return o;
+        Tensor qs = KernelSupport.Rows(q, out long ldq);
         if (t * (hq / hkv) <= DirectRows)
         {
+            Tensor kd = CacheRows(k, out long ldkd), vd = CacheRows(v, out long ldvd);
             var direct = new DirectBody
             {
-                Q = KernelSupport.Ptr(qs), K = KernelSupport.Ptr(ks), V = KernelSupport.Ptr(vs), O = KernelSupport.Ptr(o), LdQ = ldq, LdK = ldk, LdV = ldv,
+                Q = KernelSupport.Ptr(qs), K = (byte*)kd.DataPointer, V = (byte*)vd.DataPointer, O = KernelSupport.Ptr(o),
+                KType = kd.DType, VType = vd.DType, LdQ = ldq, LdK = ldkd, LdV = ldvd,
                 T = t, S = s, Hq = hq, Hkv = hkv, P = p, Scale = scale, Causal = causal,
             };
             KernelSupport.For(pool, hkv, (long)t * hq * s * p, ref direct);
-            GC.KeepAlive(qs); GC.KeepAlive(ks); GC.KeepAlive(vs);
+            GC.KeepAlive(qs); GC.KeepAlive(kd); GC.KeepAlive(vd);
             return o;
         }
+        Tensor ks = KernelSupport.Rows(k, out long ldk), vs = KernelSupport.Rows(v, out long ldv);
         int sPad = Pad16(s), pPad = Pad16(p);
         float* keysT = KernelSupport.Alloc((long)hkv * p * sPad), values = KernelSupport.Alloc((long)hkv * s * pPad);
         try
@@ -56,14 +59,24 @@ public static unsafe class AttentionKernel
 
     private static int Pad16(int n) => (n + 15) / 16 * 16;
 
+    /// <summary>K or V rows where they are when F32 or BF16 with contiguous (Hkv, P) rows (a KV cache view), else an F32 copy.</summary>
+    private static Tensor CacheRows(Tensor t, out long rowStride)
+    {
+        if (t.DType != DType.BF16 || !t.InnerDimsContiguous) return KernelSupport.Rows(t, out rowStride);
+        rowStride = t.Dim(0) == 1 || t.IsContiguous ? t.Length / t.Dim(0) : t.Strides[0];
+        return t;
+    }
+
     /// <summary>
     /// Index = kv head: its rows = T × (Hq/Hkv) queries (query head kvh·rep + r, row i) read each key and value row once,
     /// in place: scores (rows, S), a softmax per row over its visible keys, then Σ_j p_j·V_j into the outputs.
     /// </summary>
     private struct DirectBody : IParallelBody
     {
-        public float* Q, K, V, O;
-        public long LdQ, LdK, LdV;
+        public float* Q, O;
+        public byte* K, V;          // F32 or BF16 rows (KType, VType), read in place
+        public DType KType, VType;
+        public long LdQ, LdK, LdV;  // in elements
         public int T, S, Hq, Hkv, P;
         public float Scale;
         public bool Causal;
@@ -71,19 +84,19 @@ public static unsafe class AttentionKernel
         public readonly void Invoke(int kvh)
         {
             int rep = Hq / Hkv, rows = T * rep;
-            float* scores = KernelSupport.Alloc((long)rows * S), acc = KernelSupport.Alloc((long)rows * P);
+            float* scores = KernelSupport.Alloc((long)rows * S), acc = KernelSupport.Alloc((long)rows * P), row = KernelSupport.Alloc(P);
             try
             {
                 for (int j = 0; j < S; j++)
                 {
-                    var key = new ReadOnlySpan<float>(K + j * LdK + (long)kvh * P, P);
+                    var key = Row(K, KType, j * LdK + (long)kvh * P, row);
                     for (int r = 0; r < rows; r++) scores[(long)r * S + j] = TensorPrimitives.Dot(QueryRow(kvh, r), key);
                 }
                 for (int r = 0; r < rows; r++) QueryTaskBody.Softmax(new Span<float>(scores + (long)r * S, S), Visible(r), Scale);
                 new Span<float>(acc, rows * P).Clear();
                 for (int j = 0; j < S; j++)
                 {
-                    var value = new ReadOnlySpan<float>(V + j * LdV + (long)kvh * P, P);
+                    var value = Row(V, VType, j * LdV + (long)kvh * P, row);
                     for (int r = 0; r < rows; r++)
                     {
                         float w = scores[(long)r * S + j];
@@ -98,7 +111,15 @@ public static unsafe class AttentionKernel
                     new ReadOnlySpan<float>(acc + (long)r * P, P).CopyTo(new Span<float>(O + ((long)i * Hq + h) * P, P));
                 }
             }
-            finally { KernelSupport.Free(scores); KernelSupport.Free(acc); }
+            finally { KernelSupport.Free(scores); KernelSupport.Free(acc); KernelSupport.Free(row); }
+        }
+
+        /// <summary>P values at element <paramref name="start"/>: in place when F32, widened into <paramref name="scratch"/> when BF16.</summary>
+        private readonly ReadOnlySpan<float> Row(byte* data, DType type, long start, float* scratch)
+        {
+            if (type == DType.F32) return new ReadOnlySpan<float>((float*)data + start, P);
+            GemmWeights.ToFloat(data, type, start, P, scratch);
+            return new ReadOnlySpan<float>(scratch, P);
         }
 
         /// <summary>Row r = query row r / rep of query head kvh·rep + r % rep.</summary>

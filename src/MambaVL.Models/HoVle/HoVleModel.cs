@@ -26,13 +26,16 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     public ILanguageModel Language => this;
     public string ImagePreset => $"internvl-{Config.TileSize}";
 
-    /// <summary>Binds embedding_model.* and language_model.* of <paramref name="weights"/> (the LLM's own token table is not loaded: unused).</summary>
-    public HoVleModel(HoVleConfig cfg, IWeightSource weights, IBackend backend, DType? storage = null)
+    /// <summary>
+    /// Binds embedding_model.* and language_model.* of <paramref name="weights"/> (the LLM's own token table is not loaded:
+    /// unused). <paramref name="storage"/> converts the matrices; <paramref name="kvCache"/> is F32 (exact) or BF16.
+    /// </summary>
+    public HoVleModel(HoVleConfig cfg, IWeightSource weights, IBackend backend, DType? storage = null, DType kvCache = DType.F32)
     {
         (Config, Backend) = (cfg, backend);
         var root = new WeightScope(weights);
-        EmbeddingModule = new HolisticEmbedding(cfg, root.Push("embedding_model"), backend, storage);
-        Llm = new InternLm2LM(cfg.Llm, root.Push("language_model"), backend, storage, inputEmbeddings: false);
+        EmbeddingModule = new HolisticEmbedding(cfg, root.Push("embedding_model"), backend, storage, kvCache);
+        Llm = new InternLm2LM(cfg.Llm, root.Push("language_model"), backend, storage, inputEmbeddings: false, kvCache);
         if (cfg.NormalizeEncoderOutput)
             _unitNorm = backend.Upload(Tensor.FromArray(Enumerable.Repeat(1f / MathF.Sqrt(cfg.Llm.HiddenSize), cfg.Llm.HiddenSize).ToArray(), cfg.Llm.HiddenSize));
     }

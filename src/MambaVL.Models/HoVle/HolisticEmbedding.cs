@@ -20,14 +20,14 @@ public sealed class HolisticEmbedding
     public InternLm2Stack Layers { get; }
 
     /// <summary>Binds llm_text_embeddings, special_text_embeddings, vision_embeddings, pixel_shuffle_proj and encoder.{i} under <paramref name="module"/>.</summary>
-    public HolisticEmbedding(HoVleConfig cfg, WeightScope module, IBackend backend, DType? storage = null)
+    public HolisticEmbedding(HoVleConfig cfg, WeightScope module, IBackend backend, DType? storage = null, DType kvCache = DType.F32)
     {
         (_cfg, _backend) = (cfg, backend);
         int d = cfg.Llm.HiddenSize;
         _text = Parameters.Large(backend, module.Get("llm_text_embeddings.weight", cfg.TextVocab, d), storage);
         if (cfg.SpecialTokens > 0) _special = Parameters.Large(backend, module.Get("special_text_embeddings.weight", cfg.SpecialTokens, d), storage);
         Images = new HolisticImageEncoder(module, backend, d, cfg.PatchSize, cfg.StoredImageSize, cfg.TileSize, storage);
-        Layers = new InternLm2Stack(cfg.Embedding, module.Push("encoder"), backend, storage);
+        Layers = new InternLm2Stack(cfg.Embedding, module.Push("encoder"), backend, storage, kvCache);
     }
 
     /// <summary>

@@ -21,14 +21,14 @@ public sealed class InternLm2LM : ILanguageModel, IContextMemory
     /// <summary>
     /// Binds model.tok_embeddings, model.layers.{i}.*, model.norm and output under <paramref name="root"/>. Without
     /// <paramref name="inputEmbeddings"/> the token table is not loaded: the LM then reads embeddings only (HoVLE's LLM,
-    /// which its holistic embedding module feeds).
+    /// which its holistic embedding module feeds). <paramref name="kvCache"/>: F32 or BF16 keys and values.
     /// </summary>
-    public InternLm2LM(InternLm2Config cfg, WeightScope root, IBackend backend, DType? storage = null, bool inputEmbeddings = true)
+    public InternLm2LM(InternLm2Config cfg, WeightScope root, IBackend backend, DType? storage = null, bool inputEmbeddings = true, DType kvCache = DType.F32)
     {
         (Config, Backend) = (cfg, backend);
         var model = root.Push("model");
         if (inputEmbeddings) _embedding = Parameters.Large(backend, model.Get("tok_embeddings.weight", cfg.VocabSize, cfg.HiddenSize), storage);
-        Layers = new InternLm2Stack(cfg, model.Push("layers"), backend, storage);
+        Layers = new InternLm2Stack(cfg, model.Push("layers"), backend, storage, kvCache);
         _norm = Parameters.Small(backend, model.GetF32("norm.weight", cfg.HiddenSize));
         _output = Parameters.Large(backend, root.Get("output.weight", cfg.VocabSize, cfg.HiddenSize), storage);
     }

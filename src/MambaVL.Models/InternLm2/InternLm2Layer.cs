@@ -26,14 +26,14 @@ internal sealed class InternLm2Layer
 
     public ITokenMixer Mixer { get; }
 
-    public InternLm2Layer(InternLm2Config cfg, LayerKind kind, WeightScope layer, IBackend backend, DType? storage = null)
+    public InternLm2Layer(InternLm2Config cfg, LayerKind kind, WeightScope layer, IBackend backend, DType? storage = null, DType kvCache = DType.F32)
     {
         (_cfg, _backend) = (cfg, backend);
         int d = cfg.HiddenSize, f = cfg.IntermediateSize;
         _attentionNorm = Parameters.Small(backend, layer.GetF32("attention_norm.weight", d));
         _ffnNorm = Parameters.Small(backend, layer.GetF32("ffn_norm.weight", d));
         var attention = layer.Push("attention");
-        Mixer = kind == LayerKind.Attention ? new AttentionMixer(cfg, attention, backend, storage) : new MmMambaMixer(cfg, attention, backend, storage);
+        Mixer = kind == LayerKind.Attention ? new AttentionMixer(cfg, attention, backend, storage, kvCache) : new MmMambaMixer(cfg, attention, backend, storage);
         _w1 = Parameters.Large(backend, layer.Get("feed_forward.w1.weight", f, d), storage);
         _w3 = Parameters.Large(backend, layer.Get("feed_forward.w3.weight", f, d), storage);
         _w2 = Parameters.Large(backend, layer.Get("feed_forward.w2.weight", d, f), storage);
@@ -72,10 +72,11 @@ internal sealed class AttentionMixer : ITokenMixer
     private readonly IBackend _backend;
     private readonly Tensor _qkv;   // (Hq·P + 2·Hkv·P, D): rows regrouped as [q heads | k heads | v heads]
     private readonly Tensor _wo;    // (D, Hq·P)
+    private readonly DType _kvCache;
 
-    public AttentionMixer(InternLm2Config cfg, WeightScope attention, IBackend backend, DType? storage)
+    public AttentionMixer(InternLm2Config cfg, WeightScope attention, IBackend backend, DType? storage, DType kvCache = DType.F32)
     {
-        (_cfg, _backend) = (cfg, backend);
+        (_cfg, _backend, _kvCache) = (cfg, backend, kvCache);
         int d = cfg.HiddenSize, p = cfg.HeadDim;
         if (attention.Has("wqkv.weight") || !MmMambaProjection.IsPresent(attention))
         {
@@ -117,7 +118,10 @@ internal sealed class AttentionMixer : ITokenMixer
         return dst;
     }
 
-    public ILayerCache CreateCache() => new KvCache(_backend, _cfg.KvHeads, _cfg.HeadDim);
+    public ILayerCache CreateCache() => new KvCache(_backend, _cfg.KvHeads, _cfg.HeadDim, dtype: _kvCache);
+
+    /// <summary>Bytes the cache grows by per token.</summary>
+    public long BytesPerToken => KvCache.BytesPerToken(_cfg.KvHeads, _cfg.HeadDim, _kvCache);
 
     public Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor invFreq)
     {

@@ -13,11 +13,14 @@ public sealed class InternLm2Stack
 
     public InternLm2Config Config { get; }
 
-    /// <summary>Binds {i}.attention_norm, {i}.attention.*, {i}.ffn_norm and {i}.feed_forward.* under <paramref name="layers"/>.</summary>
-    public InternLm2Stack(InternLm2Config cfg, WeightScope layers, IBackend backend, DType? storage = null)
+    /// <summary>
+    /// Binds {i}.attention_norm, {i}.attention.*, {i}.ffn_norm and {i}.feed_forward.* under <paramref name="layers"/>;
+    /// attention layers keep their keys and values in <paramref name="kvCache"/> (F32, or BF16 for half the memory).
+    /// </summary>
+    public InternLm2Stack(InternLm2Config cfg, WeightScope layers, IBackend backend, DType? storage = null, DType kvCache = DType.F32)
     {
         (Config, _backend) = (cfg, backend);
-        _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, cfg.KindOf(i), layers.Push(i), backend, storage)).ToArray();
+        _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, cfg.KindOf(i), layers.Push(i), backend, storage, kvCache)).ToArray();
     }
 
     /// <summary>A fresh (empty) memory for <paramref name="batchSize"/> sequences.</summary>
@@ -40,8 +43,8 @@ public sealed class InternLm2Stack
         }
     }
 
-    /// <summary>Bytes a sequence's caches grow by per token of context: keys and values (F32) of the attention layers.</summary>
-    public long BytesPerToken => _layers.Count(l => l.Mixer is AttentionMixer) * 2L * Config.KvHeads * Config.HeadDim * sizeof(float);
+    /// <summary>Bytes a sequence's caches grow by per token of context: keys and values of the attention layers.</summary>
+    public long BytesPerToken => _layers.Sum(l => l.Mixer is AttentionMixer a ? a.BytesPerToken : 0);
 
     /// <summary>Bytes a sequence's caches hold whatever the context: the conv and SSM states of the Mamba-2 layers.</summary>
     public long FixedBytes => _layers.Count(l => l.Mixer is MmMambaMixer)

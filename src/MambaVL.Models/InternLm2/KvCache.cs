@@ -1,5 +1,6 @@
 // The keys (after RoPE) and values of one attention layer for one sequence, in buffers that grow by doubling, so a
-// decode step appends one row instead of rebuilding the cache.
+// decode step appends one row instead of rebuilding the cache. Stored F32, or BF16 (half the memory and traffic; the
+// values are rounded as they are appended).
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
@@ -9,17 +10,22 @@ public sealed class KvCache : ILayerCache
 {
     private readonly IBackend _backend;
     private readonly int _kvHeads, _headDim;
-    private Tensor _keys, _values;  // (Capacity, Hkv, P) F32
+    private readonly DType _dtype;
+    private Tensor _keys, _values;  // (Capacity, Hkv, P) F32 or BF16
 
     public int Length { get; private set; }
     public int Capacity => _keys.Dim(0);
-    public long ByteSize => 2L * Length * _kvHeads * _headDim * sizeof(float);
+    public long ByteSize => BytesPerToken(_kvHeads, _headDim, _dtype) * Length;
 
-    public KvCache(IBackend backend, int kvHeads, int headDim, int initialCapacity = 64)
+    /// <summary>Keys and values of one token.</summary>
+    public static long BytesPerToken(int kvHeads, int headDim, DType dtype) => 2L * kvHeads * headDim * dtype.Size();
+
+    public KvCache(IBackend backend, int kvHeads, int headDim, int initialCapacity = 64, DType dtype = DType.F32)
     {
-        (_backend, _kvHeads, _headDim) = (backend, kvHeads, headDim);
-        _keys = backend.Zeros(DType.F32, Math.Max(1, initialCapacity), kvHeads, headDim);
-        _values = backend.Zeros(DType.F32, Math.Max(1, initialCapacity), kvHeads, headDim);
+        if (dtype is not (DType.F32 or DType.BF16)) throw new ArgumentException($"a KV cache is F32 or BF16, not {dtype}");
+        (_backend, _kvHeads, _headDim, _dtype) = (backend, kvHeads, headDim, dtype);
+        _keys = backend.Zeros(dtype, Math.Max(1, initialCapacity), kvHeads, headDim);
+        _values = backend.Zeros(dtype, Math.Max(1, initialCapacity), kvHeads, headDim);
     }
 
     /// <summary>The cached keys and values so far, (Length, Hkv, P) views.</summary>
@@ -39,7 +45,7 @@ public sealed class KvCache : ILayerCache
     /// <summary>An independent copy (for cloning a conversation's state).</summary>
     public ILayerCache Clone()
     {
-        var copy = new KvCache(_backend, _kvHeads, _headDim, Math.Max(Length, 1));
+        var copy = new KvCache(_backend, _kvHeads, _headDim, Math.Max(Length, 1), _dtype);
         if (Length > 0) copy.Append(Keys, Values);
         return copy;
     }
@@ -63,8 +69,8 @@ public sealed class KvCache : ILayerCache
     {
         // exactly the room needed (growth by doubling would hold up to twice the context); one random block, repeated
         _backend.Release(_keys); _backend.Release(_values);
-        _keys = _backend.Zeros(DType.F32, tokens + headroom, _kvHeads, _headDim);
-        _values = _backend.Zeros(DType.F32, tokens + headroom, _kvHeads, _headDim);
+        _keys = _backend.Zeros(_dtype, tokens + headroom, _kvHeads, _headDim);
+        _values = _backend.Zeros(_dtype, tokens + headroom, _kvHeads, _headDim);
         int block = Math.Min(tokens, 1024);
         var rng = new Common.RandomTensors(seed);
         var (k, v) = (_backend.Upload(rng.Uniform(1, DType.F32, block, _kvHeads, _headDim)), _backend.Upload(rng.Uniform(1, DType.F32, block, _kvHeads, _headDim)));
@@ -82,8 +88,8 @@ public sealed class KvCache : ILayerCache
         if (needed <= Capacity) return;
         int capacity = Capacity;
         while (capacity < needed) capacity = (int)Math.Min(int.MaxValue, 2L * capacity);
-        var keys = _backend.Zeros(DType.F32, capacity, _kvHeads, _headDim);
-        var values = _backend.Zeros(DType.F32, capacity, _kvHeads, _headDim);
+        var keys = _backend.Zeros(_dtype, capacity, _kvHeads, _headDim);
+        var values = _backend.Zeros(_dtype, capacity, _kvHeads, _headDim);
         if (Length > 0)
         {
             _backend.CopyInto(Keys, keys.Narrow(0, 0, Length));
