@@ -4,6 +4,8 @@
 // Few queries (decode): packing would copy the whole cache per token, so each kv head's queries read K and V in place
 // (F32 or BF16 rows), one pass over the cache rows for all of them (memory-bound, as decode attention is).
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
 using MambaVL.Cpu.Threading;
@@ -84,49 +86,46 @@ public static unsafe class AttentionKernel
         public readonly void Invoke(int kvh)
         {
             int rep = Hq / Hkv, rows = T * rep;
-            float* scores = KernelSupport.Alloc((long)rows * S), acc = KernelSupport.Alloc((long)rows * P), row = KernelSupport.Alloc(P);
+            float* scores = KernelSupport.Alloc((long)rows * S), acc = KernelSupport.Alloc((long)rows * P);
             try
             {
-                for (int j = 0; j < S; j++)
-                {
-                    var key = Row(K, KType, j * LdK + (long)kvh * P, row);
-                    for (int r = 0; r < rows; r++) scores[(long)r * S + j] = TensorPrimitives.Dot(QueryRow(kvh, r), key);
-                }
-                for (int r = 0; r < rows; r++) QueryTaskBody.Softmax(new Span<float>(scores + (long)r * S, S), Visible(r), Scale);
-                new Span<float>(acc, rows * P).Clear();
-                for (int j = 0; j < S; j++)
-                {
-                    var value = Row(V, VType, j * LdV + (long)kvh * P, row);
+                float** q = stackalloc float*[rows];
+                for (int r = 0; r < rows; r++) q[r] = QueryRow(kvh, r);
+                int s = S, p = P;
+                long ldk = LdK, ldv = LdV, head = (long)kvh * P;
+                if (KType == DType.BF16)
+                    for (int j = 0; j < s; j++)
+                        for (int r = 0; r < rows; r++) scores[(long)r * s + j] = Bf16Rows.Dot((ushort*)K + j * ldk + head, q[r], p);
+                else
+                    for (int j = 0; j < s; j++)
+                        for (int r = 0; r < rows; r++)
+                            scores[(long)r * s + j] = TensorPrimitives.Dot(new ReadOnlySpan<float>(q[r], p), new ReadOnlySpan<float>((float*)K + j * ldk + head, p));
+                for (int r = 0; r < rows; r++) QueryTaskBody.Softmax(new Span<float>(scores + (long)r * s, s), Visible(r), Scale);
+                new Span<float>(acc, rows * p).Clear();
+                bool bf16 = VType == DType.BF16;
+                for (int j = 0; j < s; j++)
                     for (int r = 0; r < rows; r++)
                     {
-                        float w = scores[(long)r * S + j];
+                        float w = scores[(long)r * s + j];
                         if (w == 0) continue;  // masked (causal) keys
-                        var o = new Span<float>(acc + (long)r * P, P);
-                        TensorPrimitives.MultiplyAdd(value, w, o, o);
+                        float* o = acc + (long)r * p;
+                        if (bf16) Bf16Rows.AddScaled((ushort*)V + j * ldv + head, w, o, p);
+                        else TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)V + j * ldv + head, p), w, new ReadOnlySpan<float>(o, p), new Span<float>(o, p));
                     }
-                }
                 for (int r = 0; r < rows; r++)
                 {
                     var (h, i) = (kvh * rep + r % rep, r / rep);
                     new ReadOnlySpan<float>(acc + (long)r * P, P).CopyTo(new Span<float>(O + ((long)i * Hq + h) * P, P));
                 }
             }
-            finally { KernelSupport.Free(scores); KernelSupport.Free(acc); KernelSupport.Free(row); }
-        }
-
-        /// <summary>P values at element <paramref name="start"/>: in place when F32, widened into <paramref name="scratch"/> when BF16.</summary>
-        private readonly ReadOnlySpan<float> Row(byte* data, DType type, long start, float* scratch)
-        {
-            if (type == DType.F32) return new ReadOnlySpan<float>((float*)data + start, P);
-            GemmWeights.ToFloat(data, type, start, P, scratch);
-            return new ReadOnlySpan<float>(scratch, P);
+            finally { KernelSupport.Free(scores); KernelSupport.Free(acc); }
         }
 
         /// <summary>Row r = query row r / rep of query head kvh·rep + r % rep.</summary>
-        private readonly ReadOnlySpan<float> QueryRow(int kvh, int r)
+        private readonly float* QueryRow(int kvh, int r)
         {
             int rep = Hq / Hkv;
-            return new ReadOnlySpan<float>(Q + r / rep * LdQ + (long)(kvh * rep + r % rep) * P, P);
+            return Q + r / rep * LdQ + (long)(kvh * rep + r % rep) * P;
         }
 
         private readonly int Visible(int r) => Causal ? r / (Hq / Hkv) + S - T + 1 : S;
@@ -205,4 +204,60 @@ public static unsafe class AttentionKernel
             TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
         }
     }
+}
+
+/// <summary>
+/// BF16 cache rows against F32 vectors without a conversion pass: BF16 is the top half of an F32, so widening 16 values
+/// to 32 bits and shifting left by 16 gives them exactly, in registers.
+/// </summary>
+internal static unsafe class Bf16Rows
+{
+    /// <summary>Σ a[i]·b[i], a BF16.</summary>
+    public static float Dot(ushort* a, float* b, int n)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Avx512F.IsSupported)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16)
+                acc = Vector512.FusedMultiplyAdd(Widen16(a + i), Vector512.Load(b + i), acc);
+            sum = Vector512.Sum(acc);
+        }
+        else
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8)
+                acc = Vector256.FusedMultiplyAdd(Widen8(a + i), Vector256.Load(b + i), acc);
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) sum += Half16.BF16ToFloat(a[i]) * b[i];
+        return sum;
+    }
+
+    /// <summary>o[i] += w·a[i], a BF16.</summary>
+    public static void AddScaled(ushort* a, float w, float* o, int n)
+    {
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var scale = Vector512.Create(w);
+            for (; i + 16 <= n; i += 16)
+                Vector512.FusedMultiplyAdd(Widen16(a + i), scale, Vector512.Load(o + i)).Store(o + i);
+        }
+        else
+        {
+            var scale = Vector256.Create(w);
+            for (; i + 8 <= n; i += 8)
+                Vector256.FusedMultiplyAdd(Widen8(a + i), scale, Vector256.Load(o + i)).Store(o + i);
+        }
+        for (; i < n; i++) o[i] += w * Half16.BF16ToFloat(a[i]);
+    }
+
+    // zero-extend 16-bit values to 32 bits (vpmovzxwd), then shift them into the top half
+    private static Vector512<float> Widen16(ushort* a) => Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load(a)), 16).AsSingle();
+
+    private static Vector256<float> Widen8(ushort* a) => Avx2.IsSupported
+        ? Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Vector128.Load(a)), 16).AsSingle()
+        : Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(a).ToVector256Unsafe()), 16).AsSingle();
 }
