@@ -4,6 +4,7 @@
 // Few queries (decode): packing would copy the whole cache per token, so each kv head's queries read K and V in place
 // (F32 or BF16 rows), one pass over the cache rows for all of them (memory-bound, as decode attention is).
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MambaVL.Core.Reference;
@@ -83,6 +84,7 @@ public static unsafe class AttentionKernel
         public float Scale;
         public bool Causal;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // hot loops, called a few hundred times per token: skip tier 0
         public readonly void Invoke(int kvh)
         {
             int rep = Hq / Hkv, rows = T * rep;
@@ -213,6 +215,7 @@ public static unsafe class AttentionKernel
 internal static unsafe class Bf16Rows
 {
     /// <summary>Σ a[i]·b[i], a BF16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(ushort* a, float* b, int n)
     {
         int i = 0;
@@ -221,14 +224,14 @@ internal static unsafe class Bf16Rows
         {
             var acc = Vector512<float>.Zero;
             for (; i + 16 <= n; i += 16)
-                acc = Vector512.FusedMultiplyAdd(Widen16(a + i), Vector512.Load(b + i), acc);
+                acc += Widen16(a + i) * Vector512.Load(b + i);
             sum = Vector512.Sum(acc);
         }
         else
         {
             var acc = Vector256<float>.Zero;
             for (; i + 8 <= n; i += 8)
-                acc = Vector256.FusedMultiplyAdd(Widen8(a + i), Vector256.Load(b + i), acc);
+                acc += Widen8(a + i) * Vector256.Load(b + i);
             sum = Vector256.Sum(acc);
         }
         for (; i < n; i++) sum += Half16.BF16ToFloat(a[i]) * b[i];
@@ -236,6 +239,7 @@ internal static unsafe class Bf16Rows
     }
 
     /// <summary>o[i] += w·a[i], a BF16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddScaled(ushort* a, float w, float* o, int n)
     {
         int i = 0;
@@ -243,13 +247,13 @@ internal static unsafe class Bf16Rows
         {
             var scale = Vector512.Create(w);
             for (; i + 16 <= n; i += 16)
-                Vector512.FusedMultiplyAdd(Widen16(a + i), scale, Vector512.Load(o + i)).Store(o + i);
+                (Vector512.Load(o + i) + Widen16(a + i) * scale).Store(o + i);
         }
         else
         {
             var scale = Vector256.Create(w);
             for (; i + 8 <= n; i += 8)
-                Vector256.FusedMultiplyAdd(Widen8(a + i), scale, Vector256.Load(o + i)).Store(o + i);
+                (Vector256.Load(o + i) + Widen8(a + i) * scale).Store(o + i);
         }
         for (; i < n; i++) o[i] += w * Half16.BF16ToFloat(a[i]);
     }
