@@ -93,9 +93,11 @@ public static class MlMambaConverter
         }
         if (shards.Count > 1)
         {
-            var index = new { metadata = new { total_size = total }, weight_map = weightMap };
+            var map = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (name, file) in weightMap) map[name] = file;
+            var index = new System.Text.Json.Nodes.JsonObject { ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["total_size"] = total }, ["weight_map"] = map };
             File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"),
-                System.Text.Json.JsonSerializer.Serialize(index, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                index.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         }
     }
 

@@ -28,6 +28,8 @@ public static class MambaVlCli
             ImageCommand.Create(),
             ChatCommand.Create(),
             ConvertCommand.Create(),
+            DeviceCommands.Info(),
+            DeviceCommands.SelfCheck(),
         };
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new VersionAction();
 

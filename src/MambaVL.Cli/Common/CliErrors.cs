@@ -23,5 +23,6 @@ public static class CliErrors
     }
 
     private static bool IsExpected(Exception e) => e is CliException or ModelLoadException or FormatException or NotSupportedException
-        or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException;
+        or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+        or Cuda.Interop.CudaUnavailableException or Cuda.Interop.CudaException;
 }

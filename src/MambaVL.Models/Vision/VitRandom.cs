@@ -26,16 +26,16 @@ public static class VitRandom
     /// <summary>The config.json a timm HF folder would carry for <paramref name="cfg"/> (architecture + model_args).</summary>
     public static ConfigJson ConfigFor(VitConfig cfg)
     {
-        var json = JsonSerializer.Serialize(new Dictionary<string, object>
+        var json = new System.Text.Json.Nodes.JsonObject  // JsonNode, not the reflection serializer: trimmed builds keep it
         {
             ["architecture"] = cfg.Name,
             ["num_classes"] = 0,
-            ["model_args"] = new Dictionary<string, object>
+            ["model_args"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["embed_dim"] = cfg.EmbedDim, ["depth"] = cfg.Depth, ["num_heads"] = cfg.Heads, ["patch_size"] = cfg.PatchSize,
                 ["reg_tokens"] = cfg.RegTokens, ["class_token"] = cfg.ClassToken, ["no_embed_class"] = cfg.NoEmbedClass,
             },
-        });
+        }.ToJsonString();
         return ConfigJson.Parse(json, $"generated {cfg.Name} config");
     }
 

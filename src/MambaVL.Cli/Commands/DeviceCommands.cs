@@ -1,0 +1,66 @@
+// `mambavl info` (the machine: CPU features and threads, or with --device cuda the GPU, its memory, driver and NVRTC) and
+// `mambavl selfcheck --device cuda` (every CUDA op against the CPU reference on odd sizes, as a table; exit 1 on a failure).
+using System.CommandLine;
+using System.Globalization;
+using MambaVL.Cli.Common;
+using MambaVL.Cuda;
+using Spectre.Console;
+
+namespace MambaVL.Cli.Commands;
+
+public static class DeviceCommands
+{
+    private static Option<string> DeviceOption() => new("--device", "-d") { Description = "cpu or cuda (cuda:N for GPU N)", DefaultValueFactory = _ => "cpu" };
+
+    public static Command Info()
+    {
+        var device = DeviceOption();
+        var command = new Command("info", "Show what this machine offers: CPU features, or the GPU with --device cuda") { device };
+        command.SetAction(parse =>
+        {
+            var ctx = CliContext.From(parse);
+            if (CudaIndex(parse.GetValue(device)!) is not int index)
+            {
+                ctx.Out.WriteLine(MachineInfo.Describe());
+                return MambaVlCli.Ok;
+            }
+            using var gpu = CudaDevice.Open(index);
+            ctx.Out.WriteLine(gpu.Describe());
+            return MambaVlCli.Ok;
+        });
+        return command;
+    }
+
+    public static Command SelfCheck()
+    {
+        var device = DeviceOption();
+        device.DefaultValueFactory = _ => "cuda";
+        var command = new Command("selfcheck", "Check every CUDA op against the CPU reference on random odd-sized inputs") { device };
+        command.SetAction(parse =>
+        {
+            var ctx = CliContext.From(parse);
+            int index = CudaIndex(parse.GetValue(device)!) ?? throw new CliException("--device: selfcheck checks a GPU (cuda or cuda:N); the CPU kernels have their own test suite");
+            using var gpu = CudaDevice.Open(index);
+            ctx.Out.WriteLine(gpu.Describe());
+            var rows = CudaSelfCheck.Run(gpu);
+            var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
+                .AddColumn(new TableColumn("relative error").RightAligned()).AddColumn("result");
+            foreach (var r in rows)
+                table.AddRow(r.Op, r.Shape, r.DType, r.RelativeError.ToString("0.00e+00", CultureInfo.InvariantCulture), r.Passed ? "pass" : "FAIL");
+            ctx.OutConsole.Write(table);
+            int failed = rows.Count(r => !r.Passed);
+            ctx.Out.WriteLine(failed == 0 ? $"all {rows.Count} checks passed" : $"{failed} of {rows.Count} checks FAILED");
+            return failed == 0 ? MambaVlCli.Ok : MambaVlCli.Failed;
+        });
+        return command;
+    }
+
+    /// <summary>null for "cpu"; the GPU index for "cuda" / "cuda:N".</summary>
+    private static int? CudaIndex(string device) => device.ToLowerInvariant() switch
+    {
+        "cpu" => null,
+        "cuda" or "gpu" => 0,
+        var d when d.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(d[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int i) => i,
+        _ => throw new CliException($"--device: '{device}' is not cpu, cuda or cuda:N"),
+    };
+}

@@ -1,0 +1,189 @@
+// One NVIDIA GPU through the driver API: its primary context, what it is (name, architecture, multiprocessors, memory),
+// device memory, and the embedded kernels compiled for it. Every call is checked; a machine without a driver or a GPU
+// gets a CudaUnavailableException that says what is missing.
+using System.Runtime.InteropServices;
+using System.Text;
+using MambaVL.Cuda.Interop;
+
+namespace MambaVL.Cuda;
+
+public sealed unsafe class CudaDevice : IDisposable
+{
+    private readonly DriverApi _cu;
+    private readonly KernelCompiler _compiler;
+    private readonly nint _context;
+    private readonly Dictionary<string, nint> _modules = [];
+    private readonly Dictionary<(string, string), nint> _functions = [];
+    private bool _disposed;
+
+    public int Index { get; }
+    public string Name { get; }
+    public int ComputeMajor { get; }
+    public int ComputeMinor { get; }
+    public int Multiprocessors { get; }
+    public long TotalMemory { get; }
+    public long L2CacheBytes { get; }
+    public int DriverVersion { get; }
+    public string Architecture => _compiler.Architecture;
+    public string NvrtcVersion => _compiler.NvrtcVersion;
+
+    private CudaDevice(int index)
+    {
+        _cu = new DriverApi();
+        int count = 0, version = 0, device = 0;
+        int init = _cu.cuInit(0);
+        if (init != 0)
+            throw new CudaUnavailableException($"CUDA is not available: the driver did not start (cuInit returned {init}; no GPU, or the driver and the kernel module disagree)");
+        _cu.Check(_cu.cuDriverGetVersion(&version), "cuDriverGetVersion");
+        _cu.Check(_cu.cuDeviceGetCount(&count), "cuDeviceGetCount");
+        if (count == 0) throw new CudaUnavailableException("CUDA is not available: the driver sees no GPU");
+        if (index < 0 || index >= count) throw new CudaUnavailableException($"there is no CUDA device {index}: the driver sees {count}");
+        _cu.Check(_cu.cuDeviceGet(&device, index), "cuDeviceGet");
+        var name = stackalloc byte[256];
+        _cu.Check(_cu.cuDeviceGetName(name, 256, device), "cuDeviceGetName");
+        nuint total;
+        _cu.Check(_cu.cuDeviceTotalMem(&total, device), "cuDeviceTotalMem");
+        (Index, Name, TotalMemory, DriverVersion) = (index, Marshal.PtrToStringUTF8((nint)name)!, (long)total, version);
+        ComputeMajor = Attribute(DeviceAttribute.ComputeCapabilityMajor, device);
+        ComputeMinor = Attribute(DeviceAttribute.ComputeCapabilityMinor, device);
+        Multiprocessors = Attribute(DeviceAttribute.MultiprocessorCount, device);
+        L2CacheBytes = Attribute(DeviceAttribute.L2CacheSize, device);
+        nint context;
+        _cu.Check(_cu.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
+        _context = context;
+        MakeCurrent();
+        _compiler = new KernelCompiler(new NvrtcApi(), ComputeMajor, ComputeMinor);
+    }
+
+    /// <summary>Opens GPU <paramref name="index"/>; throws <see cref="CudaUnavailableException"/> saying why when it cannot.</summary>
+    public static CudaDevice Open(int index = 0) => new(index);
+
+    /// <summary>The device, or null and the reason there is none.</summary>
+    public static CudaDevice? TryOpen(out string reason, int index = 0)
+    {
+        try { reason = ""; return Open(index); }
+        catch (CudaUnavailableException e) { reason = e.Message; return null; }
+    }
+
+    /// <summary>Binds this device's context to the calling thread (the driver keeps the current context per thread).</summary>
+    public void MakeCurrent() => _cu.Check(_cu.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
+
+    private int Attribute(int attribute, int device)
+    {
+        int value;
+        _cu.Check(_cu.cuDeviceGetAttribute(&value, attribute, device), $"cuDeviceGetAttribute({attribute})");
+        return value;
+    }
+
+    public (long Free, long Total) MemoryInfo()
+    {
+        MakeCurrent();
+        nuint free, total;
+        _cu.Check(_cu.cuMemGetInfo(&free, &total), "cuMemGetInfo");
+        return ((long)free, (long)total);
+    }
+
+    /// <summary>One line: name, architecture, multiprocessors, memory, driver and NVRTC versions.</summary>
+    public string Describe()
+    {
+        var (free, total) = MemoryInfo();
+        return FormattableString.Invariant(
+            $"cuda:{Index} {Name}, {Architecture}, {Multiprocessors} SMs, {total / (double)(1L << 30):0.0} GiB ({free / (double)(1L << 30):0.0} GiB free), L2 {L2CacheBytes >> 20} MiB, driver {DriverVersion / 1000}.{DriverVersion % 1000 / 10}, NVRTC {NvrtcVersion}");
+    }
+
+    public DeviceBuffer Allocate(long bytes)
+    {
+        MakeCurrent();
+        ulong ptr;
+        int result = _cu.cuMemAlloc(&ptr, (nuint)Math.Max(bytes, 1));
+        if (result == 2)  // CUDA_ERROR_OUT_OF_MEMORY
+            throw new CudaException("cuMemAlloc", result, $"out of GPU memory: {bytes >> 20} MiB asked, {MemoryInfo().Free >> 20} MiB free on {Name}");
+        _cu.Check(result, "cuMemAlloc");
+        return new DeviceBuffer(this, ptr, bytes);
+    }
+
+    public DeviceBuffer Upload(ReadOnlySpan<float> values)
+    {
+        var buffer = Allocate((long)values.Length * sizeof(float));
+        fixed (float* v = values) _cu.Check(_cu.cuMemcpyHtoD(buffer.Pointer, v, (nuint)(values.Length * sizeof(float))), "cuMemcpyHtoD");
+        return buffer;
+    }
+
+    public float[] Download(DeviceBuffer buffer)
+    {
+        MakeCurrent();
+        var values = new float[buffer.Bytes / sizeof(float)];
+        fixed (float* v = values) _cu.Check(_cu.cuMemcpyDtoH(v, buffer.Pointer, (nuint)(values.Length * sizeof(float))), "cuMemcpyDtoH");
+        return values;
+    }
+
+    internal void Free(ulong pointer)
+    {
+        if (_disposed) return;
+        MakeCurrent();
+        _cu.Check(_cu.cuMemFree(pointer), "cuMemFree");
+    }
+
+    /// <summary>Waits for the device's queued work; a kernel's fault surfaces here.</summary>
+    public void Synchronize() => _cu.Check(_cu.cuCtxSynchronize(), "cuCtxSynchronize");
+
+    /// <summary>
+    /// Launches <paramref name="function"/> of the embedded source <paramref name="source"/> (Kernels/SOURCE.cu) on a grid of
+    /// blocks; <paramref name="args"/> are device buffers, ints, longs and floats, in the kernel's parameter order.
+    /// </summary>
+    public void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
+    {
+        MakeCurrent();
+        nint f = Function(source, function);
+        var storage = stackalloc ulong[args.Length];
+        var pointers = stackalloc void*[args.Length];
+        for (int i = 0; i < args.Length; i++)
+        {
+            storage[i] = args[i] switch
+            {
+                DeviceBuffer b => b.Pointer,
+                int v => (uint)v,
+                long v => (ulong)v,
+                float v => BitConverter.SingleToUInt32Bits(v),
+                _ => throw new ArgumentException($"kernel argument {i} of {function}: {args[i].GetType().Name} is not a buffer, int, long or float"),
+            };
+            pointers[i] = &storage[i];
+        }
+        _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, 0, pointers, null), $"cuLaunchKernel({function})");
+    }
+
+    private nint Function(string source, string function)
+    {
+        if (_functions.TryGetValue((source, function), out nint f)) return f;
+        if (!_modules.TryGetValue(source, out nint module))
+        {
+            var cubin = _compiler.Cubin(source, KernelCompiler.Source(source));
+            fixed (byte* c = cubin) _cu.Check(_cu.cuModuleLoadData(&module, c), $"cuModuleLoadData({source})");
+            _modules[source] = module;
+        }
+        var name = Encoding.UTF8.GetBytes(function + "\0");
+        fixed (byte* n = name) _cu.Check(_cu.cuModuleGetFunction(&f, module, n), $"cuModuleGetFunction({function})");
+        return _functions[(source, function)] = f;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _cu.cuDevicePrimaryCtxRelease(Index);
+    }
+}
+
+/// <summary>Device memory: a pointer and a size; freed on Dispose.</summary>
+public sealed class DeviceBuffer(CudaDevice device, ulong pointer, long bytes) : IDisposable
+{
+    public ulong Pointer { get; private set; } = pointer;
+    public long Bytes { get; } = bytes;
+
+    public void Dispose()
+    {
+        if (Pointer == 0) return;
+        device.Free(Pointer);
+        Pointer = 0;
+    }
+}

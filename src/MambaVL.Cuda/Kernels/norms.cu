@@ -1,0 +1,32 @@
+// Row norms, one block per row: RMSNorm (Mamba-2, InternLM2) with the variance accumulated in fp32.
+// x, y: (rows, d) row-major F32; w: (d).
+
+__device__ __forceinline__ float block_sum(float v, float* shared)
+{
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0f;
+    if (warp == 0)
+        for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    if (threadIdx.x == 0) shared[0] = v;
+    __syncthreads();
+    float total = shared[0];
+    __syncthreads();
+    return total;
+}
+
+extern "C" __global__ void rms_norm_f32(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
+                                        int rows, int d, float eps)
+{
+    __shared__ float shared[32];
+    int row = blockIdx.x;
+    if (row >= rows) return;
+    const float* xr = x + (long long)row * d;
+    float* yr = y + (long long)row * d;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) sum += xr[i] * xr[i];
+    float scale = rsqrtf(block_sum(sum, shared) / d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = xr[i] * scale * w[i];
+}

@@ -1,0 +1,50 @@
+// `mambavl info` and `mambavl selfcheck`: on a machine with a GPU the CUDA checks must pass; without one (CI) the CUDA
+// commands end with one line saying what is missing, and nothing else breaks.
+using MambaVL.Cuda;
+
+namespace MambaVL.Cli.Tests;
+
+public sealed class DeviceCommandTests
+{
+    [Fact]
+    public void Info_describes_the_cpu()
+    {
+        var run = Cli.Ok("info");
+        Assert.StartsWith("cpu: ", run.OutLines[0]);
+        Assert.Contains("kernels: ", run.Out);
+    }
+
+    [Fact, Trait("Category", "GPU")]
+    public void Cuda_info_and_selfcheck_pass_on_a_gpu_or_say_why_there_is_none()
+    {
+        using var gpu = CudaDevice.TryOpen(out string reason);
+        var info = Cli.Run("info", "--device", "cuda");
+        var check = Cli.Run("selfcheck", "--device", "cuda");
+        if (gpu is null)
+        {
+            foreach (var run in new[] { info, check })
+            {
+                Assert.Equal(1, run.ExitCode);
+                Assert.Contains("CUDA is not available", Assert.Single(run.ErrorLines));
+            }
+            Assert.Contains("CUDA is not available", reason);
+        }
+        else
+        {
+            Assert.Equal(0, info.ExitCode);
+            Assert.Contains($"sm_{gpu.ComputeMajor}{gpu.ComputeMinor}", info.Out);
+            Assert.Equal(0, check.ExitCode);
+            Assert.Contains("checks passed", check.Out);
+        }
+    }
+
+    [Theory]
+    [InlineData("selfcheck", "--device", "cpu", "selfcheck checks a GPU")]
+    [InlineData("info", "--device", "tpu", "'tpu' is not cpu, cuda or cuda:N")]
+    public void A_wrong_device_is_a_one_line_error(string command, string flag, string value, string message)
+    {
+        var run = Cli.Run(command, flag, value);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, Assert.Single(run.ErrorLines));
+    }
+}
