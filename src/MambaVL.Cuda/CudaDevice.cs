@@ -109,6 +109,17 @@ public sealed unsafe class CudaDevice : IDisposable
         return buffer;
     }
 
+    /// <summary>Raw bytes to a new buffer (e.g. BF16 weights).</summary>
+    public DeviceBuffer UploadBytes(ReadOnlySpan<byte> bytes)
+    {
+        var buffer = Allocate(bytes.Length);
+        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyHtoD(buffer.Pointer, b, (nuint)bytes.Length), "cuMemcpyHtoD");
+        return buffer;
+    }
+
+    /// <summary>Grid-stride launch size for <paramref name="n"/> elements: enough blocks of 256 to fill the GPU, no more than needed.</summary>
+    public uint Blocks(long n) => (uint)Math.Max(1, Math.Min((n + 255) / 256, Multiprocessors * 8L));
+
     public float[] Download(DeviceBuffer buffer)
     {
         MakeCurrent();

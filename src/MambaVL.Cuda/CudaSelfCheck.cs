@@ -26,7 +26,31 @@ public static class CudaSelfCheck
             rows.Add(Activate(device, rng, n, Activation.Silu, "silu_f32"));
             rows.Add(Activate(device, rng, n, Activation.Gelu, "gelu_f32"));
         }
+        using var gemm = new CudaGemm(device);
+        foreach (var (m, n, k) in new[] { (1, 130, 77), (37, 65, 129), (5, 2560, 2560), (128, 2048, 2048) })
+            foreach (var type in new[] { DType.F32, DType.BF16 })
+                rows.Add(MatMul(device, gemm, rng, m, n, k, type));
         return rows;
+    }
+
+    /// <summary>y = x·wᵀ; for BF16 weights x is rounded to BF16 on the device (the kernel is checked with it) and the reference reads the same values.</summary>
+    private static SelfCheckRow MatMul(CudaDevice device, CudaGemm gemm, Random rng, int m, int n, int k, DType type)
+    {
+        var x = Tensor.FromArray(Uniform(rng, m * k, -1, 1), m, k);
+        var w = Tensor.FromArray(Uniform(rng, n * k, -1, 1), n, k).ToDType(type);
+        var xRef = type == DType.F32 ? x : x.ToDType(type).ToDType(DType.F32);
+        var expected = ReferenceBackend.Instance.MatMul(xRef, w).ToFloatArray();
+        using var dx = device.Upload(x.ToFloatArray());
+        using var dw = device.UploadBytes(type == DType.F32 ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Span<float>()) : System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Span<ushort>()));
+        using var dy = device.Allocate((long)m * n * sizeof(float));
+        if (type == DType.F32) gemm.MatMul(dx, dw, dy, m, n, k, type);
+        else
+        {
+            using var xb = device.Allocate((long)m * k * 2);
+            device.Launch("conversions", "f32_to_bf16", (device.Blocks((long)m * k), 1), 256, 0, dx, xb, (long)m * k);
+            gemm.MatMul(xb, dw, dy, m, n, k, type);
+        }
+        return Row("MatMul", $"{m}x{k} · ({n}x{k})ᵀ", device.Download(dy), expected) with { DType = type == DType.F32 ? "f32" : "bf16 w+x" };
     }
 
     private static float[] Uniform(Random rng, int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * rng.NextSingle()).ToArray();
@@ -48,8 +72,7 @@ public static class CudaSelfCheck
         var expected = ReferenceBackend.Instance.Activate(Tensor.FromArray(x, n), kind).ToFloatArray();
         using var dx = device.Upload(x);
         using var dy = device.Allocate((long)n * sizeof(float));
-        uint blocks = (uint)Math.Min((n + 255) / 256, device.Multiprocessors * 8);
-        device.Launch("activations", kernel, (blocks, 1), 256, 0, dx, dy, (long)n);
+        device.Launch("activations", kernel, (device.Blocks(n), 1), 256, 0, dx, dy, (long)n);
         return Row(kind.ToString(), n.ToString(System.Globalization.CultureInfo.InvariantCulture), device.Download(dy), expected);
     }
 
