@@ -91,6 +91,34 @@ public sealed unsafe class CudaDevice : IDisposable
             $"cuda:{Index} {Name}, {Architecture}, {Multiprocessors} SMs, {total / (double)(1L << 30):0.0} GiB ({free / (double)(1L << 30):0.0} GiB free), L2 {L2CacheBytes >> 20} MiB, driver {DriverVersion / 1000}.{DriverVersion % 1000 / 10}, NVRTC {NvrtcVersion}");
     }
 
+    /// <summary>Device to device, <paramref name="bytes"/> from <paramref name="source"/> to <paramref name="destination"/> (addresses).</summary>
+    public void Copy(ulong source, ulong destination, long bytes)
+    {
+        MakeCurrent();
+        _cu.Check(_cu.cuMemcpyDtoD(destination, source, (nuint)bytes), "cuMemcpyDtoD");
+    }
+
+    /// <summary>Host bytes to a device address.</summary>
+    public void Write(ulong destination, ReadOnlySpan<byte> bytes)
+    {
+        MakeCurrent();
+        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyHtoD(destination, b, (nuint)bytes.Length), "cuMemcpyHtoD");
+    }
+
+    /// <summary>Device bytes at an address to host memory.</summary>
+    public void Read(ulong source, Span<byte> bytes)
+    {
+        MakeCurrent();
+        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyDtoH(b, source, (nuint)bytes.Length), "cuMemcpyDtoH");
+    }
+
+    /// <summary>Zeroes <paramref name="bytes"/> at an address.</summary>
+    public void Clear(ulong destination, long bytes)
+    {
+        MakeCurrent();
+        _cu.Check(_cu.cuMemsetD8(destination, 0, (nuint)bytes), "cuMemsetD8");
+    }
+
     public DeviceBuffer Allocate(long bytes)
     {
         MakeCurrent();
@@ -130,7 +158,7 @@ public sealed unsafe class CudaDevice : IDisposable
 
     internal void Free(ulong pointer)
     {
-        if (_disposed) return;
+        if (_disposed) return;  // the context is gone, and the memory with it
         MakeCurrent();
         _cu.Check(_cu.cuMemFree(pointer), "cuMemFree");
     }
@@ -153,10 +181,11 @@ public sealed unsafe class CudaDevice : IDisposable
             storage[i] = args[i] switch
             {
                 DeviceBuffer b => b.Pointer,
+                ulong address => address,
                 int v => (uint)v,
                 long v => (ulong)v,
                 float v => BitConverter.SingleToUInt32Bits(v),
-                _ => throw new ArgumentException($"kernel argument {i} of {function}: {args[i].GetType().Name} is not a buffer, int, long or float"),
+                _ => throw new ArgumentException($"kernel argument {i} of {function}: {args[i].GetType().Name} is not a buffer, address, int, long or float"),
             };
             pointers[i] = &storage[i];
         }
@@ -185,13 +214,21 @@ public sealed unsafe class CudaDevice : IDisposable
     }
 }
 
-/// <summary>Device memory: a pointer and a size; freed on Dispose.</summary>
+/// <summary>Device memory: a pointer and a size; freed on Dispose (or by the finalizer, for activations nobody released).</summary>
 public sealed class DeviceBuffer(CudaDevice device, ulong pointer, long bytes) : IDisposable
 {
     public ulong Pointer { get; private set; } = pointer;
     public long Bytes { get; } = bytes;
 
     public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    ~DeviceBuffer() => Free();
+
+    private void Free()
     {
         if (Pointer == 0) return;
         device.Free(Pointer);

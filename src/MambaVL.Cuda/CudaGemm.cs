@@ -13,7 +13,7 @@ public sealed unsafe class CudaGemm : IDisposable
     private readonly CublasLtApi _lt = new();
     private readonly nint _handle;
     private readonly DeviceBuffer _workspace;
-    private readonly Dictionary<(int, int, int, DType), Plan> _plans = [];
+    private readonly Dictionary<(int, int, int, long, DType), Plan> _plans = [];
 
     private sealed class Plan
     {
@@ -35,19 +35,23 @@ public sealed unsafe class CudaGemm : IDisposable
     /// y = x·wᵀ: x (M, K) in <paramref name="weightType"/> (callers round F32 activations to BF16 for BF16 weights),
     /// w (N, K) in <paramref name="weightType"/>, y (M, N) F32; all contiguous on the device.
     /// </summary>
-    public void MatMul(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int n, int k, DType weightType)
+    public void MatMul(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int n, int k, DType weightType) =>
+        MatMul(x.Pointer, k, w.Pointer, y.Pointer, m, n, k, weightType);
+
+    /// <summary>As above on addresses; x's rows may be <paramref name="ldx"/> ≥ K elements apart (a column slice).</summary>
+    public void MatMul(ulong x, long ldx, ulong w, ulong y, int m, int n, int k, DType weightType)
     {
         _device.MakeCurrent();
-        var plan = PlanFor(m, n, k, weightType);
+        var plan = PlanFor(m, n, k, ldx, weightType);
         float alpha = 1, beta = 0;
         var algo = plan.Heuristic;
-        _lt.Check(_lt.cublasLtMatmul(_handle, plan.Desc, &alpha, (void*)w.Pointer, plan.A, (void*)x.Pointer, plan.B, &beta,
-            (void*)y.Pointer, plan.C, (void*)y.Pointer, plan.C, algo.Algo, (void*)_workspace.Pointer, (nuint)WorkspaceBytes, 0), "cublasLtMatmul");
+        _lt.Check(_lt.cublasLtMatmul(_handle, plan.Desc, &alpha, (void*)w, plan.A, (void*)x, plan.B, &beta,
+            (void*)y, plan.C, (void*)y, plan.C, algo.Algo, (void*)_workspace.Pointer, (nuint)WorkspaceBytes, 0), "cublasLtMatmul");
     }
 
-    private Plan PlanFor(int m, int n, int k, DType weightType)
+    private Plan PlanFor(int m, int n, int k, long ldx, DType weightType)
     {
-        if (_plans.TryGetValue((m, n, k, weightType), out var plan)) return plan;
+        if (_plans.TryGetValue((m, n, k, ldx, weightType), out var plan)) return plan;
         int type = weightType switch
         {
             DType.F32 => CudaDataType.F32,
@@ -63,7 +67,7 @@ public sealed unsafe class CudaGemm : IDisposable
         _lt.Check(_lt.cublasLtMatmulDescSetAttribute(desc, CublasLtApi.DescTransB, &opN, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSB)");
         // column-major: A = w stored (K × N, ld K), B = x stored (K × M, ld K), C = y (N × M, ld N)
         _lt.Check(_lt.cublasLtMatrixLayoutCreate(&a, type, (ulong)k, (ulong)n, k), "cublasLtMatrixLayoutCreate(A)");
-        _lt.Check(_lt.cublasLtMatrixLayoutCreate(&b, type, (ulong)k, (ulong)m, k), "cublasLtMatrixLayoutCreate(B)");
+        _lt.Check(_lt.cublasLtMatrixLayoutCreate(&b, type, (ulong)k, (ulong)m, ldx), "cublasLtMatrixLayoutCreate(B)");
         _lt.Check(_lt.cublasLtMatrixLayoutCreate(&c, CudaDataType.F32, (ulong)n, (ulong)m, n), "cublasLtMatrixLayoutCreate(C)");
         _lt.Check(_lt.cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
         try
@@ -77,7 +81,7 @@ public sealed unsafe class CudaGemm : IDisposable
             (plan.Desc, plan.A, plan.B, plan.C, plan.Heuristic) = (desc, a, b, c, result);
         }
         finally { _lt.cublasLtMatmulPreferenceDestroy(pref); }
-        return _plans[(m, n, k, weightType)] = plan;
+        return _plans[(m, n, k, ldx, weightType)] = plan;
     }
 
     public void Dispose()

@@ -42,7 +42,8 @@ public static class DeviceCommands
             int index = CudaIndex(parse.GetValue(device)!) ?? throw new CliException("--device: selfcheck checks a GPU (cuda or cuda:N); the CPU kernels have their own test suite");
             using var gpu = CudaDevice.Open(index);
             ctx.Out.WriteLine(gpu.Describe());
-            var rows = CudaSelfCheck.Run(gpu);
+            using var backend = new CudaBackend(gpu);
+            var rows = CudaSelfCheck.Run(backend);
             var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
                 .AddColumn(new TableColumn("relative error").RightAligned()).AddColumn("result");
             foreach (var r in rows)

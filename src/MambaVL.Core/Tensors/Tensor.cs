@@ -287,7 +287,8 @@ public sealed unsafe class Tensor
     private CpuStorage CpuStorage => Storage as CpuStorage
         ?? throw new InvalidOperationException($"tensor on {Device} accessed from the CPU; copy it to the host through its backend");
 
-    private long MaxIndex()
+    /// <summary>The largest element index this view touches, from its offset (0 for an empty tensor).</summary>
+    public long MaxIndex()
     {
         long m = 0; for (int i = 0; i < Rank; i++) if (_shape[i] > 0) m += (_shape[i] - 1) * _strides[i];
         return m;

@@ -35,6 +35,7 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<ulong, int> cuMemFree;
     public readonly delegate* unmanaged<ulong, void*, nuint, int> cuMemcpyHtoD;
     public readonly delegate* unmanaged<void*, ulong, nuint, int> cuMemcpyDtoH;
+    public readonly delegate* unmanaged<ulong, ulong, nuint, int> cuMemcpyDtoD;
     public readonly delegate* unmanaged<ulong, byte, nuint, int> cuMemsetD8;
     public readonly delegate* unmanaged<nuint*, nuint*, int> cuMemGetInfo;
     public readonly delegate* unmanaged<nint*, void*, int> cuModuleLoadData;
@@ -62,6 +63,7 @@ internal sealed unsafe class DriverApi
         cuMemFree = (delegate* unmanaged<ulong, int>)F("cuMemFree_v2");
         cuMemcpyHtoD = (delegate* unmanaged<ulong, void*, nuint, int>)F("cuMemcpyHtoD_v2");
         cuMemcpyDtoH = (delegate* unmanaged<void*, ulong, nuint, int>)F("cuMemcpyDtoH_v2");
+        cuMemcpyDtoD = (delegate* unmanaged<ulong, ulong, nuint, int>)F("cuMemcpyDtoD_v2");
         cuMemsetD8 = (delegate* unmanaged<ulong, byte, nuint, int>)F("cuMemsetD8_v2");
         cuMemGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)F("cuMemGetInfo_v2");
         cuModuleLoadData = (delegate* unmanaged<nint*, void*, int>)F("cuModuleLoadData");
