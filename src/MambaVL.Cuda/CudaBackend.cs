@@ -107,7 +107,20 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return y;
     }
 
-    public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids) => throw NotYet("Embedding");
+    public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids)
+    {
+        if (table.Rank != 2) throw new ArgumentException($"Embedding: table {table} is not (V, D)");
+        int vocab = table.Dim(0), d = table.Dim(1);
+        foreach (int id in ids)
+            if ((uint)id >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the {vocab}-row embedding table");
+        table = Contiguous(OnDevice(table, "Embedding table"));
+        if (table.DType is not (DType.F32 or DType.BF16)) throw new NotSupportedException($"Embedding of a {table.DType} table on CUDA (F32 and BF16 are supported)");
+        var y = Empty(DType.F32, ids.Length, d);
+        if (ids.IsEmpty) return y;
+        using var idBuffer = Gpu.UploadBytes(MemoryMarshal.AsBytes(ids));
+        Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), idBuffer.Pointer, Address(y), d, table.DType == DType.BF16 ? 1 : 0);
+        return y;
+    }
 
     // ---- element-wise and norms ----
 
@@ -130,7 +143,18 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return y;
     }
 
-    public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) => throw NotYet("GatedRmsNorm");
+    public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps)
+    {
+        if (y.Rank != 2 || !y.Shape.SequenceEqual(z.Shape) || weight.Length != y.Dim(1) || groupSize <= 0 || y.Dim(1) % groupSize != 0)
+            throw new ArgumentException($"GatedRmsNorm: y {y}, z {z}, weight {weight} and group {groupSize} do not fit");
+        y = Rows(F32(y, "GatedRmsNorm y"), out long ldy);
+        z = Rows(F32(z, "GatedRmsNorm z"), out long ldz);
+        var w = Contiguous(F32(weight, "GatedRmsNorm weight"));
+        int rows = y.Dim(0), dn = y.Dim(1);
+        var o = Empty(DType.F32, rows, dn);
+        if (rows > 0) Gpu.Launch("mamba", "gated_rms_norm", ((uint)rows, (uint)(dn / groupSize)), 256, 0, Address(y), ldy, Address(z), ldz, Address(w), Address(o), dn, groupSize, eps);
+        return o;
+    }
     public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps) => throw NotYet("LayerNorm");
 
     public Tensor Activate(Tensor x, Activation kind)
@@ -162,10 +186,81 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
     public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) => throw NotYet("Attention");
     public Tensor Rope(Tensor x, Tensor invFreq, int startPosition) => throw NotYet("Rope");
     public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => throw NotYet("Concat");
-    public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => throw NotYet("CausalConv1d");
-    public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu) => throw NotYet("CausalConv1dStep");
-    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) => throw NotYet("SsdScan");
-    public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) => throw NotYet("SsmStep");
+    public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu)
+    {
+        var (w, bAddr, width) = ConvWeights(x, weight, bias, "CausalConv1d");
+        var state = DeviceState(convState, [x.Dim(1), width - 1], "CausalConv1d state");
+        x = Rows(F32(x, "CausalConv1d x"), out long ldx);
+        int t = x.Dim(0), channels = x.Dim(1);
+        var y = Empty(DType.F32, t, channels);
+        Gpu.Launch("mamba", "causal_conv1d", ((uint)((channels + 127) / 128), 1), 128, 0, Address(x), ldx, Address(w), bAddr, Address(state), Address(y), t, channels, width, silu ? 1 : 0);
+        return y;
+    }
+
+    public Tensor CausalConv1dStep(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu)
+    {
+        var (w, bAddr, width) = ConvWeights(x, weight, bias, "CausalConv1dStep");
+        var state = DeviceState(convState, [x.Dim(0), x.Dim(1), width - 1], "CausalConv1dStep state");
+        x = Rows(F32(x, "CausalConv1dStep x"), out long ldx);
+        int batch = x.Dim(0), channels = x.Dim(1);
+        var y = Empty(DType.F32, batch, channels);
+        Gpu.Launch("mamba", "causal_conv1d_step", (Gpu.Blocks((long)batch * channels), 1), 256, 0, Address(x), ldx, Address(w), bAddr, Address(state), Address(y), batch, channels, width, silu ? 1 : 0);
+        return y;
+    }
+
+    private (Tensor W, ulong Bias, int Width) ConvWeights(Tensor x, Tensor weight, Tensor? bias, string op)
+    {
+        if (x.Rank != 2 || weight.Rank != 2 || weight.Dim(0) != x.Dim(1)) throw new ArgumentException($"{op}: x {x} and weight {weight} do not fit");
+        int width = weight.Dim(1);
+        if (width is < 1 or > 9) throw new NotSupportedException($"{op}: conv width {width} on CUDA (1 to 9 are supported)");
+        var w = Contiguous(F32(weight, $"{op} weight"));
+        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, $"{op} bias")));
+        return (w, b, width);
+    }
+
+    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) =>
+        Recurrence(x, dt, b, c, p, state, step: false, "SsdScan");
+
+    public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) =>
+        Recurrence(x, dt, b, c, p, state, step: true, "SsmStep");
+
+    /// <summary>
+    /// The SSM as its recurrence (one block per head channel, a thread per state column): the scan's T steps of one
+    /// sequence, or one step of B sequences. Exact against the reference; the chunked SSD kernel will replace it for prefill.
+    /// </summary>
+    private Tensor Recurrence(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, bool step, string op)
+    {
+        if (x.Rank != 3 || dt.Rank != 2 || b.Rank != 3 || !b.Shape.SequenceEqual(c.Shape) || b.Dim(0) != x.Dim(0) || dt.Dim(0) != x.Dim(0) || dt.Dim(1) != x.Dim(1))
+            throw new ArgumentException($"{op}: x {x}, dt {dt}, B {b}, C {c} do not fit");
+        int rows = x.Dim(0), heads = x.Dim(1), pDim = x.Dim(2), groups = b.Dim(1), n = b.Dim(2);
+        if (groups == 0 || heads % groups != 0 || n > 1024) throw new ArgumentException($"{op}: {heads} heads over {groups} groups of state {n}");
+        var (batch, steps) = step ? (rows, 1) : (1, rows);
+        var st = DeviceState(state, step ? [batch, heads, pDim, n] : [heads, pDim, n], $"{op} state");
+        x = Rows(F32(x, $"{op} x"), out long ldx);
+        dt = Rows(F32(dt, $"{op} dt"), out long lddt);
+        b = Rows(F32(b, $"{op} B"), out long ldb);
+        c = Rows(F32(c, $"{op} C"), out long ldc);
+        var a = Contiguous(F32(p.A, $"{op} A"));
+        var dtBias = Contiguous(F32(p.DtBias, $"{op} dt_bias"));
+        var d = p.D is null ? null : Contiguous(F32(p.D, $"{op} D"));
+        int dMode = d is null ? 0 : d.Length == heads ? 1 : d.Length == (long)heads * pDim ? 2
+            : throw new ArgumentException($"{op}: D {p.D} is neither (H) nor (H, P)");
+        var y = Empty(DType.F32, rows, heads, pDim);
+        if (rows == 0) return y;
+        uint threads = (uint)((n + 31) / 32 * 32);
+        Gpu.Launch("mamba", "ssm_recurrence", ((uint)(batch * heads * pDim), 1), threads, 0,
+            Address(x), ldx, Address(dt), lddt, Address(b), ldb, Address(c), ldc, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
+            Address(st), Address(y), steps, heads, pDim, groups, n, p.DtMin, p.DtMax);
+        return y;
+    }
+
+    /// <summary>A state the op updates in place: it must already be a contiguous F32 device tensor of the given shape.</summary>
+    private Tensor DeviceState(Tensor state, int[] shape, string what)
+    {
+        if (state.Storage is not CudaStorage || state.DType != DType.F32 || !state.IsContiguous || !state.Shape.SequenceEqual(shape))
+            throw new ArgumentException($"{what}: {state} must be a contiguous F32 tensor on {Device} of shape ({string.Join(", ", shape)})");
+        return state;
+    }
 
     // ---- helpers ----
 
@@ -188,7 +283,7 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return t.DType == DType.F32 ? t : Upload(HostView(t).ToDType(DType.F32));
     }
 
-    /// <summary>Rows of the last dim with their stride: read in place when each row is contiguous, else a contiguous copy.</summary>
+    /// <summary>Rows (the first dim) with their stride: read in place when each row is contiguous, else a contiguous copy.</summary>
     private Tensor Rows(Tensor t, out long rowStride)
     {
         if (!t.InnerDimsContiguous) t = Contiguous(t);

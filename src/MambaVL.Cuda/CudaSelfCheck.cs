@@ -32,6 +32,15 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
             foreach (var type in new[] { DType.F32, DType.BF16 }) check.MatMul(m, n, k, type, slice: false);
         check.MatMul(7, 96, 129, DType.F32, slice: true);
         check.MatMul(7, 96, 129, DType.BF16, slice: true);
+        check.Embedding(DType.F32);
+        check.Embedding(DType.BF16);
+        check.GatedRmsNorm(7, 256, 64);
+        check.GatedRmsNorm(3, 200, 200);
+        foreach (var t in new[] { 37, 2 }) check.Conv(t, 71, 4);
+        check.ConvStep(3, 71, 4);
+        check.Scan(37, dPerChannel: false);
+        check.Scan(1, dPerChannel: true);
+        check.Step(3);
         return check._rows;
     }
 
@@ -43,6 +52,9 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
 
     /// <summary>A (rows, d) view at column 50 of a (rows, d + 71) matrix: rows strided, each row contiguous.</summary>
     private static Tensor Sliced(Tensor wide, int d) => wide.Narrow(1, 50, d);
+
+    /// <summary>A copy that owns its memory (ContiguousCopy returns a contiguous tensor itself, and the ops update states in place).</summary>
+    private static Tensor Copy(Tensor t) => Tensor.FromArray(t.ToFloatArray(), t.ShapeArray);
 
     private void Memory()
     {
@@ -94,6 +106,95 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var onGpu = slice ? Sliced(gpu.Upload(wide), k) : gpu.Upload(x);
         var actual = gpu.ToHost(gpu.MatMul(onGpu, gpu.Upload(w), gpu.Upload(b)));
         Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
+    }
+
+    private void Embedding(DType type)
+    {
+        var table = Uniform(-1, 1, 97, 65).ToDType(type);
+        int[] ids = [0, 96, 5, 5, 40];
+        Add("Embedding", "5 of 97x65", type == DType.F32 ? "f32" : "bf16", gpu.ToHost(gpu.Embedding(gpu.Upload(table), ids)), Ref.Embedding(table, ids).ToFloatArray());
+    }
+
+    /// <summary>y and z as column slices of one wide row (as Mamba-2's z and y), groups of <paramref name="group"/>.</summary>
+    private void GatedRmsNorm(int rows, int dn, int group)
+    {
+        var wide = Uniform(-3, 3, rows, 2 * dn + 9);
+        var (y, z, w) = (wide.Narrow(1, 9, dn), wide.Narrow(1, 9 + dn, dn), Uniform(0.5f, 1.5f, dn));
+        var onGpu = gpu.Upload(wide);
+        var actual = gpu.ToHost(gpu.GatedRmsNorm(onGpu.Narrow(1, 9, dn), onGpu.Narrow(1, 9 + dn, dn), gpu.Upload(w), group, 1e-5f));
+        Add("GatedRmsNorm", $"{rows}x{dn} group {group} slices", "f32", actual, Ref.GatedRmsNorm(y, z, w, group, 1e-5f).ToFloatArray());
+    }
+
+    /// <summary>x a column slice; a random incoming state; the output and the updated state both checked.</summary>
+    private void Conv(int t, int channels, int width)
+    {
+        var wide = Uniform(-2, 2, t, channels + 13);
+        var x = wide.Narrow(1, 13, channels);
+        var (w, b, state) = (Uniform(-1, 1, channels, width), Uniform(-0.5f, 0.5f, channels), Uniform(-1, 1, channels, width - 1));
+        var refState = Copy(state);
+        var expected = Ref.CausalConv1d(x, w, b, refState, silu: true).ToFloatArray();
+        var gpuState = gpu.Upload(Copy(state));
+        var actual = gpu.ToHost(gpu.CausalConv1d(gpu.Upload(wide).Narrow(1, 13, channels), gpu.Upload(w), gpu.Upload(b), gpuState, silu: true));
+        Add("CausalConv1d", $"T={t} C={channels} W={width} slice", "f32", actual, expected);
+        Add("CausalConv1d state", $"{channels}x{width - 1}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    private void ConvStep(int batch, int channels, int width)
+    {
+        var (x, w, state) = (Uniform(-2, 2, batch, channels), Uniform(-1, 1, channels, width), Uniform(-1, 1, batch, channels, width - 1));
+        var refState = Copy(state);
+        var expected = Ref.CausalConv1dStep(x, w, null, refState, silu: false).ToFloatArray();
+        var gpuState = gpu.Upload(Copy(state));
+        var actual = gpu.ToHost(gpu.CausalConv1dStep(gpu.Upload(x), gpu.Upload(w), null, gpuState, silu: false));
+        Add("CausalConv1dStep", $"B={batch} C={channels} W={width}", "f32", actual, expected);
+        Add("CausalConv1dStep state", $"{batch}x{channels}x{width - 1}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    private const int Heads = 6, HeadDim = 16, Groups = 2, StateSize = 24;
+
+    private SsmParams Params(bool dPerChannel, bool onGpu)
+    {
+        var rng = new Random(11);
+        float[] Values(int n, Func<float> f) => Enumerable.Range(0, n).Select(_ => f()).ToArray();
+        var a = Tensor.FromArray(Values(Heads, () => -(1 + 15 * rng.NextSingle())), Heads);
+        var dtBias = Tensor.FromArray(Values(Heads, () => -4 + 3 * rng.NextSingle()), Heads);
+        var d = dPerChannel ? Tensor.FromArray(Values(Heads * HeadDim, rng.NextSingle), Heads, HeadDim) : Tensor.FromArray(Values(Heads, rng.NextSingle), Heads);
+        return onGpu ? new SsmParams(gpu.Upload(a), gpu.Upload(dtBias), gpu.Upload(d), 0.001f, 0.1f) : new SsmParams(a, dtBias, d, 0.001f, 0.1f);
+    }
+
+    private void Scan(int t, bool dPerChannel)
+    {
+        var (x, dt) = (Uniform(-1, 1, t, Heads, HeadDim), Uniform(-5, 1, t, Heads));
+        var (b, c) = (Uniform(-1, 1, t, Groups, StateSize), Uniform(-1, 1, t, Groups, StateSize));
+        var state = Uniform(-0.5f, 0.5f, Heads, HeadDim, StateSize);
+        var refState = Copy(state);
+        var expected = Ref.SsdScan(x, dt, b, c, Params(dPerChannel, false), refState, 8).ToFloatArray();
+        var gpuState = gpu.Upload(Copy(state));
+        var actual = gpu.ToHost(gpu.SsdScan(gpu.Upload(x), gpu.Upload(dt), gpu.Upload(b), gpu.Upload(c), Params(dPerChannel, true), gpuState, 8));
+        string shape = $"T={t} H={Heads} P={HeadDim} G={Groups} N={StateSize}{(dPerChannel ? " D (H,P)" : "")}";
+        Add("SsdScan", shape, "f32", actual, expected);
+        Add("SsdScan final state", shape, "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    private void Step(int batch)
+    {
+        var (x, dt) = (Uniform(-1, 1, batch, Heads, HeadDim), Uniform(-5, 1, batch, Heads));
+        var (b, c) = (Uniform(-1, 1, batch, Groups, StateSize), Uniform(-1, 1, batch, Groups, StateSize));
+        var state = Uniform(-0.5f, 0.5f, batch, Heads, HeadDim, StateSize);
+        var refState = Copy(state);
+        var expected = Ref.SsmStep(x, dt, b, c, Params(false, false), refState).ToFloatArray();
+        var gpuState = gpu.Upload(Copy(state));
+        var actual = gpu.ToHost(gpu.SsmStep(gpu.Upload(x), gpu.Upload(dt), gpu.Upload(b), gpu.Upload(c), Params(false, true), gpuState));
+        Add("SsmStep", $"B={batch} H={Heads} P={HeadDim} N={StateSize}", "f32", actual, expected);
+        Add("SsmStep state", $"B={batch}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    /// <summary>A row comparing any two results (model-level checks made by callers that know the models).</summary>
+    public static SelfCheckRow Compare(string op, string shape, float[] actual, float[] expected)
+    {
+        var check = new CudaSelfCheck(null!);
+        check.Add(op, shape, "f32", actual, expected);
+        return check._rows[0];
     }
 
     private void Add(string op, string shape, string dtype, float[] actual, float[] expected)

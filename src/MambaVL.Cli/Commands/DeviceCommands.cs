@@ -43,7 +43,8 @@ public static class DeviceCommands
             using var gpu = CudaDevice.Open(index);
             ctx.Out.WriteLine(gpu.Describe());
             using var backend = new CudaBackend(gpu);
-            var rows = CudaSelfCheck.Run(backend);
+            var rows = CudaSelfCheck.Run(backend).ToList();
+            rows.Add(Mamba2Parity(backend));
             var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
                 .AddColumn(new TableColumn("relative error").RightAligned()).AddColumn("result");
             foreach (var r in rows)
@@ -54,6 +55,26 @@ public static class DeviceCommands
             return failed == 0 ? MambaVlCli.Ok : MambaVlCli.Failed;
         });
         return command;
+    }
+
+    /// <summary>
+    /// One model code on both backends: a tiny random Mamba-2 LM (odd sizes, 2 groups, a prompt not a multiple of the
+    /// chunk) prefilled and stepped on the GPU and on the CPU reference; all logits compared.
+    /// </summary>
+    private static SelfCheckRow Mamba2Parity(CudaBackend gpu)
+    {
+        var cfg = new Models.Mamba2.Mamba2Config { DModel = 48, NLayer = 2, VocabSize = 97, DState = 24, HeadDim = 16, NGroups = 2, ChunkSize = 8 };
+        var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 3));
+        float[] Run(Core.Ops.IBackend backend)
+        {
+            var lm = Models.Mamba2.Mamba2LM.Load(cfg, weights, backend);
+            var state = lm.CreateState();
+            var ids = Enumerable.Range(0, 19).Select(i => (i * 31 + 7) % 97).ToArray();
+            var logits = new List<float>(backend.ToHost(lm.Prefill(ids, state, allLogits: true)));
+            foreach (int id in new[] { 3, 50, 96 }) logits.AddRange(backend.ToHost(lm.Step([id], state)));
+            return logits.ToArray();
+        }
+        return CudaSelfCheck.Compare("Mamba-2 LM forward", "tiny: 19-token prefill + 3 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
     /// <summary>null for "cpu"; the GPU index for "cuda" / "cuda:N".</summary>
