@@ -22,11 +22,13 @@ internal sealed unsafe class KernelCompiler(NvrtcApi nvrtc, int major, int minor
         }
     }
 
-    /// <summary>The text of an embedded kernel source (Kernels/NAME.cu).</summary>
-    public static string Source(string name)
+    /// <summary>The text of an embedded kernel source (Kernels/NAME.cu) after the shared helpers (Kernels/common.cuh).</summary>
+    public static string Source(string name) => Resource("common.cuh") + "\n#line 1 \"" + name + ".cu\"\n" + Resource(name + ".cu");
+
+    private static string Resource(string file)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"MambaVL.Cuda.Kernels.{name}.cu")
-            ?? throw new InvalidOperationException($"no embedded kernel source {name}.cu");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"MambaVL.Cuda.Kernels.{file}")
+            ?? throw new InvalidOperationException($"no embedded kernel source {file}");
         return new StreamReader(stream).ReadToEnd();
     }
 

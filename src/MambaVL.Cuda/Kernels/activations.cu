@@ -4,8 +4,7 @@ extern "C" __global__ void silu_f32(const float* __restrict__ x, float* __restri
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
-        float v = x[i];
-        y[i] = v / (1.0f + expf(-v));
+        y[i] = silu(x[i]);
     }
 }
 
@@ -45,8 +44,7 @@ extern "C" __global__ void swiglu_f32(const float* __restrict__ gate, const floa
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
-        float g = gate[i];
-        y[i] = g / (1.0f + expf(-g)) * up[i];
+        y[i] = silu(gate[i]) * up[i];
     }
 }
 

@@ -2,26 +2,6 @@
 // gather, gated RMSNorm, the depthwise causal conv and its step, the selective scan as its recurrence, and the state step.
 // Row strides (ld*) let column slices of the fused in_proj output be read in place.
 
-__device__ __forceinline__ float silu(float v) { return v / (1.0f + expf(-v)); }
-
-__device__ __forceinline__ float block_sum_m(float v, float* shared)
-{
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0f;
-    if (warp == 0)
-        for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-    if (threadIdx.x == 0) shared[0] = v;
-    __syncthreads();
-    float total = shared[0];
-    __syncthreads();
-    return total;
-}
-
-__device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __uint_as_float(((unsigned int)b) << 16); }
-
 // out (T, D) F32 = table rows; table F32 (bf16 == 0) or BF16 (bf16 == 1); one block per token
 extern "C" __global__ void embedding(const void* __restrict__ table, const int* __restrict__ ids, float* __restrict__ out, int d, int bf16)
 {
@@ -50,7 +30,7 @@ extern "C" __global__ void gated_rms_norm(const float* __restrict__ y, long long
     float* o = out + (long long)row * dn + g0;
     float sum = 0.0f;
     for (int i = threadIdx.x; i < group; i += blockDim.x) { float g = yr[i] * silu(zr[i]); sum += g * g; }
-    float scale = rsqrtf(block_sum_m(sum, shared) / group + eps);
+    float scale = rsqrtf(block_sum(sum, shared) / group + eps);
     for (int i = threadIdx.x; i < group; i += blockDim.x) o[i] = yr[i] * silu(zr[i]) * scale * w[g0 + i];
 }
 
@@ -136,7 +116,7 @@ extern "C" __global__ void ssm_recurrence(const float* __restrict__ x, long long
             sv = expf(d * ah) * sv + d * xv * bm[row * ldb + (long long)g * n_dim + n];
             part = sv * cm[row * ldc + (long long)g * n_dim + n];
         }
-        float yv = block_sum_m(part, shared);
+        float yv = block_sum(part, shared);
         if (threadIdx.x == 0)
         {
             float skip = d_mode == 1 ? dvec[h] : d_mode == 2 ? dvec[(long long)h * p_dim + p] : 0.0f;

@@ -1,22 +1,6 @@
 // Row norms, one block per row: RMSNorm (Mamba-2, InternLM2) with the variance accumulated in fp32.
 // x: rows of d at a row stride of ldx elements (a column slice of a wider matrix reads in place); y: (rows, d); w: (d).
 
-__device__ __forceinline__ float block_sum(float v, float* shared)
-{
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-    if (lane == 0) shared[warp] = v;
-    __syncthreads();
-    v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0f;
-    if (warp == 0)
-        for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
-    if (threadIdx.x == 0) shared[0] = v;
-    __syncthreads();
-    float total = shared[0];
-    __syncthreads();
-    return total;
-}
-
 extern "C" __global__ void rms_norm_f32(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
                                         int rows, int d, long long ldx, float eps)
 {

@@ -1,0 +1,22 @@
+// Device helpers shared by every kernel source (KernelCompiler puts this file in front of each one).
+
+__device__ __forceinline__ float silu(float v) { return v / (1.0f + expf(-v)); }
+
+__device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __uint_as_float(((unsigned int)b) << 16); }
+
+// The sum of v over the block (any size up to 1024); every thread gets it. shared: 32 floats.
+__device__ __forceinline__ float block_sum(float v, float* shared)
+{
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    v = threadIdx.x < warps ? shared[threadIdx.x] : 0.0f;
+    if (warp == 0)
+        for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    if (threadIdx.x == 0) shared[0] = v;
+    __syncthreads();
+    float total = shared[0];
+    __syncthreads();
+    return total;
+}
