@@ -38,6 +38,18 @@ public sealed class DeviceCommandTests
         }
     }
 
+    [Fact, Trait("Category", "GPU")]
+    public void Generate_on_cuda_gives_the_cpus_greedy_ids_or_says_why_there_is_no_gpu()
+    {
+        using var tiny = new TinyModelFixture();
+        string[] Args(string device) => ["generate", "-m", tiny.Folder, "--ids", "1,2,3,4,5", "-n", "12", "--temperature", "0", "--print-ids", "--ignore-eos", "-t", "1", "--device", device];
+        var cpu = Cli.Ok(Args("cpu"));
+        using var gpu = CudaDevice.TryOpen(out _);
+        var cuda = Cli.Run(Args("cuda"));
+        if (gpu is null) Assert.Contains("CUDA is not available", Assert.Single(cuda.ErrorLines));
+        else Assert.Equal(cpu.OutLines[^1], cuda.OutLines[^1]);
+    }
+
     [Theory]
     [InlineData("selfcheck", "--device", "cpu", "selfcheck checks a GPU")]
     [InlineData("info", "--device", "tpu", "'tpu' is not cpu, cuda or cuda:N")]

@@ -10,16 +10,15 @@ namespace MambaVL.Cli.Commands;
 
 public static class DeviceCommands
 {
-    private static Option<string> DeviceOption() => new("--device", "-d") { Description = "cpu or cuda (cuda:N for GPU N)", DefaultValueFactory = _ => "cpu" };
 
     public static Command Info()
     {
-        var device = DeviceOption();
+        var device = SharedOptions.Device();
         var command = new Command("info", "Show what this machine offers: CPU features, or the GPU with --device cuda") { device };
         command.SetAction(parse =>
         {
             var ctx = CliContext.From(parse);
-            if (CudaIndex(parse.GetValue(device)!) is not int index)
+            if (Backends.CudaIndex(parse.GetValue(device)!) is not int index)
             {
                 ctx.Out.WriteLine(MachineInfo.Describe());
                 return MambaVlCli.Ok;
@@ -33,13 +32,13 @@ public static class DeviceCommands
 
     public static Command SelfCheck()
     {
-        var device = DeviceOption();
+        var device = SharedOptions.Device();
         device.DefaultValueFactory = _ => "cuda";
         var command = new Command("selfcheck", "Check every CUDA op against the CPU reference on random odd-sized inputs") { device };
         command.SetAction(parse =>
         {
             var ctx = CliContext.From(parse);
-            int index = CudaIndex(parse.GetValue(device)!) ?? throw new CliException("--device: selfcheck checks a GPU (cuda or cuda:N); the CPU kernels have their own test suite");
+            int index = Backends.CudaIndex(parse.GetValue(device)!) ?? throw new CliException("--device: selfcheck checks a GPU (cuda or cuda:N); the CPU kernels have their own test suite");
             using var gpu = CudaDevice.Open(index);
             ctx.Out.WriteLine(gpu.Describe());
             using var backend = new CudaBackend(gpu);
@@ -77,12 +76,4 @@ public static class DeviceCommands
         return CudaSelfCheck.Compare("Mamba-2 LM forward", "tiny: 19-token prefill + 3 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
-    /// <summary>null for "cpu"; the GPU index for "cuda" / "cuda:N".</summary>
-    private static int? CudaIndex(string device) => device.ToLowerInvariant() switch
-    {
-        "cpu" => null,
-        "cuda" or "gpu" => 0,
-        var d when d.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(d[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int i) => i,
-        _ => throw new CliException($"--device: '{device}' is not cpu, cuda or cuda:N"),
-    };
 }

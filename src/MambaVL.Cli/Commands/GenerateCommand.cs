@@ -19,29 +19,30 @@ public static class GenerateCommand
         var ids = SharedOptions.Ids("Prompt as token ids, e.g. 1,2,3 (no tokenizer needed)");
         var flags = new SamplingFlags(defaultTemperature: 0.8f, defaultMaxTokens: 256);
         var threads = SharedOptions.Threads();
+        var device = SharedOptions.Device();
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false };
         var printIds = new Option<bool>("--print-ids") { Description = "Print the generated ids, space separated, as the last line of stdout" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the end-of-sequence id" };
 
-        var command = new Command("generate", "Generate text (or ids) from a prompt") { model, prompt, ids, threads, stop, printIds, ignoreEos };
+        var command = new Command("generate", "Generate text (or ids) from a prompt") { model, prompt, ids, threads, device, stop, printIds, ignoreEos };
         foreach (var option in flags.All) command.Options.Add(option);
         command.SetAction((parse, cancellationToken) =>
         {
             var sampling = flags.Read(parse);
             var request = new Request(parse.GetValue(model)!, parse.GetValue(prompt), parse.GetValue(ids), parse.GetValue(threads),
-                parse.GetValue(flags.MaxTokens), sampling, parse.GetValue(stop) ?? [], parse.GetValue(printIds), parse.GetValue(ignoreEos));
+                parse.GetValue(flags.MaxTokens), sampling, parse.GetValue(stop) ?? [], parse.GetValue(printIds), parse.GetValue(ignoreEos), parse.GetValue(device)!);
             return Task.FromResult(Run(CliContext.From(parse), request, cancellationToken));
         });
         return command;
     }
 
     private sealed record Request(string Model, string? Prompt, string? Ids, int Threads, int MaxTokens, SamplingOptions Sampling,
-        string[] StopStrings, bool PrintIds, bool IgnoreEos);
+        string[] StopStrings, bool PrintIds, bool IgnoreEos, string Device);
 
     private static int Run(CliContext ctx, Request request, CancellationToken cancellationToken)
     {
         if ((request.Prompt is null) == (request.Ids is null)) throw new CliException("give either --prompt or --ids (not both)");
-        using var loaded = ctx.ErrConsole.Status().Start($"Loading {request.Model}", _ => LoadedModel.Load(request.Model, request.Threads));
+        using var loaded = ctx.ErrConsole.Status().Start($"Loading {request.Model}", _ => LoadedModel.Load(request.Model, request.Threads, device: request.Device));
         int[] promptIds = PromptIds(loaded, request);
         if (request.StopStrings.Length > 0 && loaded.Tokenizer is null)
             throw new CliException($"{loaded.Folder.Directory}: no tokenizer.json; --stop needs one to see text");

@@ -18,17 +18,18 @@ public static class LogitsCommand
         ids.Required = true;
         var output = new Option<string>("--out", "-o") { Description = "The .safetensors file to write", Required = true };
         var threads = SharedOptions.Threads();
-        var command = new Command("logits", "Write the logits of one prefill of --ids to a safetensors file") { model, ids, output, threads };
-        command.SetAction(parse => Run(CliContext.From(parse), parse.GetValue(model)!, parse.GetValue(ids)!, parse.GetValue(output)!, parse.GetValue(threads)));
+        var device = SharedOptions.Device();
+        var command = new Command("logits", "Write the logits of one prefill of --ids to a safetensors file") { model, ids, output, threads, device };
+        command.SetAction(parse => Run(CliContext.From(parse), parse.GetValue(model)!, parse.GetValue(ids)!, parse.GetValue(output)!, parse.GetValue(threads), parse.GetValue(device)!));
         return command;
     }
 
-    private static int Run(CliContext ctx, string modelPath, string idsText, string outPath, int threads)
+    private static int Run(CliContext ctx, string modelPath, string idsText, string outPath, int threads, string device)
     {
         int[] ids = CliParse.Ids(idsText, "--ids");
         string? outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (outDir != null && !Directory.Exists(outDir)) throw new CliException($"--out: folder {outDir} does not exist");
-        using var loaded = LoadedModel.Load(modelPath, threads, loadTokenizer: false);
+        using var loaded = LoadedModel.Load(modelPath, threads, loadTokenizer: false, device);
         CliParse.CheckIdsInVocabulary(ids, loaded.Model.VocabSize, "--ids");
 
         var logits = loaded.Model.Prefill(ids, loaded.Model.CreateState(1), allLogits: true);

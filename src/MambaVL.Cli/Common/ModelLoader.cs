@@ -20,30 +20,37 @@ public sealed class LoadedModel : IDisposable
     public required ILanguageModel Model { get; init; }
     public ITokenizer? Tokenizer { get; init; }
     public double LoadSeconds { get; init; }
+    private IDisposable? BackendOwner { get; init; }
 
-    public void Dispose() => Weights.Dispose();
-
-    /// <summary>Opens <paramref name="path"/> and loads the model on <paramref name="threads"/> CPU threads (0 = all).</summary>
-    public static LoadedModel Load(string path, int threads, bool loadTokenizer = true)
+    public void Dispose()
     {
-        if (threads < 0) throw new CliException($"--threads: {threads} is not a thread count (0 = all cores)");
+        Weights.Dispose();
+        BackendOwner?.Dispose();
+    }
+
+    /// <summary>Opens <paramref name="path"/> and loads the model on <paramref name="device"/> (cpu: <paramref name="threads"/> threads, 0 = all).</summary>
+    public static LoadedModel Load(string path, int threads, bool loadTokenizer = true, string device = "cpu")
+    {
         long start = Stopwatch.GetTimestamp();
         var folder = ModelFolder.Open(path);
         var config = ConfigJson.Load(folder.ConfigPath!);
-        var weights = folder.OpenWeights();
+        var (backend, owner) = Backends.Create(device, threads);
+        IWeightSource? weights = null;
         try
         {
-            var model = ModelRegistry.Load(config, weights, new CpuBackend(threads));
+            weights = folder.OpenWeights();
+            var model = ModelRegistry.Load(config, weights, backend);
             var tokenizer = loadTokenizer ? TokenizerLoader.TryFromModelDirectory(folder.Directory) : null;
             return new LoadedModel
             {
                 Folder = folder, Config = config, Weights = weights, Model = model, Tokenizer = tokenizer,
-                LoadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds,
+                LoadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds, BackendOwner = owner,
             };
         }
         catch
         {
-            weights.Dispose();
+            weights?.Dispose();
+            owner.Dispose();
             throw;
         }
     }

@@ -11,5 +11,8 @@ public static class SharedOptions
     public static Option<int> Threads() => new("--threads", "-t")
     { Description = "CPU threads (0 = all cores)", DefaultValueFactory = _ => 0 };
 
+    public static Option<string> Device() => new("--device", "-d")
+    { Description = "cpu or cuda (cuda:N for GPU N)", DefaultValueFactory = _ => "cpu" };
+
     public static Option<string> Ids(string description) => new("--ids") { Description = description };
 }
