@@ -1,6 +1,7 @@
 // One NVIDIA GPU through the driver API: its primary context, what it is (name, architecture, multiprocessors, memory),
 // device memory, and the embedded kernels compiled for it. Every call is checked; a machine without a driver or a GPU
 // gets a CudaUnavailableException that says what is missing.
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using MambaVL.Cuda.Interop;
@@ -14,6 +15,9 @@ public sealed unsafe class CudaDevice : IDisposable
     private readonly nint _context;
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
+    // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
+    private readonly Dictionary<long, Stack<ulong>> _pool = [];
+    private long _pooledBytes, _liveBytes;
     private bool _disposed;
 
     public int Index { get; }
@@ -87,8 +91,9 @@ public sealed unsafe class CudaDevice : IDisposable
     public string Describe()
     {
         var (free, total) = MemoryInfo();
+        var (live, pooled) = PoolBytes;
         return FormattableString.Invariant(
-            $"cuda:{Index} {Name}, {Architecture}, {Multiprocessors} SMs, {total / (double)(1L << 30):0.0} GiB ({free / (double)(1L << 30):0.0} GiB free), L2 {L2CacheBytes >> 20} MiB, driver {DriverVersion / 1000}.{DriverVersion % 1000 / 10}, NVRTC {NvrtcVersion}");
+            $"cuda:{Index} {Name}, {Architecture}, {Multiprocessors} SMs, {total / (double)(1L << 30):0.0} GiB ({free / (double)(1L << 30):0.0} GiB free; MambaVL holds {(live + pooled) >> 20} MiB, {pooled >> 20} MiB pooled), L2 {L2CacheBytes >> 20} MiB, driver {DriverVersion / 1000}.{DriverVersion % 1000 / 10}, NVRTC {NvrtcVersion}");
     }
 
     /// <summary>Device to device, <paramref name="bytes"/> from <paramref name="source"/> to <paramref name="destination"/> (addresses).</summary>
@@ -119,15 +124,55 @@ public sealed unsafe class CudaDevice : IDisposable
         _cu.Check(_cu.cuMemsetD8(destination, 0, (nuint)bytes), "cuMemsetD8");
     }
 
+    /// <summary>Device memory for <paramref name="bytes"/>: a pooled block of the same rounded size, else a new one.</summary>
     public DeviceBuffer Allocate(long bytes)
     {
+        long size = PoolSize(bytes);
+        lock (_pool)
+        {
+            if (_pool.TryGetValue(size, out var free) && free.Count > 0)
+            {
+                (_pooledBytes, _liveBytes) = (_pooledBytes - size, _liveBytes + size);
+                return new DeviceBuffer(this, free.Pop(), bytes);
+            }
+        }
         MakeCurrent();
         ulong ptr;
-        int result = _cu.cuMemAlloc(&ptr, (nuint)Math.Max(bytes, 1));
-        if (result == 2)  // CUDA_ERROR_OUT_OF_MEMORY
-            throw new CudaException("cuMemAlloc", result, $"out of GPU memory: {bytes >> 20} MiB asked, {MemoryInfo().Free >> 20} MiB free on {Name}");
+        int result = _cu.cuMemAlloc(&ptr, (nuint)size);
+        if (result == 2)  // CUDA_ERROR_OUT_OF_MEMORY: give the pooled blocks back to the driver and try once more
+        {
+            TrimPool();
+            result = _cu.cuMemAlloc(&ptr, (nuint)size);
+            if (result == 2)
+                throw new CudaException("cuMemAlloc", result, $"out of GPU memory: {bytes >> 20} MiB asked, {MemoryInfo().Free >> 20} MiB free on {Name}");
+        }
         _cu.Check(result, "cuMemAlloc");
+        lock (_pool) _liveBytes += size;
         return new DeviceBuffer(this, ptr, bytes);
+    }
+
+    /// <summary>Bytes held by live buffers and by freed blocks kept for reuse.</summary>
+    public (long Live, long Pooled) PoolBytes { get { lock (_pool) return (_liveBytes, _pooledBytes); } }
+
+    /// <summary>Returns every pooled block to the driver.</summary>
+    public void TrimPool()
+    {
+        MakeCurrent();
+        lock (_pool)
+        {
+            foreach (var (_, blocks) in _pool)
+                while (blocks.Count > 0) _cu.cuMemFree(blocks.Pop());
+            _pooledBytes = 0;
+        }
+    }
+
+    // 256-byte granules up to 1 MiB, then 1/8 steps of the power of two: a few sizes, little waste
+    private static long PoolSize(long bytes)
+    {
+        bytes = Math.Max(bytes, 1);
+        if (bytes <= 1 << 20) return (bytes + 255) & ~255L;
+        long step = (long)BitOperations.RoundUpToPowerOf2((ulong)bytes) / 8;
+        return (bytes + step - 1) / step * step;
     }
 
     public DeviceBuffer Upload(ReadOnlySpan<float> values)
@@ -156,11 +201,17 @@ public sealed unsafe class CudaDevice : IDisposable
         return values;
     }
 
-    internal void Free(ulong pointer)
+    /// <summary>A buffer's block goes back to the pool (any thread, the finalizer's too).</summary>
+    internal void Free(ulong pointer, long bytes)
     {
         if (_disposed) return;  // the context is gone, and the memory with it
-        MakeCurrent();
-        _cu.Check(_cu.cuMemFree(pointer), "cuMemFree");
+        long size = PoolSize(bytes);
+        lock (_pool)
+        {
+            if (!_pool.TryGetValue(size, out var free)) _pool[size] = free = new Stack<ulong>();
+            free.Push(pointer);
+            (_pooledBytes, _liveBytes) = (_pooledBytes + size, _liveBytes - size);
+        }
     }
 
     /// <summary>Waits for the device's queued work; a kernel's fault surfaces here.</summary>
@@ -231,7 +282,7 @@ public sealed class DeviceBuffer(CudaDevice device, ulong pointer, long bytes) :
     private void Free()
     {
         if (Pointer == 0) return;
-        device.Free(Pointer);
+        device.Free(Pointer, Bytes);
         Pointer = 0;
     }
 }
