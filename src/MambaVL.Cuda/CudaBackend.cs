@@ -1,6 +1,6 @@
 // The CUDA backend behind the op contract (IBackend): tensors live in device memory (CudaStorage) and the same model
 // code runs on them. Ops come in as kernels are written and checked (`mambavl selfcheck`); one not written yet says so.
-// Strided views are read in place where a kernel takes a row stride; other layout changes go through the host for now.
+// Strided views are read in place where a kernel takes a row stride; layout changes run a strided-copy kernel.
 using System.Runtime.InteropServices;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
@@ -59,22 +59,44 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
     public Tensor Contiguous(Tensor t)
     {
         var d = OnDevice(t, "Contiguous");
-        return d.IsContiguous ? d : Upload(HostView(d).ContiguousCopy());  // TODO(strided copy kernel): host round trip
+        if (d.IsContiguous) return d;
+        var y = Empty(d.DType, d.ShapeArray);
+        CopyStrided(d, y);
+        return y;
     }
 
     public void CopyInto(Tensor source, Tensor destination)
     {
         OnDevice(destination, "CopyInto destination");
         if (!source.Shape.SequenceEqual(destination.Shape)) throw new ArgumentException($"CopyInto: {source} does not fit {destination}");
-        if (source.Storage is CudaStorage && source.IsContiguous && destination.IsContiguous && source.DType == destination.DType)
+        if (source.Storage is CudaStorage && source.DType == destination.DType)
         {
-            Gpu.Copy(Address(source), Address(destination), source.ByteLength);
+            if (source.IsContiguous && destination.IsContiguous) Gpu.Copy(Address(source), Address(destination), source.ByteLength);
+            else CopyStrided(source, destination);
             return;
         }
+        // a host source or a type conversion: through the bytes the destination spans
         var target = HostView(destination);   // the bytes the destination spans, with the view's layout
         target.CopyFrom(source.Storage is CudaStorage ? HostView(source) : source);
         long bytes = (destination.MaxIndex() + 1) * destination.DType.Size();
         Gpu.Write(Address(destination), new ReadOnlySpan<byte>(((CpuStorage)target.Storage).Pointer, checked((int)bytes)));
+    }
+
+    /// <summary>destination[i] = source[i] over two device views of the same shape and element size (2 or 4 bytes, up to 6 dims).</summary>
+    private void CopyStrided(Tensor source, Tensor destination)
+    {
+        int size = source.DType.Size();
+        if (size is not (2 or 4) || source.Rank > 6)
+            throw new NotSupportedException($"a strided copy of {source} on CUDA (2- or 4-byte elements, up to 6 dims)");
+        if (source.Length == 0) return;
+        // struct Layout { long long shape[6], src[6], dst[6]; int rank; } as the kernel declares it
+        var layout = new byte[3 * 6 * sizeof(long) + 8];
+        var longs = MemoryMarshal.Cast<byte, long>(layout.AsSpan(0, 18 * sizeof(long)));
+        for (int k = 0; k < source.Rank; k++)
+            (longs[k], longs[6 + k], longs[12 + k]) = (source.Dim(k), source.Strides[k], destination.Strides[k]);
+        BitConverter.TryWriteBytes(layout.AsSpan(18 * sizeof(long)), source.Rank);
+        Gpu.Launch("layout", size == 4 ? "copy_strided_4" : "copy_strided_2", (Gpu.Blocks(source.Length), 1), 256, 0,
+            Address(source), Address(destination), layout, source.Length);
     }
 
     public void Release(Tensor t)
@@ -155,7 +177,21 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         if (rows > 0) Gpu.Launch("mamba", "gated_rms_norm", ((uint)rows, (uint)(dn / groupSize)), 256, 0, Address(y), ldy, Address(z), ldz, Address(w), Address(o), dn, groupSize, eps);
         return o;
     }
-    public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps) => throw NotYet("LayerNorm");
+    public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps)
+    {
+        int d = x.Dim(-1);
+        if (weight.Length != d || (bias != null && bias.Length != d)) throw new ArgumentException($"LayerNorm: weight {weight} / bias {bias} do not match x {x}");
+        var shape = x.ShapeArray;
+        x = F32(x, "LayerNorm x");
+        long ldx = d;
+        var rows2d = x.Rank == 2 ? Rows(x, out ldx) : Contiguous(x).Reshape(checked((int)(x.Length / Math.Max(d, 1))), d);
+        var w = Contiguous(F32(weight, "LayerNorm weight"));
+        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "LayerNorm bias")));
+        int rows = rows2d.Dim(0);
+        var y = Empty(DType.F32, shape);
+        if (rows > 0) Gpu.Launch("norms", "layer_norm_f32", ((uint)rows, 1), 256, 0, Address(rows2d), Address(w), b, Address(y), rows, d, ldx, eps);
+        return y;
+    }
 
     public Tensor Activate(Tensor x, Activation kind)
     {
@@ -182,10 +218,36 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return y;
     }
 
-    public void ScaleColumnsInPlace(Tensor x, Tensor scale) => throw NotYet("ScaleColumnsInPlace");
+    public void ScaleColumnsInPlace(Tensor x, Tensor scale)
+    {
+        if (x.Rank != 2 || scale.Length != x.Dim(1)) throw new ArgumentException($"ScaleColumnsInPlace: x {x} and scale {scale} do not fit");
+        if (!OnDevice(x, "ScaleColumnsInPlace x").IsContiguous || x.DType != DType.F32) throw new ArgumentException("ScaleColumnsInPlace: x must be contiguous F32");
+        var s = Contiguous(F32(scale, "ScaleColumnsInPlace scale"));
+        if (x.Length > 0) Gpu.Launch("norms", "scale_columns_f32", (Gpu.Blocks(x.Length), 1), 256, 0, Address(x), Address(s), x.Length, x.Dim(1));
+    }
     public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal) => throw NotYet("Attention");
-    public Tensor Rope(Tensor x, Tensor invFreq, int startPosition) => throw NotYet("Rope");
-    public Tensor Concat(IReadOnlyList<Tensor> parts, int dim) => throw NotYet("Concat");
+    public Tensor Rope(Tensor x, Tensor invFreq, int startPosition)
+    {
+        Core.Reference.RopeShapes.Check(x, invFreq, out int t, out int h, out int p);
+        var rows = Rows(F32(x, "Rope x"), out long ldx);
+        var freq = Contiguous(F32(invFreq, "Rope invFreq"));
+        var y = Empty(DType.F32, t, h, p);
+        if (y.Length > 0) Gpu.Launch("norms", "rope_f32", (Gpu.Blocks(y.Length / 2), 1), 256, 0, Address(rows), ldx, Address(freq), Address(y), t, h, p, startPosition);
+        return y;
+    }
+
+    public Tensor Concat(IReadOnlyList<Tensor> parts, int dim)
+    {
+        var shape = Core.Reference.ConcatShape.Of(parts, dim, out int axis);
+        var y = Empty(parts[0].DType, shape);
+        int at = 0;
+        foreach (var part in parts)
+        {
+            CopyInto(OnDevice(part, "Concat part"), y.Narrow(axis, at, part.Dim(axis)));
+            at += part.Dim(axis);
+        }
+        return y;
+    }
     public Tensor CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor convState, bool silu)
     {
         var (w, bAddr, width) = ConvWeights(x, weight, bias, "CausalConv1d");

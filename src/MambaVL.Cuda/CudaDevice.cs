@@ -219,7 +219,8 @@ public sealed unsafe class CudaDevice : IDisposable
 
     /// <summary>
     /// Launches <paramref name="function"/> of the embedded source <paramref name="source"/> (Kernels/SOURCE.cu) on a grid of
-    /// blocks; <paramref name="args"/> are device buffers, ints, longs and floats, in the kernel's parameter order.
+    /// blocks; <paramref name="args"/> are device buffers, addresses (ulong), ints, longs, floats and structs passed by
+    /// value (their bytes, laid out as the kernel declares them), in the kernel's parameter order.
     /// </summary>
     public void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
     {
@@ -227,21 +228,35 @@ public sealed unsafe class CudaDevice : IDisposable
         nint f = Function(source, function);
         var storage = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
-        for (int i = 0; i < args.Length; i++)
+        var pinned = new List<GCHandle>();
+        try
         {
-            storage[i] = args[i] switch
+            for (int i = 0; i < args.Length; i++)
             {
-                DeviceBuffer b => b.Pointer,
-                ulong address => address,
-                int v => (uint)v,
-                long v => (ulong)v,
-                float v => BitConverter.SingleToUInt32Bits(v),
-                _ => throw new ArgumentException($"kernel argument {i} of {function}: {args[i].GetType().Name} is not a buffer, address, int, long or float"),
-            };
-            pointers[i] = &storage[i];
+                if (args[i] is byte[] blob)
+                {
+                    var handle = GCHandle.Alloc(blob, GCHandleType.Pinned);
+                    pinned.Add(handle);
+                    pointers[i] = (void*)handle.AddrOfPinnedObject();
+                    continue;
+                }
+                storage[i] = Scalar(args[i], i, function);
+                pointers[i] = &storage[i];
+            }
+            _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, 0, pointers, null), $"cuLaunchKernel({function})");
         }
-        _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, 0, pointers, null), $"cuLaunchKernel({function})");
+        finally { foreach (var h in pinned) h.Free(); }
     }
+
+    private static ulong Scalar(object arg, int index, string function) => arg switch
+    {
+        DeviceBuffer b => b.Pointer,
+        ulong address => address,
+        int v => (uint)v,
+        long v => (ulong)v,
+        float v => BitConverter.SingleToUInt32Bits(v),
+        _ => throw new ArgumentException($"kernel argument {index} of {function}: {arg.GetType().Name} is not a buffer, address, int, long, float or struct bytes"),
+    };
 
     private nint Function(string source, string function)
     {

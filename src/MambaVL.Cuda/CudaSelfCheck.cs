@@ -41,6 +41,12 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Scan(37, dPerChannel: false);
         check.Scan(1, dPerChannel: true);
         check.Step(3);
+        check.Layout();
+        check.LayerNorm(37, 129, slice: true, bias: true);
+        check.LayerNorm(5, 1024, slice: false, bias: false);
+        check.ScaleColumns(37, 129);
+        check.Rope(9, 3, 16, 0);
+        check.Rope(5, 2, 128, 40000);
         return check._rows;
     }
 
@@ -187,6 +193,50 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var actual = gpu.ToHost(gpu.SsmStep(gpu.Upload(x), gpu.Upload(dt), gpu.Upload(b), gpu.Upload(c), Params(false, true), gpuState));
         Add("SsmStep", $"B={batch} H={Heads} P={HeadDim} N={StateSize}", "f32", actual, expected);
         Add("SsmStep state", $"B={batch}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    /// <summary>Contiguous of a transposed view (F32, BF16), and Concat along dims 0 and 1.</summary>
+    private void Layout()
+    {
+        var x = Uniform(-1, 1, 5, 7, 9);
+        var view = x.Permute(2, 0, 1).Narrow(0, 2, 5);
+        Add("Contiguous", "permuted 5x5x7 view", "f32", gpu.ToHost(gpu.Contiguous(gpu.Upload(x).Permute(2, 0, 1).Narrow(0, 2, 5))), view.ToFloatArray());
+        var xb = x.ToDType(DType.BF16);
+        Add("Contiguous", "transposed 7x5x9 view", "bf16", gpu.ToHost(gpu.Contiguous(gpu.Upload(xb).Transpose(0, 1))), xb.Transpose(0, 1).ToFloatArray());
+        var (a, b) = (Uniform(-1, 1, 3, 11), Uniform(-1, 1, 3, 4));
+        Add("Concat", "3x11 ‖ 3x4 (dim 1)", "f32", gpu.ToHost(gpu.Concat([gpu.Upload(a), gpu.Upload(b)], 1)), Ref.Concat([a, b], 1).ToFloatArray());
+        var c = Uniform(-1, 1, 2, 11);
+        Add("Concat", "3x11 ‖ 2x11 (dim 0)", "f32", gpu.ToHost(gpu.Concat([gpu.Upload(a), gpu.Upload(c)], 0)), Ref.Concat([a, c], 0).ToFloatArray());
+    }
+
+    private void LayerNorm(int rows, int d, bool slice, bool bias)
+    {
+        var wide = Uniform(-3, 3, rows, d + 71);
+        var x = slice ? Sliced(wide, d) : Uniform(-3, 3, rows, d);
+        var (w, b) = (Uniform(0.5f, 1.5f, d), bias ? Uniform(-0.5f, 0.5f, d) : null);
+        var onGpu = slice ? Sliced(gpu.Upload(wide), d) : gpu.Upload(x);
+        var actual = gpu.ToHost(gpu.LayerNorm(onGpu, gpu.Upload(w), b is null ? null : gpu.Upload(b), 1e-6f));
+        Add("LayerNorm", $"{rows}x{d}{(slice ? " slice" : "")}{(bias ? "" : " no bias")}", "f32", actual, Ref.LayerNorm(x, w, b, 1e-6f).ToFloatArray());
+    }
+
+    private void ScaleColumns(int rows, int d)
+    {
+        var (x, scale) = (Uniform(-2, 2, rows, d), Uniform(-1, 1, d));
+        var onGpu = gpu.Upload(x);
+        gpu.ScaleColumnsInPlace(onGpu, gpu.Upload(scale));
+        var expected = Copy(x);
+        Ref.ScaleColumnsInPlace(expected, scale);
+        Add("ScaleColumnsInPlace", $"{rows}x{d}", "f32", gpu.ToHost(onGpu), expected.ToFloatArray());
+    }
+
+    /// <summary>q as a column slice of a fused qkv row, at a start position far past the first (large angles).</summary>
+    private void Rope(int t, int heads, int p, int start)
+    {
+        var qkv = Uniform(-2, 2, t, 3 * heads * p);
+        var q = qkv.Narrow(1, heads * p, heads * p).Reshape(t, heads, p);
+        var invFreq = Tensor.FromArray(Enumerable.Range(0, p / 2).Select(i => 1f / MathF.Pow(10000f, 2f * i / p)).ToArray(), p / 2);
+        var onGpu = gpu.Upload(qkv).Narrow(1, heads * p, heads * p).Reshape(t, heads, p);
+        Add("Rope", $"T={t} H={heads} P={p} from {start} slice", "f32", gpu.ToHost(gpu.Rope(onGpu, gpu.Upload(invFreq), start)), Ref.Rope(q, invFreq, start).ToFloatArray());
     }
 
     /// <summary>A row comparing any two results (model-level checks made by callers that know the models).</summary>
