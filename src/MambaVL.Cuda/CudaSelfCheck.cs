@@ -47,6 +47,8 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.ScaleColumns(37, 129);
         check.Rope(9, 3, 16, 0);
         check.Rope(5, 2, 128, 40000);
+        foreach (var (t, sl, hq, hkv, p, causal) in new[] { (29, 29, 3, 3, 16, false), (33, 33, 4, 2, 64, true), (1, 70, 8, 2, 64, true), (5, 70, 6, 3, 24, true) })
+            check.Attention(t, sl, hq, hkv, p, causal);
         return check._rows;
     }
 
@@ -237,6 +239,25 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var invFreq = Tensor.FromArray(Enumerable.Range(0, p / 2).Select(i => 1f / MathF.Pow(10000f, 2f * i / p)).ToArray(), p / 2);
         var onGpu = gpu.Upload(qkv).Narrow(1, heads * p, heads * p).Reshape(t, heads, p);
         Add("Rope", $"T={t} H={heads} P={p} from {start} slice", "f32", gpu.ToHost(gpu.Rope(onGpu, gpu.Upload(invFreq), start)), Ref.Rope(q, invFreq, start).ToFloatArray());
+    }
+
+    /// <summary>q, k, v as the column slices of one fused qkv matrix when T = S (as the ViT towers read them), else separate.</summary>
+    private void Attention(int t, int s, int hq, int hkv, int p, bool causal)
+    {
+        float scale = 1 / MathF.Sqrt(p);
+        string shape = $"T={t} S={s} Hq={hq} Hkv={hkv} P={p}{(causal ? " causal" : "")}";
+        if (t == s && hq == hkv)
+        {
+            int d = hq * p;
+            var qkv = Uniform(-2, 2, t, 3 * d);
+            Tensor Part(Tensor m, int i) => m.Narrow(1, i * d, d).Reshape(t, hq, p);
+            var onGpu = gpu.Upload(qkv);
+            var expected = Ref.Attention(Part(qkv, 0), Part(qkv, 1), Part(qkv, 2), scale, causal).ToFloatArray();
+            Add("Attention", shape + " fused qkv", "f32", gpu.ToHost(gpu.Attention(Part(onGpu, 0), Part(onGpu, 1), Part(onGpu, 2), scale, causal)), expected);
+            return;
+        }
+        var (q, k, v) = (Uniform(-2, 2, t, hq, p), Uniform(-2, 2, s, hkv, p), Uniform(-1, 1, s, hkv, p));
+        Add("Attention", shape, "f32", gpu.ToHost(gpu.Attention(gpu.Upload(q), gpu.Upload(k), gpu.Upload(v), scale, causal)), Ref.Attention(q, k, v, scale, causal).ToFloatArray());
     }
 
     /// <summary>A row comparing any two results (model-level checks made by callers that know the models).</summary>

@@ -30,4 +30,15 @@ public sealed class HolisticImageEncoderTests
         var e = Assert.Throws<ArgumentException>(() => new HolisticImageEncoder(new WeightScope(f).Push("embedding_model"), Fixtures.Backend("cpu"), 32, 14, 56, 70));
         Assert.Contains("odd", e.Message);
     }
+
+    [Fact]
+    public void A_two_by_two_patch_grid_whose_shuffle_views_are_already_contiguous_encodes_on_every_backend()
+    {
+        // 28-px tiles of 14-px patches: the pixel shuffle's permutes return their inputs; nothing in use may be released
+        var cfg = HoVleRandom.Tiny(HoVleVariant.Hybrid);
+        var weights = new DictionaryWeightSource(HoVleRandom.CreateWeights(cfg, 5));
+        var tiles = Tensor.FromArray(Enumerable.Range(0, 2 * 3 * 28 * 28).Select(i => MathF.Sin(i * 0.37f)).ToArray(), 2, 3, 28, 28);
+        float[] Encode(string backend) => new HoVleModel(cfg, weights, Fixtures.Backend(backend)).EmbeddingModule.Images.Encode(tiles).ToFloatArray();
+        Fixtures.AssertClose(Encode("cpu"), Encode("reference"), "2x2-grid features, CPU vs reference");
+    }
 }

@@ -44,6 +44,7 @@ public static class DeviceCommands
             using var backend = new CudaBackend(gpu);
             var rows = CudaSelfCheck.Run(backend).ToList();
             rows.Add(Mamba2Parity(backend));
+            rows.Add(HybridParity(backend));
             var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
                 .AddColumn(new TableColumn("relative error").RightAligned()).AddColumn("result");
             foreach (var r in rows)
@@ -54,6 +55,28 @@ public static class DeviceCommands
             return failed == 0 ? MambaVlCli.Ok : MambaVlCli.Failed;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A tiny random mmMamba-hybrid (embedding module and LLM with attention and Mamba-2 layers, GQA, RoPE, special
+    /// tokens) and its image path: prefill of an image-and-text prompt and steps, GPU against the CPU reference.
+    /// </summary>
+    private static SelfCheckRow HybridParity(CudaBackend gpu)
+    {
+        var cfg = Models.HoVle.HoVleRandom.Tiny(Models.HoVle.HoVleVariant.Hybrid);
+        var weights = new Core.Weights.DictionaryWeightSource(Models.HoVle.HoVleRandom.CreateWeights(cfg, 5));
+        var tile = Core.Tensors.Tensor.FromArray(Enumerable.Range(0, 3 * 28 * 28).Select(i => MathF.Sin(i * 0.37f)).ToArray(), 1, 3, 28, 28);
+        float[] Run(Core.Ops.IBackend backend)
+        {
+            var model = new Models.HoVle.HoVleModel(cfg, weights, backend);
+            var state = model.CreateState();
+            model.PrefillImage(new Dictionary<string, Core.Tensors.Tensor> { ["pixels"] = tile }, state);
+            int[] ids = [1, 5, 17, cfg.ImageContextId, 40, 41, 42];
+            var logits = new List<float>(backend.ToHost(model.Prefill(ids, state, allLogits: true)));
+            foreach (int id in new[] { 3, 250 }) logits.AddRange(backend.ToHost(model.Step([id], state)));
+            return logits.ToArray();
+        }
+        return CudaSelfCheck.Compare("mmMamba-hybrid forward", "tiny: image + 7-token prefill + 2 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
     /// <summary>

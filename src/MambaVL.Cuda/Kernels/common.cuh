@@ -2,6 +2,9 @@
 
 __device__ __forceinline__ float silu(float v) { return v / (1.0f + expf(-v)); }
 
+// −∞ without math.h (NVRTC has no INFINITY macro)
+__device__ __forceinline__ float neg_inf() { return __int_as_float(0xff800000); }
+
 __device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __uint_as_float(((unsigned int)b) << 16); }
 
 // The sum of v over the block (any size up to 1024); every thread gets it. shared: 32 floats.

@@ -54,7 +54,7 @@ public sealed class HolisticImageEncoder
             _backend.Release(patches);
             _backend.AddInPlace(x, _positions);
             perTile[i] = PixelShuffle(x);
-            _backend.Release(x);
+            ReleaseUnlessShared(x, perTile[i]);
         }
         var shuffled = _backend.Concat(perTile, 0);
         foreach (var t in perTile) _backend.Release(t);
@@ -76,7 +76,13 @@ public sealed class HolisticImageEncoder
         int l = x.Dim(0), c = x.Dim(1), g = (int)Math.Round(Math.Sqrt(l));
         var step1 = _backend.Contiguous(x.Reshape(g, g / 2, 2 * c).Permute(1, 0, 2));           // (G/2, G, 2C)
         var step2 = _backend.Contiguous(step1.Reshape(g / 2, g / 2, 4 * c).Permute(1, 0, 2));   // (G/2, G/2, 4C)
-        _backend.Release(step1);
+        ReleaseUnlessShared(step1, x, step2);
         return step2.Reshape(l / 4, 4 * c);
+    }
+
+    /// <summary>Contiguous returns its input when the view already is (a 2×2 patch grid's permutes are): never free what is still in use.</summary>
+    private void ReleaseUnlessShared(Tensor t, params Tensor[] inUse)
+    {
+        if (!inUse.Any(u => ReferenceEquals(u.Storage, t.Storage))) _backend.Release(t);
     }
 }
