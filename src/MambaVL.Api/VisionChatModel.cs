@@ -21,6 +21,8 @@ public sealed record VisionChatOptions
 {
     /// <summary>CPU threads (0 = all cores).</summary>
     public int Threads { get; init; }
+    /// <summary>"cpu", or "cuda" / "cuda:N" for a GPU (the same model code on the CUDA backend).</summary>
+    public string Device { get; init; } = "cpu";
     /// <summary>Convert the matrices at load (e.g. BF16 halves memory traffic); null keeps the folder's format.</summary>
     public DType? Storage { get; init; }
     /// <summary>Keys and values of attention layers (HoVLE, mmMamba-hybrid): F32 (exact) or BF16 (half the memory per token).</summary>
@@ -33,7 +35,7 @@ public sealed record VisionChatOptions
 
 public sealed class VisionChatModel : IDisposable
 {
-    private readonly CpuBackend _backend;
+    private readonly IDisposable _backend;
     private readonly IDisposable _weights;
 
     /// <summary>The model: ML-Mamba (MlMambaModel) or HoVLE / mmMamba (HoVleModel).</summary>
@@ -43,7 +45,7 @@ public sealed class VisionChatModel : IDisposable
     public ImagePreset Preset { get; }
     public VisionChatOptions Options { get; }
 
-    private VisionChatModel(CpuBackend backend, IVisionLanguageModel model, IDisposable weights, Core.Text.ITokenizer tokenizer,
+    private VisionChatModel(IDisposable backend, IVisionLanguageModel model, IDisposable weights, Core.Text.ITokenizer tokenizer,
         ChatTemplate template, ImagePreset preset, VisionChatOptions options) =>
         (_backend, Model, _weights, Tokenizer, Template, Preset, Options) = (backend, model, weights, tokenizer, template, preset, options);
 
@@ -58,14 +60,14 @@ public sealed class VisionChatModel : IDisposable
     {
         options ??= new VisionChatOptions();
         if (!Directory.Exists(directory)) throw new ModelLoadException($"{directory}: no such model folder");
-        var backend = new CpuBackend(options.Threads);
+        var (backend, owner) = Backends.Create(options.Device, options.Threads);
         try
         {
             var tokenizer = TokenizerLoader.FromModelDirectory(directory);
             if (MlMambaFolder.Is(directory))
             {
                 var (model, config, weights) = MlMambaFolder.Load(directory, backend, options.Storage);
-                return new VisionChatModel(backend, model, weights, tokenizer, ChatTemplate.Get(config.ChatTemplate),
+                return new VisionChatModel(owner, model, weights, tokenizer, ChatTemplate.Get(config.ChatTemplate),
                     ImagePreset.DinoSigLip(model.Vision.Dino.ImageSize), options);
             }
             if (HoVleFolder.Is(directory))
@@ -73,13 +75,13 @@ public sealed class VisionChatModel : IDisposable
                 var (model, weights) = HoVleFolder.Load(directory, backend, options.Storage, options.KvCacheType);
                 CheckImageTokens(directory, model.Config, tokenizer);
                 var preset = ImagePreset.InternVl(model.Config.TileSize, options.MaxTiles ?? (model.Config.DynamicTiles ? 12 : 1), model.Config.Thumbnail);
-                return new VisionChatModel(backend, model, weights, tokenizer, ChatTemplate.Get(model.Config.Template), preset, options);
+                return new VisionChatModel(owner, model, weights, tokenizer, ChatTemplate.Get(model.Config.Template), preset, options);
             }
             throw new ModelLoadException($"{directory}: config.json is neither an ML-Mamba folder's (`mambavl convert mlmamba`) nor a HoVLE / mmMamba one (model_type internvl_chat or mmMamba_chat)");
         }
         catch
         {
-            backend.Dispose();
+            owner.Dispose();
             throw;
         }
     }

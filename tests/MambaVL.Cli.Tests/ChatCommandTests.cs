@@ -139,6 +139,18 @@ public sealed class HoVleChatCommandTests : IDisposable
         Assert.InRange(run.OutLines.Length, 1, 5);
     }
 
+    [Fact, Trait("Category", "GPU")]
+    public void Chat_on_cuda_answers_as_on_the_cpu_or_says_why_there_is_no_gpu()
+    {
+        string image = Image();
+        string[] Args(string device) => ["chat", "-m", Fixture("hybrid"), "--image", image, "--max-tiles", "2", "-n", "6", "-t", "1", "--device", device, "What is it?"];
+        var cpu = Cli.Ok(Args("cpu"));
+        using var gpu = MambaVL.Cuda.CudaDevice.TryOpen(out _);
+        var cuda = Cli.Run(Args("cuda"));
+        if (gpu is null) Assert.Contains("CUDA is not available", Assert.Single(cuda.ErrorLines));
+        else Assert.Equal(cpu.Out, cuda.Out);
+    }
+
     [Fact]
     public void A_bad_max_tiles_is_a_one_line_error()
     {

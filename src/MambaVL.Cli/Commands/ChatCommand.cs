@@ -21,13 +21,14 @@ public static class ChatCommand
         var image = new Option<string>("--image", "-i") { Description = "The image to talk about (JPEG, PNG, BMP, PPM)" };
         var question = new Argument<string?>("question") { Description = "Ask once and exit; leave out for an interactive chat", Arity = ArgumentArity.ZeroOrOne };
         var threads = SharedOptions.Threads();
+        var device = SharedOptions.Device();
         var dtype = new Option<string?>("--dtype") { Description = "Convert the matrices at load (bf16 halves memory traffic)" };
         var cacheType = new Option<string>("--cache-type") { Description = "KV cache of attention layers (HoVLE, mmMamba-hybrid): f32 or bf16 (half the memory)", DefaultValueFactory = _ => "f32" };
         var maxTiles = new Option<int?>("--max-tiles") { Description = "Most 448-px tiles per image for HoVLE / mmMamba (default 12, as the authors' demo)" };
         var flags = new SamplingFlags(defaultTemperature: 0f, defaultMaxTokens: 512);
         var command = new Command("chat", "Chat about an image with ML-Mamba, HoVLE or mmMamba (greedy by default, as the authors evaluate)")
         {
-            model, image, question, threads, dtype, maxTiles, cacheType,
+            model, image, question, threads, device, dtype, maxTiles, cacheType,
         };
         foreach (var option in flags.All) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
@@ -36,6 +37,7 @@ public static class ChatCommand
             var options = new VisionChatOptions
             {
                 Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device)!,
                 Storage = parse.GetValue(dtype) is string d ? Core.Tensors.DTypeInfo.Parse(d) : null,
                 MaxTiles = parse.GetValue(maxTiles) is int m and < 1 ? throw new CliException($"--max-tiles: {m} (at least 1)") : parse.GetValue(maxTiles),
                 KvCacheType = BenchMmMambaCommand.KvCacheType(parse.GetValue(cacheType)!),

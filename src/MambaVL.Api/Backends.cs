@@ -1,17 +1,17 @@
-// The backend a command runs on, from --device: cpu (the SIMD backend, --threads) or cuda / cuda:N (one GPU). The owner
-// disposes what was opened (the CPU worker pool, or the GPU backend and its context).
+// The backend a model runs on, by device name: "cpu" (the SIMD backend, with a thread count) or "cuda" / "cuda:N" (one
+// GPU). The owner disposes what was opened (the CPU worker pool, or the GPU backend and its context).
 using System.Globalization;
 using MambaVL.Core.Ops;
 using MambaVL.Cpu;
 using MambaVL.Cuda;
 
-namespace MambaVL.Cli.Common;
+namespace MambaVL;
 
 public static class Backends
 {
     public static (IBackend Backend, IDisposable Owner) Create(string device, int threads)
     {
-        if (threads < 0) throw new CliException($"--threads: {threads} is not a thread count (0 = all cores)");
+        if (threads < 0) throw new ArgumentException($"--threads: {threads} is not a thread count (0 = all cores)");
         if (CudaIndex(device) is not int index)
         {
             var cpu = new CpuBackend(threads);
@@ -28,7 +28,7 @@ public static class Backends
         "cpu" => null,
         "cuda" or "gpu" => 0,
         var d when d.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(d[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int i) => i,
-        _ => throw new CliException($"--device: '{device}' is not cpu, cuda or cuda:N"),
+        _ => throw new ArgumentException($"--device: '{device}' is not cpu, cuda or cuda:N"),
     };
 
     private sealed class Owners(params IDisposable[] items) : IDisposable
