@@ -69,7 +69,10 @@ public sealed unsafe class CudaDevice : IDisposable
         catch (CudaUnavailableException e) { reason = e.Message; return null; }
     }
 
-    /// <summary>Binds this device's context to the calling thread (the driver keeps the current context per thread).</summary>
+    /// <summary>
+    /// Binds this device's context to the calling thread (the driver keeps the current context per thread, and async
+    /// generation moves between pool threads): every method that calls the driver does this first.
+    /// </summary>
     public void MakeCurrent() => _cu.Check(_cu.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
 
     private int Attribute(int attribute, int device)
@@ -127,6 +130,7 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Device memory for <paramref name="bytes"/>: a pooled block of the same rounded size, else a new one.</summary>
     public DeviceBuffer Allocate(long bytes)
     {
+        MakeCurrent();  // callers go on to copy into it, maybe from a thread the context was never current on
         long size = PoolSize(bytes);
         lock (_pool)
         {
@@ -215,7 +219,11 @@ public sealed unsafe class CudaDevice : IDisposable
     }
 
     /// <summary>Waits for the device's queued work; a kernel's fault surfaces here.</summary>
-    public void Synchronize() => _cu.Check(_cu.cuCtxSynchronize(), "cuCtxSynchronize");
+    public void Synchronize()
+    {
+        MakeCurrent();
+        _cu.Check(_cu.cuCtxSynchronize(), "cuCtxSynchronize");
+    }
 
     /// <summary>
     /// Launches <paramref name="function"/> of the embedded source <paramref name="source"/> (Kernels/SOURCE.cu) on a grid of
