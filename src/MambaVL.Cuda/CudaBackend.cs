@@ -50,10 +50,23 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
     /// <summary>A host tensor with <paramref name="t"/>'s shape, strides and dtype over a copy of the device bytes it spans.</summary>
     private Tensor HostView(Tensor t)
     {
-        long elements = t.Length == 0 ? 0 : t.MaxIndex() + 1;
-        var host = new NativeStorage(elements * t.DType.Size());
-        if (elements > 0) Gpu.Read(Address(t), new Span<byte>(host.Pointer, checked((int)(elements * t.DType.Size()))));
-        return new Tensor(host, t.DType, t.ShapeArray, t.Strides.ToArray());
+        var (lo, count) = Span(t);
+        var host = new NativeStorage(count * t.DType.Size());
+        if (count > 0) Gpu.Read(Address(t, lo), new Span<byte>(host.Pointer, checked((int)(count * t.DType.Size()))));
+        return new Tensor(host, t.DType, t.ShapeArray, t.Strides.ToArray(), offset: -lo);
+    }
+
+    /// <summary>The elements a view touches, relative to its offset: the lowest (≤ 0 with flipped dims) and how many.</summary>
+    private static (long Lo, long Count) Span(Tensor t)
+    {
+        if (t.Length == 0) return (0, 0);
+        long lo = 0, hi = 0;
+        for (int k = 0; k < t.Rank; k++)
+        {
+            long reach = (t.Dim(k) - 1) * t.Strides[k];
+            if (reach < 0) lo += reach; else hi += reach;
+        }
+        return (lo, hi - lo + 1);
     }
 
     public Tensor Contiguous(Tensor t)
@@ -78,8 +91,8 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         // a host source or a type conversion: through the bytes the destination spans
         var target = HostView(destination);   // the bytes the destination spans, with the view's layout
         target.CopyFrom(source.Storage is CudaStorage ? HostView(source) : source);
-        long bytes = (destination.MaxIndex() + 1) * destination.DType.Size();
-        Gpu.Write(Address(destination), new ReadOnlySpan<byte>(((CpuStorage)target.Storage).Pointer, checked((int)bytes)));
+        var (lo, count) = Span(destination);
+        Gpu.Write(Address(destination, lo), new ReadOnlySpan<byte>(((CpuStorage)target.Storage).Pointer, checked((int)(count * destination.DType.Size()))));
     }
 
     /// <summary>destination[i] = source[i] over two device views of the same shape and element size (2 or 4 bytes, up to 6 dims).</summary>
@@ -340,7 +353,7 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
 
     // ---- helpers ----
 
-    private static ulong Address(Tensor t) => ((CudaStorage)t.Storage).Address(t.Offset, t.DType);
+    private static ulong Address(Tensor t, long relative = 0) => ((CudaStorage)t.Storage).Address(t.Offset + relative, t.DType);
 
     /// <summary>The tensor on this device (host tensors are uploaded: small parameters may come from the host).</summary>
     private Tensor OnDevice(Tensor t, string what) => t.Storage switch

@@ -69,6 +69,8 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var host = Uniform(-1, 1, 6, 40);
         var view = gpu.Upload(host).Narrow(1, 3, 17).Narrow(0, 1, 4);
         Add("Upload+ToHost", "4x17 view of 6x40", "f32", gpu.ToHost(view), host.Narrow(1, 3, 17).Narrow(0, 1, 4).ToFloatArray());
+        Add("Upload+ToHost", "flipped 6x40 (negative strides)", "f32", gpu.ToHost(gpu.Upload(host).Flip(1).Flip(0)), host.Flip(1).Flip(0).ToFloatArray());
+        Add("Contiguous", "flipped 6x40", "f32", gpu.ToHost(gpu.Contiguous(gpu.Upload(host).Flip(0))), host.Flip(0).ToFloatArray());
         var target = gpu.Zeros(DType.BF16, 6, 40);
         var source = Uniform(-2, 2, 4, 17);
         gpu.CopyInto(source, target.Narrow(1, 3, 17).Narrow(0, 1, 4));

@@ -45,6 +45,7 @@ public static class DeviceCommands
             var rows = CudaSelfCheck.Run(backend).ToList();
             rows.Add(Mamba2Parity(backend));
             rows.Add(HybridParity(backend));
+            rows.Add(MlMambaParity(backend));
             var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
                 .AddColumn(new TableColumn("relative error").RightAligned()).AddColumn("result");
             foreach (var r in rows)
@@ -55,6 +56,33 @@ public static class DeviceCommands
             return failed == 0 ? MambaVlCli.Ok : MambaVlCli.Failed;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A tiny random ML-Mamba (DINOv2 + SigLIP towers, the bidirectional scan connector with flipped views, the projector,
+    /// the Mamba-2 LM): image + prompt prefill and steps, GPU against the CPU reference.
+    /// </summary>
+    private static SelfCheckRow MlMambaParity(CudaBackend gpu)
+    {
+        var llm = new Models.Mamba2.Mamba2Config { DModel = 64, NLayer = 2, VocabSize = 97, DState = 16, HeadDim = 16, ChunkSize = 8 };
+        var (dinoCfg, siglipCfg) = BenchVisionCommand.TinyTowers();
+        int size = BenchVisionCommand.TinyImageSize;
+        var connector = new Models.MlMamba.ScanConnectorConfig(llm, Models.MlMamba.ScanConnectorConfig.Bidirectional);
+        var weights = Models.MlMamba.MlMambaRandom.CreateWeights(llm, connector, dinoCfg.EmbedDim + siglipCfg.EmbedDim, 1, Core.Tensors.DType.F32);
+        var (dinoW, siglipW) = (Models.Vision.VitRandom.CreateWeights(dinoCfg, 2), Models.Vision.VitRandom.CreateWeights(siglipCfg, 3));
+        var pixels = Core.Tensors.Tensor.FromArray(Enumerable.Range(0, 3 * size * size).Select(i => MathF.Sin(i * 0.01f)).ToArray(), 3, size, size);
+        float[] Run(Core.Ops.IBackend backend)
+        {
+            Models.Vision.VisionTransformer Tower(Models.Vision.VitConfig c, IReadOnlyDictionary<string, Core.Tensors.Tensor> w) =>
+                Models.Vision.VisionTransformer.Load(Models.Vision.VitRandom.ConfigFor(c), new Core.Weights.DictionaryWeightSource(w), backend, size);
+            var vision = new Models.Vision.DinoSigLipFeaturizer(Tower(dinoCfg, dinoW), Tower(siglipCfg, siglipW), backend);
+            var model = new Models.MlMamba.MlMambaModel(llm, connector, vision, new Core.Weights.DictionaryWeightSource(weights), backend);
+            var state = model.Llm.CreateState();
+            var logits = new List<float>(backend.ToHost(model.Prefill(model.VisualTokens(pixels, pixels), [5, 17, 40], state, allLogits: true)));
+            foreach (int id in new[] { 3, 90 }) logits.AddRange(backend.ToHost(model.Llm.Step([id], state)));
+            return logits.ToArray();
+        }
+        return CudaSelfCheck.Compare("ML-Mamba forward", "tiny: image + 3-token prefill + 2 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
     /// <summary>
