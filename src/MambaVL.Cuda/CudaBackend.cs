@@ -38,7 +38,7 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
     public Tensor Upload(Tensor host)
     {
         if (host.Storage is CudaStorage) return host;
-        var contiguous = host.ContiguousCopy();
+        var contiguous = host.ContiguousCopy();  // the host tensor itself when it already is
         var t = Empty(host.DType, host.ShapeArray);
         Gpu.Write(Address(t), new ReadOnlySpan<byte>(contiguous.DataPointer, checked((int)contiguous.ByteLength)));
         GC.KeepAlive(contiguous);
@@ -374,7 +374,7 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
     private Tensor Rows(Tensor t, out long rowStride)
     {
         if (!t.InnerDimsContiguous) t = Contiguous(t);
-        rowStride = t.Dim(0) <= 1 || t.IsContiguous ? t.Length / Math.Max(1, t.Dim(0)) : t.Strides[0];
+        rowStride = t.RowStride;
         return t;
     }
 }

@@ -27,7 +27,10 @@ public interface IBackend
     /// <summary>Copies any float tensor (views allowed) to host F32 values in row-major order.</summary>
     float[] ToHost(Tensor t);
 
-    /// <summary>A contiguous copy of a (possibly strided) tensor with the same dtype.</summary>
+    /// <summary>
+    /// A contiguous tensor with t's values and dtype: t itself when it already is contiguous, else a copy (so releasing
+    /// the result may release t's storage too).
+    /// </summary>
     Tensor Contiguous(Tensor t);
 
     /// <summary>

@@ -43,6 +43,12 @@ public sealed unsafe class Tensor
     /// <summary>True when every dimension after the first is laid out contiguously (rows may have any stride).</summary>
     public bool InnerDimsContiguous => ContiguousFrom(1);
 
+    /// <summary>
+    /// Elements from one row (index of dimension 0) to the next, for views whose inner dimensions are contiguous: a column
+    /// slice of a wider matrix reads in place at this stride. 0 for a scalar or an empty first dimension.
+    /// </summary>
+    public long RowStride => Rank == 0 || _shape[0] == 0 ? 0 : _shape[0] == 1 || IsContiguous ? Length / _shape[0] : _strides[0];
+
     // Dimensions firstDim.. are laid out row-major with no gaps (size-1 dimensions may have any stride).
     private bool ContiguousFrom(int firstDim)
     {
@@ -287,8 +293,7 @@ public sealed unsafe class Tensor
     private CpuStorage CpuStorage => Storage as CpuStorage
         ?? throw new InvalidOperationException($"tensor on {Device} accessed from the CPU; copy it to the host through its backend");
 
-    /// <summary>The largest element index this view touches, from its offset (0 for an empty tensor).</summary>
-    public long MaxIndex()
+    private long MaxIndex()
     {
         long m = 0; for (int i = 0; i < Rank; i++) if (_shape[i] > 0) m += (_shape[i] - 1) * _strides[i];
         return m;

@@ -66,7 +66,7 @@ public static unsafe class AttentionKernel
     private static Tensor CacheRows(Tensor t, out long rowStride)
     {
         if (t.DType != DType.BF16 || !t.InnerDimsContiguous) return KernelSupport.Rows(t, out rowStride);
-        rowStride = t.Dim(0) == 1 || t.IsContiguous ? t.Length / t.Dim(0) : t.Strides[0];
+        rowStride = t.RowStride;
         return t;
     }
 

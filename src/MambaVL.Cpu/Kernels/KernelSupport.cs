@@ -21,7 +21,7 @@ internal static unsafe class KernelSupport
     public static Tensor Rows(Tensor t, out long rowStride)
     {
         if (t.Rank == 0 || t.Dim(0) == 0 || t.DType != DType.F32 || !t.InnerDimsContiguous) t = F32(t);
-        rowStride = t.Rank == 0 || t.Dim(0) == 0 ? 0 : t.Dim(0) == 1 || t.IsContiguous ? t.Length / t.Dim(0) : t.Strides[0];
+        rowStride = t.RowStride;
         return t;
     }
 
