@@ -13,6 +13,12 @@ internal interface ITokenMixer
 {
     ILayerCache CreateCache();
 
+    /// <summary>Bytes of one sequence's cache whatever the context (the Mamba-2 conv and SSM states).</summary>
+    long FixedBytes { get; }
+
+    /// <summary>Bytes one sequence's cache grows by per token (an attention layer's keys and values).</summary>
+    long BytesPerToken { get; }
+
     /// <summary>normed (T, D) at positions start.. → (T, D); the cache is advanced (appended to, or updated in place).</summary>
     Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor invFreq);
 }
@@ -120,7 +126,7 @@ internal sealed class AttentionMixer : ITokenMixer
 
     public ILayerCache CreateCache() => new KvCache(_backend, _cfg.KvHeads, _cfg.HeadDim, dtype: _kvCache);
 
-    /// <summary>Bytes the cache grows by per token.</summary>
+    public long FixedBytes => 0;
     public long BytesPerToken => KvCache.BytesPerToken(_cfg.KvHeads, _cfg.HeadDim, _kvCache);
 
     public Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor invFreq)

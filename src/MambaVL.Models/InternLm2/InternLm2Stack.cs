@@ -44,9 +44,8 @@ public sealed class InternLm2Stack
     }
 
     /// <summary>Bytes a sequence's caches grow by per token of context: keys and values of the attention layers.</summary>
-    public long BytesPerToken => _layers.Sum(l => l.Mixer is AttentionMixer a ? a.BytesPerToken : 0);
+    public long BytesPerToken => _layers.Sum(l => l.Mixer.BytesPerToken);
 
     /// <summary>Bytes a sequence's caches hold whatever the context: the conv and SSM states of the Mamba-2 layers.</summary>
-    public long FixedBytes => _layers.Count(l => l.Mixer is MmMambaMixer)
-        * ((long)(2 * Config.KvHeads + Config.Heads) * Config.HeadDim * (MmMambaMixer.ConvWidth - 1) + (long)Config.Heads * Config.HeadDim * Config.HeadDim) * sizeof(float);
+    public long FixedBytes => _layers.Sum(l => l.Mixer.FixedBytes);
 }

@@ -36,6 +36,10 @@ public sealed class MambaLayerCache : ILayerCache
 
     public long ByteSize => (Conv.Length + Ssm.Length) * sizeof(float);
 
+    /// <summary>A cache's bytes for these sizes, before one exists (F32 conv and SSM states).</summary>
+    public static long Bytes(int convChannels, int convHistory, int heads, int headDim, int stateSize) =>
+        ((long)convChannels * convHistory + (long)heads * headDim * stateSize) * sizeof(float);
+
     public ILayerCache Clone()
     {
         var copy = new MambaLayerCache(_backend, Conv.Dim(0), Conv.Dim(1), Ssm.Dim(0), Ssm.Dim(1), Ssm.Dim(2));

@@ -41,6 +41,9 @@ internal sealed class MmMambaMixer : ITokenMixer
 
     public ILayerCache CreateCache() => new MambaLayerCache(_backend, ConvChannels, ConvWidth - 1, _cfg.Heads, _cfg.HeadDim, _cfg.HeadDim);
 
+    public long FixedBytes => MambaLayerCache.Bytes(ConvChannels, ConvWidth - 1, _cfg.Heads, _cfg.HeadDim, _cfg.HeadDim);
+    public long BytesPerToken => 0;
+
     public Tensor Mix(Tensor u, ILayerCache cache, int start, Tensor invFreq)
     {
         var state = (MambaLayerCache)cache;
