@@ -179,31 +179,16 @@ public sealed unsafe class CudaDevice : IDisposable
         return (bytes + step - 1) / step * step;
     }
 
-    public DeviceBuffer Upload(ReadOnlySpan<float> values)
-    {
-        var buffer = Allocate((long)values.Length * sizeof(float));
-        fixed (float* v = values) _cu.Check(_cu.cuMemcpyHtoD(buffer.Pointer, v, (nuint)(values.Length * sizeof(float))), "cuMemcpyHtoD");
-        return buffer;
-    }
-
-    /// <summary>Raw bytes to a new buffer (e.g. BF16 weights).</summary>
+    /// <summary>Host bytes to a new buffer (e.g. token ids).</summary>
     public DeviceBuffer UploadBytes(ReadOnlySpan<byte> bytes)
     {
         var buffer = Allocate(bytes.Length);
-        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyHtoD(buffer.Pointer, b, (nuint)bytes.Length), "cuMemcpyHtoD");
+        Write(buffer.Pointer, bytes);
         return buffer;
     }
 
     /// <summary>Grid-stride launch size for <paramref name="n"/> elements: enough blocks of 256 to fill the GPU, no more than needed.</summary>
     public uint Blocks(long n) => (uint)Math.Max(1, Math.Min((n + 255) / 256, Multiprocessors * 8L));
-
-    public float[] Download(DeviceBuffer buffer)
-    {
-        MakeCurrent();
-        var values = new float[buffer.Bytes / sizeof(float)];
-        fixed (float* v = values) _cu.Check(_cu.cuMemcpyDtoH(v, buffer.Pointer, (nuint)(values.Length * sizeof(float))), "cuMemcpyDtoH");
-        return values;
-    }
 
     /// <summary>A buffer's block goes back to the pool (any thread, the finalizer's too).</summary>
     internal void Free(ulong pointer, long bytes)

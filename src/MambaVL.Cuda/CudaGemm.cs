@@ -32,13 +32,10 @@ public sealed unsafe class CudaGemm : IDisposable
     }
 
     /// <summary>
-    /// y = x·wᵀ: x (M, K) in <paramref name="weightType"/> (callers round F32 activations to BF16 for BF16 weights),
-    /// w (N, K) in <paramref name="weightType"/>, y (M, N) F32; all contiguous on the device.
+    /// y = x·wᵀ on device addresses: x (M, K) in <paramref name="weightType"/> (callers round F32 activations to BF16 for
+    /// BF16 weights) with rows <paramref name="ldx"/> ≥ K elements apart (a column slice reads in place), w (N, K)
+    /// contiguous in <paramref name="weightType"/>, y (M, N) contiguous F32.
     /// </summary>
-    public void MatMul(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int n, int k, DType weightType) =>
-        MatMul(x.Pointer, k, w.Pointer, y.Pointer, m, n, k, weightType);
-
-    /// <summary>As above on addresses; x's rows may be <paramref name="ldx"/> ≥ K elements apart (a column slice).</summary>
     public void MatMul(ulong x, long ldx, ulong w, ulong y, int m, int n, int k, DType weightType)
     {
         _device.MakeCurrent();

@@ -262,23 +262,20 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         Add("Attention", shape, "f32", gpu.ToHost(gpu.Attention(gpu.Upload(q), gpu.Upload(k), gpu.Upload(v), scale, causal)), Ref.Attention(q, k, v, scale, causal).ToFloatArray());
     }
 
-    /// <summary>A row comparing any two results (model-level checks made by callers that know the models).</summary>
-    public static SelfCheckRow Compare(string op, string shape, float[] actual, float[] expected)
+    /// <summary>
+    /// A row comparing any two results (also for model-level checks made by callers that know the models): max |actual −
+    /// expected| / max |expected|; a length mismatch or a non-finite value fails the row.
+    /// </summary>
+    public static SelfCheckRow Compare(string op, string shape, string dtype, float[] actual, float[] expected)
     {
-        var check = new CudaSelfCheck(null!);
-        check.Add(op, shape, "f32", actual, expected);
-        return check._rows[0];
-    }
-
-    private void Add(string op, string shape, string dtype, float[] actual, float[] expected)
-    {
-        double maxDiff = 0, maxRef = 0;
-        for (int i = 0; i < expected.Length; i++)
+        double maxDiff = actual.Length == expected.Length ? 0 : double.PositiveInfinity, maxRef = 0;
+        for (int i = 0; i < Math.Min(actual.Length, expected.Length); i++)
         {
             double diff = float.IsFinite(actual[i]) ? Math.Abs((double)actual[i] - expected[i]) : double.PositiveInfinity;
             (maxDiff, maxRef) = (Math.Max(maxDiff, diff), Math.Max(maxRef, Math.Abs(expected[i])));
         }
-        if (actual.Length != expected.Length) maxDiff = double.PositiveInfinity;
-        _rows.Add(new SelfCheckRow(op, shape, dtype, maxDiff / Math.Max(maxRef, 1e-30), Tolerance));
+        return new SelfCheckRow(op, shape, dtype, maxDiff / Math.Max(maxRef, 1e-30), Tolerance);
     }
+
+    private void Add(string op, string shape, string dtype, float[] actual, float[] expected) => _rows.Add(Compare(op, shape, dtype, actual, expected));
 }

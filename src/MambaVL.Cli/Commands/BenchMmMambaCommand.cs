@@ -31,20 +31,13 @@ public static class BenchMmMambaCommand
             contexts, threads, dtype, steps, cacheType, tiny,
         };
         command.SetAction(parse => Run(CliContext.From(parse), CliParse.IntList(parse.GetValue(contexts)!, "--contexts"), parse.GetValue(threads),
-            DTypeInfo.Parse(parse.GetValue(dtype)!), parse.GetValue(steps), KvCacheType(parse.GetValue(cacheType)!), parse.GetValue(tiny)));
+            DTypeInfo.Parse(parse.GetValue(dtype)!), parse.GetValue(steps), CliParse.KvCacheType(parse.GetValue(cacheType)!), parse.GetValue(tiny)));
         return command;
     }
 
     private sealed record Row(HoVleVariant Variant, int Context, double? Milliseconds, long StateBytes, string? Skipped);
 
     private static readonly HoVleVariant[] Variants = [HoVleVariant.Teacher, HoVleVariant.Hybrid, HoVleVariant.Linear];
-
-    internal static DType KvCacheType(string name) => name.ToLowerInvariant() switch
-    {
-        "f32" => DType.F32,
-        "bf16" => DType.BF16,
-        _ => throw new CliException($"--cache-type: '{name}' is not f32 or bf16"),
-    };
 
     private static int Run(CliContext ctx, int[] contexts, int threads, DType dtype, int steps, DType cache, bool tiny)
     {
@@ -53,7 +46,7 @@ public static class BenchMmMambaCommand
         HoVleConfig Config(HoVleVariant v) => tiny ? HoVleRandom.Tiny(v) : HoVleRandom.FullSize(v);
         var weights = ctx.ErrConsole.Status().Start($"generating {BenchReport.Name(dtype)} weights",
             _ => HoVleRandom.CreateWeights(Config(HoVleVariant.Teacher), 1, dtype, bothMixerForms: true));
-        long weightBytes = weights.Values.Sum(t => t.Length * t.DType.Size());
+        long weightBytes = weights.Values.Sum(t => t.ByteLength);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         using var cpu = new CpuBackend(threads);
         var models = Variants.Select(v => new HoVleModel(Config(v), new DictionaryWeightSource(weights), cpu, kvCache: cache)).ToArray();

@@ -40,7 +40,7 @@ public static class ChatCommand
                 Device = parse.GetValue(device)!,
                 Storage = parse.GetValue(dtype) is string d ? Core.Tensors.DTypeInfo.Parse(d) : null,
                 MaxTiles = parse.GetValue(maxTiles) is int m and < 1 ? throw new CliException($"--max-tiles: {m} (at least 1)") : parse.GetValue(maxTiles),
-                KvCacheType = BenchMmMambaCommand.KvCacheType(parse.GetValue(cacheType)!),
+                KvCacheType = CliParse.KvCacheType(parse.GetValue(cacheType)!),
                 Generation = new GenerationOptions { Sampling = flags.Read(parse), MaxTokens = parse.GetValue(flags.MaxTokens) },
             };
             using var vlm = ctx.ErrConsole.Status().Start("loading the model", _ => VisionChatModel.Load(parse.GetValue(model)!, options));

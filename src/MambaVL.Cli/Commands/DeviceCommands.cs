@@ -82,7 +82,7 @@ public static class DeviceCommands
             foreach (int id in new[] { 3, 90 }) logits.AddRange(backend.ToHost(model.Llm.Step([id], state)));
             return logits.ToArray();
         }
-        return CudaSelfCheck.Compare("ML-Mamba forward", "tiny: image + 3-token prefill + 2 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
+        return CudaSelfCheck.Compare("ML-Mamba forward", "tiny: image + 3-token prefill + 2 steps", "f32", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ public static class DeviceCommands
             foreach (int id in new[] { 3, 250 }) logits.AddRange(backend.ToHost(model.Step([id], state)));
             return logits.ToArray();
         }
-        return CudaSelfCheck.Compare("mmMamba-hybrid forward", "tiny: image + 7-token prefill + 2 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
+        return CudaSelfCheck.Compare("mmMamba-hybrid forward", "tiny: image + 7-token prefill + 2 steps", "f32", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
     /// <summary>
@@ -124,7 +124,7 @@ public static class DeviceCommands
             foreach (int id in new[] { 3, 50, 96 }) logits.AddRange(backend.ToHost(lm.Step([id], state)));
             return logits.ToArray();
         }
-        return CudaSelfCheck.Compare("Mamba-2 LM forward", "tiny: 19-token prefill + 3 steps", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
+        return CudaSelfCheck.Compare("Mamba-2 LM forward", "tiny: 19-token prefill + 3 steps", "f32", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
     }
 
 }

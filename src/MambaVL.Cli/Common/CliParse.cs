@@ -35,6 +35,14 @@ public static class CliParse
         catch (ArgumentException e) { throw new CliException($"{flag}: {e.Message}"); }
     }
 
+    /// <summary>--cache-type: the KV cache storage of attention layers, f32 or bf16.</summary>
+    public static Core.Tensors.DType KvCacheType(string name) => name.ToLowerInvariant() switch
+    {
+        "f32" => Core.Tensors.DType.F32,
+        "bf16" => Core.Tensors.DType.BF16,
+        _ => throw new CliException($"--cache-type: '{name}' is not f32 or bf16"),
+    };
+
     /// <summary>Throws unless every id is inside the model's vocabulary, naming the first that is not.</summary>
     public static void CheckIdsInVocabulary(int[] ids, int vocabSize, string flag)
     {
