@@ -1,10 +1,10 @@
 // The memory of a HoVLE / mmMamba conversation: the embedding module's per-layer caches and the LLM's, always at the
 // same position, plus an image whose features still wait for their <IMG_CONTEXT> slots. Saved as magic, the pending
 // features, then the two layer states.
-using System.Runtime.InteropServices;
 using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Models.Common;
 using MambaVL.Models.InternLm2;
 
 namespace MambaVL.Models.HoVle;
@@ -40,7 +40,7 @@ public sealed class HoVleState : IModelState
             int remaining = Image?.Remaining ?? 0;
             w.Write(remaining);
             if (remaining > 0)
-                w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Image!.Features.Narrow(0, Image.Next, remaining)).AsSpan()));
+                StateIO.Write(w, _backend, Image!.Features.Narrow(0, Image.Next, remaining));
         }
         Embedding.Save(stream);
         Llm.Save(stream);
@@ -54,7 +54,7 @@ public sealed class HoVleState : IModelState
             if (r.ReadString() != Magic) throw new InvalidDataException("not a saved HoVLE / mmMamba state");
             int rows = r.ReadInt32(), d = Config.Llm.HiddenSize;
             if (rows is < 0 or > 1 << 20) throw new InvalidDataException($"saved state has {rows} pending image rows");
-            var image = rows > 0 ? new PendingImage(CacheIO.Read(r, _backend, rows, d)) : null;
+            var image = rows > 0 ? new PendingImage(StateIO.Read(r, _backend, rows, d)) : null;
             var (embedding, llm) = (Embedding.Empty(), Llm.Empty());
             embedding.Load(stream);
             llm.Load(stream);

@@ -3,6 +3,7 @@
 // values are rounded as they are appended).
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Models.Common;
 
 namespace MambaVL.Models.InternLm2;
 
@@ -53,8 +54,8 @@ public sealed class KvCache : ILayerCache
     public void Save(BinaryWriter w)
     {
         w.Write(Length);
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backend.ToHost(Keys).AsSpan()));
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backend.ToHost(Values).AsSpan()));
+        StateIO.Write(w, _backend, Keys);
+        StateIO.Write(w, _backend, Values);
     }
 
     public void Load(BinaryReader r, long position)
@@ -62,7 +63,7 @@ public sealed class KvCache : ILayerCache
         int length = r.ReadInt32();
         if (length < 0 || length > position) throw new InvalidDataException($"cache length {length} at position {position}");
         Length = 0;
-        if (length > 0) Append(CacheIO.Read(r, _backend, length, _kvHeads, _headDim), CacheIO.Read(r, _backend, length, _kvHeads, _headDim));
+        if (length > 0) Append(StateIO.Read(r, _backend, length, _kvHeads, _headDim), StateIO.Read(r, _backend, length, _kvHeads, _headDim));
     }
 
     public void Prime(int tokens, int headroom, int seed)

@@ -1,8 +1,8 @@
 // What one decoder layer remembers about one sequence: a KV cache for attention layers (grows with the context), or
 // the conv window and fp32 SSM state of an mmMamba Mamba-2 layer (constant size). Both clone, save and load.
-using System.Runtime.InteropServices;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Models.Common;
 
 namespace MambaVL.Models.InternLm2;
 
@@ -50,14 +50,14 @@ public sealed class MambaLayerCache : ILayerCache
 
     public void Save(BinaryWriter w)
     {
-        w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Conv).AsSpan()));
-        w.Write(MemoryMarshal.AsBytes(_backend.ToHost(Ssm).AsSpan()));
+        StateIO.Write(w, _backend, Conv);
+        StateIO.Write(w, _backend, Ssm);
     }
 
     public void Load(BinaryReader r, long position)
     {
-        _backend.CopyInto(CacheIO.Read(r, _backend, Conv.ShapeArray), Conv);
-        _backend.CopyInto(CacheIO.Read(r, _backend, Ssm.ShapeArray), Ssm);
+        _backend.CopyInto(StateIO.Read(r, _backend, Conv.ShapeArray), Conv);
+        _backend.CopyInto(StateIO.Read(r, _backend, Ssm.ShapeArray), Ssm);
     }
 
     public void Prime(int tokens, int headroom, int seed)
@@ -65,17 +65,5 @@ public sealed class MambaLayerCache : ILayerCache
         var rng = new Common.RandomTensors(seed);
         _backend.CopyInto(_backend.Upload(rng.Uniform(1, DType.F32, Conv.ShapeArray)), Conv);
         _backend.CopyInto(_backend.Upload(rng.Uniform(1, DType.F32, Ssm.ShapeArray)), Ssm);
-    }
-}
-
-internal static class CacheIO
-{
-    /// <summary>F32 values of <paramref name="shape"/> from the stream, on the backend.</summary>
-    public static Tensor Read(BinaryReader r, IBackend backend, params int[] shape)
-    {
-        long n = 1; foreach (int d in shape) n *= d;
-        var bytes = r.ReadBytes(checked((int)(n * sizeof(float))));
-        if (bytes.Length != n * sizeof(float)) throw new EndOfStreamException();
-        return backend.Upload(Tensor.FromArray(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), shape));
     }
 }

@@ -1,10 +1,10 @@
 // The whole memory of a Mamba-2 LM for B sequences: per layer the conv window and the SSM state, plus the position.
 // Saved as a small self-describing binary (magic, version, shapes, then F32 data) that Load checks against the model.
-using System.Runtime.InteropServices;
 using System.Text;
 using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Models.Common;
 
 namespace MambaVL.Models.Mamba2;
 
@@ -83,8 +83,8 @@ public sealed class Mamba2State : IModelState
         w.Write(Position);
         for (int l = 0; l < _layers; l++)
         {
-            w.Write(MemoryMarshal.AsBytes(_backend.ToHost(_conv[l]).AsSpan()));
-            w.Write(MemoryMarshal.AsBytes(_backend.ToHost(_ssm[l]).AsSpan()));
+            StateIO.Write(w, _backend, _conv[l]);
+            StateIO.Write(w, _backend, _ssm[l]);
         }
     }
 
@@ -104,8 +104,8 @@ public sealed class Mamba2State : IModelState
             var ssm = new Tensor[_layers];
             for (int l = 0; l < _layers; l++)
             {
-                conv[l] = ReadTensor(r, ConvShape);
-                ssm[l] = ReadTensor(r, SsmShape);
+                conv[l] = StateIO.Read(r, _backend, ConvShape);
+                ssm[l] = StateIO.Read(r, _backend, SsmShape);
             }
             (_conv, _ssm, Position) = (conv, ssm, position);  // replace only once everything was read
         }
@@ -125,13 +125,5 @@ public sealed class Mamba2State : IModelState
         var diffs = Enumerable.Range(0, mine.Length).Where(i => saved[i] != mine[i])
             .Select(i => $"{HeaderNames[i]} {saved[i]} (this model: {mine[i]})").ToArray();
         if (diffs.Length > 0) throw new InvalidDataException($"saved state does not fit this model: {string.Join(", ", diffs)}");
-    }
-
-    private Tensor ReadTensor(BinaryReader r, int[] shape)
-    {
-        var host = Tensor.Zeros(DType.F32, shape);
-        var bytes = MemoryMarshal.AsBytes(host.Span<float>());
-        if (r.Read(bytes) != bytes.Length) throw new EndOfStreamException();
-        return _backend.Upload(host);
     }
 }
