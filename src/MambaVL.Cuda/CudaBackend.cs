@@ -7,7 +7,7 @@ using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cuda;
 
-public sealed unsafe class CudaBackend : IBackend, IDisposable
+public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDisposable
 {
     private readonly CudaGemm _gemm;
 
@@ -114,7 +114,8 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
 
     public void Release(Tensor t)
     {
-        if (t.Storage is CudaStorage s) s.Dispose();
+        // a recorded step's output is written again by every replay: it stays
+        if (t.Storage is CudaStorage s && !Gpu.IsReserved(s.Buffer.Pointer)) s.Dispose();
     }
 
     // ---- linear algebra ----
@@ -126,6 +127,11 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         x = Rows(F32(x, "MatMul x"), out long ldx);
         w = Contiguous(OnDevice(w, "MatMul w"));
         var y = Empty(DType.F32, m, n);
+        if (m <= GemvMaxRows && w.DType is DType.F32 or DType.BF16)
+        {
+            Gemv(x, ldx, w, bias, y);
+            return y;
+        }
         if (w.DType == DType.F32) _gemm.MatMul(Address(x), ldx, Address(w), Address(y), m, n, k, DType.F32);
         else if (w.DType == DType.BF16)
         {
@@ -142,6 +148,20 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return y;
     }
 
+    private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
+
+    /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused, no rounding kernel.</summary>
+    private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
+    {
+        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
+        if (m == 0 || n == 0) return;
+        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
+        bool aligned = k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0 && Address(w) % 16 == 0;
+        uint blocks = (uint)((n + 7) / 8);  // 8 warps of 256 threads, a column each
+        Gpu.Launch("gemv", aligned ? "gemv_vec" : "gemv_scalar", (blocks, 1), 256, 0,
+            Address(x), ldx, Address(w), b, Address(y), m, n, k, w.DType == DType.BF16 ? 1 : 0);
+    }
+
     public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids)
     {
         if (table.Rank != 2) throw new ArgumentException($"Embedding: table {table} is not (V, D)");
@@ -152,6 +172,13 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         if (table.DType is not (DType.F32 or DType.BF16)) throw new NotSupportedException($"Embedding of a {table.DType} table on CUDA (F32 and BF16 are supported)");
         var y = Empty(DType.F32, ids.Length, d);
         if (ids.IsEmpty) return y;
+        if (Gpu.IsRecording)
+        {
+            // a recorded step reads its ids from a buffer each replay fills; the range check moves to the replay
+            _recordingVocab = vocab;
+            Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), Gpu.RecordInput(ids.Length * sizeof(int)), Address(y), d, table.DType == DType.BF16 ? 1 : 0);
+            return y;
+        }
         using var idBuffer = Gpu.UploadBytes(MemoryMarshal.AsBytes(ids));
         Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), idBuffer.Pointer, Address(y), d, table.DType == DType.BF16 ? 1 : 0);
         return y;

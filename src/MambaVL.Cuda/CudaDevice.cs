@@ -8,11 +8,14 @@ using MambaVL.Cuda.Interop;
 
 namespace MambaVL.Cuda;
 
-public sealed unsafe class CudaDevice : IDisposable
+public sealed unsafe partial class CudaDevice : IDisposable
 {
     private readonly DriverApi _cu;
     private readonly KernelCompiler _compiler;
     private readonly nint _context;
+    // every kernel, copy and GEMM goes to this one stream, in order: the pool may hand a freed block to the next op at
+    // once, and a stream (unlike the legacy default one) can be recorded into a graph
+    private readonly nint _stream;
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
     // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
@@ -56,6 +59,9 @@ public sealed unsafe class CudaDevice : IDisposable
         _cu.Check(_cu.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
         _context = context;
         MakeCurrent();
+        nint stream;
+        _cu.Check(_cu.cuStreamCreate(&stream, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate");
+        _stream = stream;
         _compiler = new KernelCompiler(new NvrtcApi(), ComputeMajor, ComputeMinor);
     }
 
@@ -103,28 +109,32 @@ public sealed unsafe class CudaDevice : IDisposable
     public void Copy(ulong source, ulong destination, long bytes)
     {
         MakeCurrent();
-        _cu.Check(_cu.cuMemcpyDtoD(destination, source, (nuint)bytes), "cuMemcpyDtoD");
+        _cu.Check(_cu.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoDAsync");
     }
 
-    /// <summary>Host bytes to a device address.</summary>
+    /// <summary>Host bytes to a device address, in stream order; the span may be reused as soon as this returns.</summary>
     public void Write(ulong destination, ReadOnlySpan<byte> bytes)
     {
         MakeCurrent();
-        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyHtoD(destination, b, (nuint)bytes.Length), "cuMemcpyHtoD");
+        ThrowIfRecording("a copy from host memory");
+        // from pageable memory the driver stages the bytes before it returns
+        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyHtoDAsync(destination, b, (nuint)bytes.Length, _stream), "cuMemcpyHtoDAsync");
     }
 
     /// <summary>Device bytes at an address to host memory.</summary>
     public void Read(ulong source, Span<byte> bytes)
     {
         MakeCurrent();
-        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyDtoH(b, source, (nuint)bytes.Length), "cuMemcpyDtoH");
+        ThrowIfRecording("a copy to host memory");
+        fixed (byte* b = bytes) _cu.Check(_cu.cuMemcpyDtoHAsync(b, source, (nuint)bytes.Length, _stream), "cuMemcpyDtoHAsync");
+        _cu.Check(_cu.cuStreamSynchronize(_stream), "cuStreamSynchronize");
     }
 
     /// <summary>Zeroes <paramref name="bytes"/> at an address.</summary>
     public void Clear(ulong destination, long bytes)
     {
         MakeCurrent();
-        _cu.Check(_cu.cuMemsetD8(destination, 0, (nuint)bytes), "cuMemsetD8");
+        _cu.Check(_cu.cuMemsetD8Async(destination, 0, (nuint)bytes, _stream), "cuMemsetD8Async");
     }
 
     /// <summary>Device memory for <paramref name="bytes"/>: a pooled block of the same rounded size, else a new one.</summary>
@@ -137,7 +147,7 @@ public sealed unsafe class CudaDevice : IDisposable
             if (_pool.TryGetValue(size, out var free) && free.Count > 0)
             {
                 (_pooledBytes, _liveBytes) = (_pooledBytes - size, _liveBytes + size);
-                return new DeviceBuffer(this, free.Pop(), bytes);
+                return new DeviceBuffer(this, Recorded(free.Pop(), size), bytes);
             }
         }
         MakeCurrent();
@@ -152,7 +162,7 @@ public sealed unsafe class CudaDevice : IDisposable
         }
         _cu.Check(result, "cuMemAlloc");
         lock (_pool) _liveBytes += size;
-        return new DeviceBuffer(this, ptr, bytes);
+        return new DeviceBuffer(this, Recorded(ptr, size), bytes);
     }
 
     /// <summary>Bytes held by live buffers and by freed blocks kept for reuse.</summary>
@@ -161,7 +171,7 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Returns every pooled block to the driver.</summary>
     public void TrimPool()
     {
-        MakeCurrent();
+        Synchronize();  // queued kernels may still use blocks freed on the host since
         lock (_pool)
         {
             foreach (var (_, blocks) in _pool)
@@ -171,7 +181,7 @@ public sealed unsafe class CudaDevice : IDisposable
     }
 
     // 256-byte granules up to 1 MiB, then 1/8 steps of the power of two: a few sizes, little waste
-    private static long PoolSize(long bytes)
+    internal static long PoolSize(long bytes)
     {
         bytes = Math.Max(bytes, 1);
         if (bytes <= 1 << 20) return (bytes + 255) & ~255L;
@@ -197,6 +207,7 @@ public sealed unsafe class CudaDevice : IDisposable
         long size = PoolSize(bytes);
         lock (_pool)
         {
+            if (ReturnToGraph(pointer, size)) return;
             if (!_pool.TryGetValue(size, out var free)) _pool[size] = free = new Stack<ulong>();
             free.Push(pointer);
             (_pooledBytes, _liveBytes) = (_pooledBytes + size, _liveBytes - size);
@@ -207,7 +218,8 @@ public sealed unsafe class CudaDevice : IDisposable
     public void Synchronize()
     {
         MakeCurrent();
-        _cu.Check(_cu.cuCtxSynchronize(), "cuCtxSynchronize");
+        ThrowIfRecording("waiting for the device");
+        _cu.Check(_cu.cuStreamSynchronize(_stream), "cuStreamSynchronize");
     }
 
     /// <summary>
@@ -236,7 +248,7 @@ public sealed unsafe class CudaDevice : IDisposable
                 storage[i] = Scalar(args[i], i, function);
                 pointers[i] = &storage[i];
             }
-            _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, 0, pointers, null), $"cuLaunchKernel({function})");
+            _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, _stream, pointers, null), $"cuLaunchKernel({function})");
         }
         finally { foreach (var h in pinned) h.Free(); }
     }
@@ -248,7 +260,8 @@ public sealed unsafe class CudaDevice : IDisposable
         int v => (uint)v,
         long v => (ulong)v,
         float v => BitConverter.SingleToUInt32Bits(v),
-        _ => throw new ArgumentException($"kernel argument {index} of {function}: {arg.GetType().Name} is not a buffer, address, int, long, float or struct bytes"),
+        double v => BitConverter.DoubleToUInt64Bits(v),
+        _ => throw new ArgumentException($"kernel argument {index} of {function}: {arg.GetType().Name} is not a buffer, address, int, long, float, double or struct bytes"),
     };
 
     private nint Function(string source, string function)
@@ -264,6 +277,9 @@ public sealed unsafe class CudaDevice : IDisposable
         fixed (byte* n = name) _cu.Check(_cu.cuModuleGetFunction(&f, module, n), $"cuModuleGetFunction({function})");
         return _functions[(source, function)] = f;
     }
+
+    /// <summary>The stream all of this device's work is queued on (for libraries that take one, like cuBLASLt).</summary>
+    internal nint Stream => _stream;
 
     public void Dispose()
     {

@@ -43,7 +43,7 @@ public sealed unsafe class CudaGemm : IDisposable
         float alpha = 1, beta = 0;
         var algo = plan.Heuristic;
         _lt.Check(_lt.cublasLtMatmul(_handle, plan.Desc, &alpha, (void*)w, plan.A, (void*)x, plan.B, &beta,
-            (void*)y, plan.C, (void*)y, plan.C, algo.Algo, (void*)_workspace.Pointer, (nuint)WorkspaceBytes, 0), "cublasLtMatmul");
+            (void*)y, plan.C, (void*)y, plan.C, algo.Algo, (void*)_workspace.Pointer, (nuint)WorkspaceBytes, _device.Stream), "cublasLtMatmul");
     }
 
     private Plan PlanFor(int m, int n, int k, long ldx, DType weightType)

@@ -30,6 +30,10 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.SwiGluAndAdd(37, 129);
         foreach (var (m, n, k) in new[] { (1, 130, 77), (37, 65, 129), (5, 2560, 2560), (128, 2048, 2048) })
             foreach (var type in new[] { DType.F32, DType.BF16 }) check.MatMul(m, n, k, type, slice: false);
+        // the decode GEMV (M ≤ 8): the 2.7B in_proj and out_proj shapes, and an F32 one on its vector path
+        check.MatMul(1, 10576, 2560, DType.BF16, slice: false);
+        check.MatMul(8, 2560, 5120, DType.BF16, slice: false);
+        check.MatMul(3, 1000, 64, DType.F32, slice: false);
         check.MatMul(7, 96, 129, DType.F32, slice: true);
         check.MatMul(7, 96, 129, DType.BF16, slice: true);
         check.Embedding(DType.F32);

@@ -21,7 +21,7 @@ public sealed class GenerationSession
     private readonly TokenTextStream? _textStream;
     private readonly StopStringMatcher _stopMatcher;
     private readonly System.Text.StringBuilder _text = new();
-    private float[]? _lastLogits;
+    private bool _prefilled;
     private long _prefillTicks, _decodeTicks, _sampleTicks;
     private int _decodeSteps;
 
@@ -67,19 +67,27 @@ public sealed class GenerationSession
             return tail.Length > 0 ? new GenerationChunk(null, tail) : null;
         }
 
-        if (_lastLogits is null)
+        long start = Stopwatch.GetTimestamp();
+        bool prefill = !_prefilled;
+        Core.Tensors.Tensor logits;
+        if (prefill)
         {
-            _lastLogits = RunModel(() => _model.Prefill(_prompt, State), ref _prefillTicks);
-            if (_options.MaxTokens == 0) { Finish(Generation.FinishReason.Length); return null; }
+            _prefilled = true;
+            logits = _model.Prefill(_prompt, State);
+            if (_options.MaxTokens == 0)
+            {
+                _model.Backend.ToHost(logits);  // the prefill's time includes finishing it
+                _prefillTicks += Stopwatch.GetTimestamp() - start;
+                Finish(Generation.FinishReason.Length);
+                return null;
+            }
         }
         else
         {
-            int previous = _generated[^1];
-            _lastLogits = RunModel(() => _model.Step([previous], State), ref _decodeTicks);
+            logits = _model.Step([_generated[^1]], State);
             _decodeSteps++;
         }
-
-        int id = SampleNext(_lastLogits);
+        int id = SampleNext(logits, start, ref prefill ? ref _prefillTicks : ref _decodeTicks);
         _generated.Add(id);
         _history.Add(id);
 
@@ -108,22 +116,28 @@ public sealed class GenerationSession
 
     public GenerationTimings Timings => new(_prompt.Length, Seconds(_prefillTicks), _decodeSteps, Seconds(_decodeTicks), Seconds(_sampleTicks));
 
-    private float[] RunModel(Func<Core.Tensors.Tensor> run, ref long ticks)
+    /// <summary>
+    /// The next id from the last row of <paramref name="logits"/>: on the device that holds them when it can sample (the
+    /// model's time then includes the draw: they finish together there), else on the host. <paramref name="ticks"/>
+    /// gets the model's time since <paramref name="start"/>.
+    /// </summary>
+    private int SampleNext(Core.Tensors.Tensor logits, long start, ref long ticks)
     {
-        long start = Stopwatch.GetTimestamp();
-        var logits = run();
-        float[] host = _model.Backend.ToHost(logits);
-        ticks += Stopwatch.GetTimestamp() - start;
         int vocab = logits.Dim(-1);
-        return host.Length == vocab ? host : host[^vocab..];   // the last row when a model returned several
-    }
-
-    private int SampleNext(float[] logits)
-    {
-        long start = Stopwatch.GetTimestamp();
-        int limit = Math.Min(_options.SampleVocabLimit ?? logits.Length, logits.Length);
-        int id = _sampler.Sample(logits.AsSpan(0, limit), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_history));
-        _sampleTicks += Stopwatch.GetTimestamp() - start;
+        int limit = Math.Min(_options.SampleVocabLimit ?? vocab, vocab);
+        var history = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_history);
+        if (_model.Backend is Core.Ops.ITokenSampler device && logits.Rank == 2
+            && _sampler.TrySampleOnDevice(device, logits, logits.Dim(0) - 1, limit, history) is int onDevice)
+        {
+            ticks += Stopwatch.GetTimestamp() - start;
+            return onDevice;
+        }
+        float[] host = _model.Backend.ToHost(logits);
+        long sampled = Stopwatch.GetTimestamp();
+        ticks += sampled - start;
+        var last = host.AsSpan(host.Length - vocab);   // the last row when a model returned several
+        int id = _sampler.Sample(last[..limit], history);
+        _sampleTicks += Stopwatch.GetTimestamp() - sampled;
         return id;
     }
 

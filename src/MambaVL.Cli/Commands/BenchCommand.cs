@@ -27,16 +27,26 @@ public static class BenchCommand
         var preset = new Option<string>("--preset") { Description = "Shape of the random model (130m or tiny)", DefaultValueFactory = _ => "130m", Hidden = true };
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the bandwidth and GEMM microbenchmarks", Hidden = true };
         var profile = new Option<bool>("--profile") { Description = "Also time every op of one prefill and the decode steps, and print where the time goes" };
+        var device = SharedOptions.Device();
+        var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
+        var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
         };
         command.SetAction(parse =>
         {
+            if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
+            {
+                if (parse.GetValue(model) != null) throw new CliException("--device cuda benchmarks a random-weight preset (--preset); -m is not supported there yet");
+                var dtypeList = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype");
+                return CudaBench.Run(CliContext.From(parse), new CudaBench.Plan(gpu, parse.GetValue(preset)!, dtypeList[^1],
+                    CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps)));
+            }
             var plan = new Plan(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(prompt), parse.GetValue(gen),
                 CliParse.IntList(parse.GetValue(threads)!, "--threads"), CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype"),
                 parse.GetValue(reps), !parse.GetValue(noWarmup), !parse.GetValue(noBaseline), parse.GetValue(profile));

@@ -44,6 +44,8 @@ public static class DeviceCommands
             using var backend = new CudaBackend(gpu);
             var rows = CudaSelfCheck.Run(backend).ToList();
             rows.Add(Mamba2Parity(backend));
+            rows.Add(GraphParity(backend));
+            rows.AddRange(DeviceSamplerCheck.Run(backend));
             rows.Add(HybridParity(backend));
             rows.Add(MlMambaParity(backend));
             var table = new Table().AddColumn("op").AddColumn("shape").AddColumn("dtype")
@@ -105,6 +107,33 @@ public static class DeviceCommands
             return logits.ToArray();
         }
         return CudaSelfCheck.Compare("mmMamba-hybrid forward", "tiny: image + 7-token prefill + 2 steps", "f32", Run(gpu), Run(Core.Reference.ReferenceBackend.Instance));
+    }
+
+    /// <summary>
+    /// Decode steps of a batch of 3 replayed from a CUDA graph against the same steps run op by op on the GPU (the graph
+    /// must have been used: a state that never replays fails the row).
+    /// </summary>
+    private static SelfCheckRow GraphParity(CudaBackend gpu)
+    {
+        var cfg = new Models.Mamba2.Mamba2Config { DModel = 48, NLayer = 2, VocabSize = 97, DState = 24, HeadDim = 16, NGroups = 2, ChunkSize = 8 };
+        var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 4));
+        (float[] Logits, bool Replayed) Run(bool graphs)
+        {
+            gpu.UseGraphs = graphs;
+            var lm = Models.Mamba2.Mamba2LM.Load(cfg, weights, gpu);
+            var state = (Models.Mamba2.Mamba2State)lm.CreateState(3);
+            var logits = new List<float>();
+            for (int t = 0; t < 6; t++) logits.AddRange(gpu.ToHost(lm.Step([t * 7 % 97, 50 + t, 96 - t], state)));
+            return (logits.ToArray(), state.ReplaysSteps);
+        }
+        try
+        {
+            var (eager, _) = Run(graphs: false);
+            var (replayed, used) = Run(graphs: true);
+            var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", "tiny Mamba-2, B=3, 6 steps vs op by op", "f32", replayed, eager);
+            return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
+        }
+        finally { gpu.UseGraphs = true; }
     }
 
     /// <summary>

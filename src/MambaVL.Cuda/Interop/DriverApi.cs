@@ -43,6 +43,20 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
+    public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
+    public readonly delegate* unmanaged<nint, int> cuStreamSynchronize;
+    public readonly delegate* unmanaged<ulong, void*, nuint, nint, int> cuMemcpyHtoDAsync;
+    public readonly delegate* unmanaged<void*, ulong, nuint, nint, int> cuMemcpyDtoHAsync;
+    public readonly delegate* unmanaged<ulong, ulong, nuint, nint, int> cuMemcpyDtoDAsync;
+    public readonly delegate* unmanaged<ulong, byte, nuint, nint, int> cuMemsetD8Async;
+    public readonly delegate* unmanaged<void**, nuint, int> cuMemAllocHost;
+    public readonly delegate* unmanaged<void*, int> cuMemFreeHost;
+    public readonly delegate* unmanaged<nint, int, int> cuStreamBeginCapture;
+    public readonly delegate* unmanaged<nint, nint*, int> cuStreamEndCapture;
+    public readonly delegate* unmanaged<nint*, nint, ulong, int> cuGraphInstantiateWithFlags;
+    public readonly delegate* unmanaged<nint, nint, int> cuGraphLaunch;
+    public readonly delegate* unmanaged<nint, int> cuGraphExecDestroy;
+    public readonly delegate* unmanaged<nint, int> cuGraphDestroy;
 
     public DriverApi()
     {
@@ -71,6 +85,20 @@ internal sealed unsafe class DriverApi
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)F("cuLaunchKernel");
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
+        cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)F("cuStreamCreate");
+        cuStreamSynchronize = (delegate* unmanaged<nint, int>)F("cuStreamSynchronize");
+        cuMemcpyHtoDAsync = (delegate* unmanaged<ulong, void*, nuint, nint, int>)F("cuMemcpyHtoDAsync_v2");
+        cuMemcpyDtoHAsync = (delegate* unmanaged<void*, ulong, nuint, nint, int>)F("cuMemcpyDtoHAsync_v2");
+        cuMemcpyDtoDAsync = (delegate* unmanaged<ulong, ulong, nuint, nint, int>)F("cuMemcpyDtoDAsync_v2");
+        cuMemsetD8Async = (delegate* unmanaged<ulong, byte, nuint, nint, int>)F("cuMemsetD8Async");
+        cuMemAllocHost = (delegate* unmanaged<void**, nuint, int>)F("cuMemAllocHost_v2");
+        cuMemFreeHost = (delegate* unmanaged<void*, int>)F("cuMemFreeHost");
+        cuStreamBeginCapture = (delegate* unmanaged<nint, int, int>)F("cuStreamBeginCapture_v2");
+        cuStreamEndCapture = (delegate* unmanaged<nint, nint*, int>)F("cuStreamEndCapture");
+        cuGraphInstantiateWithFlags = (delegate* unmanaged<nint*, nint, ulong, int>)F("cuGraphInstantiateWithFlags");
+        cuGraphLaunch = (delegate* unmanaged<nint, nint, int>)F("cuGraphLaunch");
+        cuGraphExecDestroy = (delegate* unmanaged<nint, int>)F("cuGraphExecDestroy");
+        cuGraphDestroy = (delegate* unmanaged<nint, int>)F("cuGraphDestroy");
     }
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless <paramref name="result"/> is CUDA_SUCCESS.</summary>

@@ -7,6 +7,17 @@ __device__ __forceinline__ float neg_inf() { return __int_as_float(0xff800000); 
 
 __device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __uint_as_float(((unsigned int)b) << 16); }
 
+// F32 → BF16 bits, round to nearest even; NaN stays NaN (as torch and MambaVL's CPU code)
+__device__ __forceinline__ unsigned short f32_to_bf16_bits(float v)
+{
+    unsigned int u = __float_as_uint(v);
+    return (u & 0x7fffffffu) > 0x7f800000u ? (unsigned short)((u >> 16) | 0x40u)
+                                           : (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+// v rounded to the nearest BF16 value, as an F32
+__device__ __forceinline__ float round_bf16(float v) { return bf16_to_f32(f32_to_bf16_bits(v)); }
+
 // The sum of v over the block (any size up to 1024); every thread gets it. shared: 32 floats.
 __device__ __forceinline__ float block_sum(float v, float* shared)
 {

@@ -5,8 +5,6 @@ extern "C" __global__ void f32_to_bf16(const float* __restrict__ x, unsigned sho
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
-        unsigned int u = __float_as_uint(x[i / k * ldx + i % k]);
-        y[i] = (u & 0x7fffffffu) > 0x7f800000u ? (unsigned short)((u >> 16) | 0x40u)
-                                               : (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        y[i] = f32_to_bf16_bits(x[i / k * ldx + i % k]);
     }
 }

@@ -99,12 +99,15 @@ public sealed class Candidates
     }
 
     /// <summary>Draws one id in proportion to softmax(logits).</summary>
-    public int Draw(SeededRandom random)
+    public int Draw(SeededRandom random) => Draw(random.NextDouble());
+
+    /// <summary>Draws the id where <paramref name="uniform"/> (in [0, 1)) falls in the cumulative softmax, in item order.</summary>
+    public int Draw(double uniform)
     {
         var items = Items;
         Span<double> weights = Count <= 4096 ? stackalloc double[Count] : new double[Count];
         double total = SoftmaxWeights(items, weights);
-        double target = random.NextDouble() * total, cumulative = 0;
+        double target = uniform * total, cumulative = 0;
         for (int i = 0; i < items.Length; i++)
         {
             cumulative += weights[i];

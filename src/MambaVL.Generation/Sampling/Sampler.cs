@@ -41,6 +41,28 @@ public sealed class Sampler
         return _candidates.Draw(_random);
     }
 
+    /// <summary>
+    /// Picks the next id on the device that holds <paramref name="logits"/> (row <paramref name="row"/>, ids below
+    /// <paramref name="vocabLimit"/>) when it can run this chain: greedy, or sampling with a top-k it supports. Returns
+    /// null, having drawn nothing, when it cannot (then call <see cref="Sample"/> on the host logits). Same chain, same seed.
+    /// </summary>
+    public int? TrySampleOnDevice(Core.Ops.ITokenSampler device, Core.Tensors.Tensor logits, int row, int vocabLimit, ReadOnlySpan<int> history)
+    {
+        var o = Options;
+        if (!o.IsGreedy && (o.TopK < 1 || o.TopK > device.MaxTopK || o.TopK >= vocabLimit)) return null;
+        int[] penalized = [];
+        if (o.RepeatPenalty != 1f)
+        {
+            _penalised.Clear();
+            foreach (int id in RecentWindow(history, o.RepeatLastN))
+                if ((uint)id < (uint)vocabLimit) _penalised.Add(id);
+            if (_penalised.Count > device.MaxPenalizedIds) return null;
+            penalized = [.. _penalised];
+        }
+        double uniform = o.IsGreedy ? 0 : _random.NextDouble();
+        return device.SampleToken(logits, row, vocabLimit, new Core.Ops.TokenSamplingRequest(o.Temperature, o.TopK, o.TopP, o.MinP, o.RepeatPenalty, penalized, uniform));
+    }
+
     /// <summary>The last <paramref name="lastN"/> ids of <paramref name="history"/> (-1 = all, 0 = none).</summary>
     public static ReadOnlySpan<int> RecentWindow(ReadOnlySpan<int> history, int lastN) =>
         lastN < 0 || lastN >= history.Length ? history : history[^lastN..];

@@ -60,6 +60,9 @@ public sealed record Mamba2Config
         ChunkSize = 256, TieEmbeddings = true, BosTokenId = 0, EosTokenId = 0, PadTokenId = 0,
     };
 
+    /// <summary>The shape of state-spaces/mamba2-2.7b (64 layers of width 2560, 80 heads of 64, state 128).</summary>
+    public static Mamba2Config Mamba2_2_7b() => Mamba2_130m() with { DModel = 2560, NLayer = 64 };
+
     /// <summary>Number of parameters the checkpoint holds (the padded embedding counted once when tied).</summary>
     public long ParameterCount
     {

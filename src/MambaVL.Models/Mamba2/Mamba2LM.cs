@@ -87,10 +87,21 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
         return Head(last);
     }
 
+    /// <summary>
+    /// One token per sequence. The step does the same device work every token, so backends that can record it (CUDA
+    /// graphs) replay it: the returned logits are then rewritten by the next step of this state.
+    /// </summary>
     public Tensor Step(ReadOnlySpan<int> ids, IModelState state)
     {
         var st = AsOwnState(state);
         if (ids.Length != st.BatchSize) throw new ArgumentException($"Step got {ids.Length} ids for a state of {st.BatchSize} sequences");
+        var logits = st.Steps.Run(Backend, ids, stepIds => StepBody(stepIds, st));
+        st.Position += 1;
+        return logits;
+    }
+
+    private Tensor StepBody(ReadOnlySpan<int> ids, Mamba2State st)
+    {
         var h = Backend.Embedding(_embedding, ids);  // (B, D)
         Tensor? residual = null;
         for (int l = 0; l < _layers.Length; l++)
@@ -100,9 +111,10 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
             h = _layers[l].Step(normed, st.ConvState(l), st.SsmState(l));
             Backend.Release(normed);
         }
-        residual = AddResidual(residual, h);
-        st.Position += 1;
-        return Head(residual);
+        var final = AddResidual(residual, h);
+        var logits = Head(final);
+        Backend.Release(final);
+        return logits;
     }
 
     /// <summary>Block input: residual = h + residual (the first block's residual is the embedding). Both (M, D) F32.</summary>
@@ -122,7 +134,13 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
     }
 
     /// <summary>norm_f then the LM head: residual (M, D) → logits (M, PaddedVocab).</summary>
-    private Tensor Head(Tensor residual) => Backend.MatMul(Backend.RmsNorm(residual, _normF, Config.NormEps), _lmHead);
+    private Tensor Head(Tensor residual)
+    {
+        var normed = Backend.RmsNorm(residual, _normF, Config.NormEps);
+        var logits = Backend.MatMul(normed, _lmHead);
+        Backend.Release(normed);
+        return logits;
+    }
 
     private Mamba2State AsOwnState(IModelState state) =>
         state is Mamba2State s && s.Matches(Config) ? s

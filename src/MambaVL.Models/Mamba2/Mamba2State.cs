@@ -20,6 +20,12 @@ public sealed class Mamba2State : IModelState
     private Tensor[] _ssm;   // per layer (B, H, P, N) F32
 
     public int BatchSize { get; }
+
+    /// <summary>The decode steps on these tensors (recorded and replayed where the backend can).</summary>
+    internal StepReplayer Steps { get; private set; } = new();
+
+    /// <summary>True once this state's steps replay a recording (CUDA graphs).</summary>
+    public bool ReplaysSteps => Steps.IsReplaying;
     public long Position { get; internal set; }
     public long ByteSize => BatchSize * BytesPerSequence(_layers, _convDim, _convHistory, _heads, _headDim, _dState);
 
@@ -68,6 +74,7 @@ public sealed class Mamba2State : IModelState
         var copy = (Mamba2State)MemberwiseClone();
         copy._conv = _conv.Select(Copy).ToArray();
         copy._ssm = _ssm.Select(Copy).ToArray();
+        copy.Steps = new StepReplayer();  // a recording reads this state's tensors, not the copy's
         return copy;
     }
 
@@ -108,6 +115,7 @@ public sealed class Mamba2State : IModelState
                 ssm[l] = StateIO.Read(r, _backend, SsmShape);
             }
             (_conv, _ssm, Position) = (conv, ssm, position);  // replace only once everything was read
+            Steps.Reset();
         }
         catch (EndOfStreamException e)
         {
