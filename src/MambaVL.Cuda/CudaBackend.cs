@@ -337,6 +337,9 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) =>
         Recurrence(x, dt, b, c, p, state, step: false, "SsdScan");
 
+    /// <summary>Runs the decode step as the plain recurrence kernel (the fast kernel's reference, for the selfcheck).</summary>
+    internal bool PlainStep { get; set; }
+
     public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) =>
         Recurrence(x, dt, b, c, p, state, step: true, "SsmStep");
 
@@ -363,6 +366,14 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
             : throw new ArgumentException($"{op}: D {p.D} is neither (H) nor (H, P)");
         var y = Empty(DType.F32, rows, heads, pDim);
         if (rows == 0) return y;
+        if (step && !PlainStep)
+        {
+            // y (B, H, P) is contiguous: row (b, h, p) at b·H·P + h·P + p, as the kernel writes it
+            Gpu.Launch("mamba", "ssm_step_warp", ((uint)(((long)batch * heads * pDim + 7) / 8), 1), 256, 0,
+                Address(x), ldx, Address(dt), lddt, Address(b), ldb, Address(c), ldc, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
+                Address(st), Address(y), batch, heads, pDim, groups, n, p.DtMin, p.DtMax);
+            return y;
+        }
         uint threads = (uint)((n + 31) / 32 * 32);
         Gpu.Launch("mamba", "ssm_recurrence", ((uint)(batch * heads * pDim), 1), threads, 0,
             Address(x), ldx, Address(dt), lddt, Address(b), ldb, Address(c), ldc, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,

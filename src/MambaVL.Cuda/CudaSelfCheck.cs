@@ -45,6 +45,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Scan(37, dPerChannel: false);
         check.Scan(1, dPerChannel: true);
         check.Step(3);
+        check.StepKernels(5, 16, 64, 2, 128);
         check.Layout();
         check.LayerNorm(37, 129, slice: true, bias: true);
         check.LayerNorm(5, 1024, slice: false, bias: false);
@@ -201,6 +202,27 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var actual = gpu.ToHost(gpu.SsmStep(gpu.Upload(x), gpu.Upload(dt), gpu.Upload(b), gpu.Upload(c), Params(false, true), gpuState));
         Add("SsmStep", $"B={batch} H={Heads} P={HeadDim} N={StateSize}", "f32", actual, expected);
         Add("SsmStep state", $"B={batch}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    /// <summary>The warp-per-row decode step against the plain recurrence kernel, both on the GPU, at the 2.7B head shape.</summary>
+    private void StepKernels(int batch, int heads, int headDim, int groups, int stateSize)
+    {
+        var inputs = new[] { Uniform(-1, 1, batch, heads, headDim), Uniform(-5, 1, batch, heads), Uniform(-1, 1, batch, groups, stateSize), Uniform(-1, 1, batch, groups, stateSize) }
+            .Select(gpu.Upload).ToArray();
+        var ssm = new SsmParams(gpu.Upload(Uniform(-4, -0.5f, heads)), gpu.Upload(Uniform(-3, 0, heads)), gpu.Upload(Uniform(0.5f, 1.5f, heads)), 0f, float.PositiveInfinity);
+        var state = Uniform(-0.5f, 0.5f, batch, heads, headDim, stateSize);
+        (float[] Y, float[] State) Run(bool plain)
+        {
+            gpu.PlainStep = plain;
+            var st = gpu.Upload(Copy(state));
+            var y = gpu.ToHost(gpu.SsmStep(inputs[0], inputs[1], inputs[2], inputs[3], ssm, st));
+            gpu.PlainStep = false;
+            return (y, gpu.ToHost(st));
+        }
+        var (fast, plainRun) = (Run(false), Run(true));
+        string shape = $"B={batch} H={heads} P={headDim} G={groups} N={stateSize}";
+        Add("SsmStep warp vs recurrence", shape, "f32", fast.Y, plainRun.Y);
+        Add("SsmStep warp vs recurrence state", shape, "f32", fast.State, plainRun.State);
     }
 
     /// <summary>Contiguous of a transposed view (F32, BF16), and Concat along dims 0 and 1.</summary>

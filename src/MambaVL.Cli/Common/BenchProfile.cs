@@ -12,12 +12,18 @@ public sealed record BenchProfile(string Title, double Divisor, string Unit, IRe
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Profiles a prefill of <paramref name="promptTokens"/> and <paramref name="genTokens"/> decode steps.</summary>
-    public static IEnumerable<BenchProfile> Run(CliContext ctx, BenchModel benchModel, int threads, int promptTokens, int genTokens)
+    public static IEnumerable<BenchProfile> Run(CliContext ctx, BenchModel benchModel, int threads, int promptTokens, int genTokens) =>
+        Run(ctx, benchModel, new CpuBackend(threads), null, $"{BenchReport.Name(benchModel.DType)}, {threads} thread{(threads == 1 ? "" : "s")}", promptTokens, genTokens);
+
+    /// <summary>
+    /// The same on any backend; <paramref name="synchronize"/> waits for an asynchronous one after each op (steps then run
+    /// op by op, without recorded graphs, each op's time including one wait).
+    /// </summary>
+    public static IEnumerable<BenchProfile> Run(CliContext ctx, BenchModel benchModel, IBackend inner, Action? synchronize, string where, int promptTokens, int genTokens)
     {
-        var backend = new ProfilingBackend(new CpuBackend(threads));
+        var backend = new ProfilingBackend(inner, synchronize);
         var model = benchModel.Load(backend);
         var ids = BenchStats.RandomIds(Math.Max(promptTokens, 1), model.VocabSize);
-        string where = $"{BenchReport.Name(benchModel.DType)}, {threads} thread{(threads == 1 ? "" : "s")}";
         var profiles = new List<BenchProfile>();
         ctx.ErrConsole.Status().Start($"profiling ({where})", _ =>
         {

@@ -14,7 +14,7 @@ namespace MambaVL.Cli.Common;
 
 public static class CudaBench
 {
-    public sealed record Plan(int DeviceIndex, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions);
+    public sealed record Plan(int DeviceIndex, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile);
 
     private sealed record Row(string Test, string Figure, string Ceiling, double Fraction);
 
@@ -26,7 +26,7 @@ public static class CudaBench
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var bench = ctx.ErrConsole.Status().Start($"generating {plan.Preset} weights ({BenchReport.Name(plan.DType)})", _ => BenchModel.Random(plan.Preset, plan.DType, seed: 0));
-        var model = (Mamba2LM)ctx.ErrConsole.Status().Start("uploading the weights", _ => bench.Load(backend));
+        Mamba2LM? model = (Mamba2LM)ctx.ErrConsole.Status().Start("uploading the weights", _ => bench.Load(backend));
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model: {bench.Label}, {Units.Count(bench.Parameters)} parameters, {Units.Bytes(bench.Bytes)} of weights; copy bandwidth {copyBytesPerSecond / 1e9:0} GB/s (read + write), BF16 GEMM {gemmFlops / 1e12:0} TFLOP/s"));
         ctx.Out.WriteLine();
@@ -61,6 +61,13 @@ public static class CudaBench
         foreach (var r in rows) table.AddRow(Markup.Escape(r.Test), Markup.Escape(r.Figure), Markup.Escape(r.Ceiling), F($"{r.Fraction:P0}"));
         ctx.OutConsole.Write(table);
         ctx.Out.WriteLine(F($"medians of {plan.Repetitions} warm repeats; decode {plan.GenTokens} steps per repeat, prefill on a fresh state"));
+        if (plan.Profile)
+        {
+            model = null;   // the profiled copy of the weights takes their place
+            GC.Collect();
+            foreach (var p in BenchProfile.Run(ctx, bench, backend, gpu.Synchronize, $"{BenchReport.Name(plan.DType)}, {gpu.Name}", plan.Prompts.Min(), 32))
+                p.WriteMarkdown(ctx.Out);
+        }
         return MambaVlCli.Ok;
     }
 

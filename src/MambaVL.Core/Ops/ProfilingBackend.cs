@@ -1,6 +1,6 @@
 // A decorator over any backend that times every op call and keeps totals per op, for `mambavl bench --profile`.
-// Wall time around each call: exact for synchronous backends (CPU, reference); an asynchronous backend must
-// synchronise inside its ops for the split to mean anything.
+// Wall time around each call: exact for synchronous backends (CPU, reference); for an asynchronous one (CUDA) pass
+// its synchronize, called before each op's clock stops (each op's time then includes one wait for the device).
 using System.Diagnostics;
 using MambaVL.Core.Tensors;
 
@@ -9,7 +9,7 @@ namespace MambaVL.Core.Ops;
 /// <summary>Calls and total time of one op (MatMuls per weight shape), as of when <see cref="ProfilingBackend.Timings"/> was read.</summary>
 public sealed record OpTiming(string Op, string Shapes, long Calls, TimeSpan Total);
 
-public sealed class ProfilingBackend(IBackend inner) : IBackend
+public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null) : IBackend
 {
     private readonly Dictionary<(string Op, string Shapes), (long Calls, TimeSpan Total)> _timings = [];
 
@@ -102,6 +102,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     private void Record(string op, string shapes, long start)
     {
+        synchronize?.Invoke();
         var elapsed = Stopwatch.GetElapsedTime(start);
         var soFar = _timings.GetValueOrDefault((op, shapes));
         _timings[(op, shapes)] = (soFar.Calls + 1, soFar.Total + elapsed);

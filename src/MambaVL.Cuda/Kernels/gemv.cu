@@ -17,7 +17,7 @@ __device__ __forceinline__ void gemv_fma8(const float* __restrict__ x, long long
 #pragma unroll
     for (int r = 0; r < GEMV_MAX_M; r++)
     {
-        if (r >= m) break;
+        if (r >= m) continue;   // not break: a fully unrolled loop keeps acc[] in registers
         const float4* xp = (const float4*)(x + r * ldx + k0);
         float4 a = __ldg(xp), b = __ldg(xp + 1);
         float xs[8] = { a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w };
@@ -35,7 +35,7 @@ __device__ __forceinline__ void gemv_store(float* acc, int m, int n, int col, co
 #pragma unroll
     for (int r = 0; r < GEMV_MAX_M; r++)
     {
-        if (r >= m) break;
+        if (r >= m) continue;
         float v = acc[r];
         for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
         if (lane == 0) y[(long long)r * n + col] = v + (bias ? bias[col] : 0.0f);
@@ -101,7 +101,7 @@ extern "C" __global__ void gemv_scalar(const float* __restrict__ x, long long ld
 #pragma unroll
         for (int r = 0; r < GEMV_MAX_M; r++)
         {
-            if (r >= m) break;
+            if (r >= m) continue;
             float xv = x[r * ldx + i];
             acc[r] += (bf16 ? round_bf16(xv) : xv) * wv;
         }

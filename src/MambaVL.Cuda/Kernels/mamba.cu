@@ -125,3 +125,38 @@ extern "C" __global__ void ssm_recurrence(const float* __restrict__ x, long long
     }
     if (n < n_dim) s[n] = sv;
 }
+
+// The decode step for a batch, one warp per (sequence b, head h, channel p) and the state row's N columns spread over
+// its lanes: no block barriers, 8 rows per block of 256, so the (B, H, P, N) state streams at memory speed.
+// Same math as ssm_recurrence with steps = 1 (which stays as its plain reference).
+extern "C" __global__ void ssm_step_warp(const float* __restrict__ x, long long ldx, const float* __restrict__ dt, long long lddt,
+                                         const float* __restrict__ bm, long long ldb, const float* __restrict__ cm, long long ldc,
+                                         const float* __restrict__ a, const float* __restrict__ dt_bias, const float* __restrict__ dvec, int d_mode,
+                                         float* __restrict__ state, float* __restrict__ y, int batch, int heads, int p_dim, int groups, int n_dim,
+                                         float dt_min, float dt_max)
+{
+    long long row_id = (blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (row_id >= (long long)batch * heads * p_dim) return;
+    int p = (int)(row_id % p_dim), h = (int)(row_id / p_dim % heads), b = (int)(row_id / ((long long)p_dim * heads));
+    int g = h / (heads / groups);
+    float d = dt_of(dt[b * lddt + h], dt_bias[h], dt_min, dt_max);
+    float decay = expf(d * a[h]);
+    float xv = x[b * ldx + (long long)h * p_dim + p];
+    float* s = state + row_id * n_dim;
+    const float* bg = bm + b * ldb + (long long)g * n_dim;
+    const float* cg = cm + b * ldc + (long long)g * n_dim;
+    float part = 0.0f;
+    for (int n = lane; n < n_dim; n += 32)
+    {
+        float sv = decay * s[n] + d * xv * bg[n];
+        s[n] = sv;
+        part += sv * cg[n];
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) part += __shfl_xor_sync(0xffffffffu, part, offset);
+    if (lane == 0)
+    {
+        float skip = d_mode == 1 ? dvec[h] : d_mode == 2 ? dvec[(long long)h * p_dim + p] : 0.0f;
+        y[row_id] = part + skip * xv;
+    }
+}
