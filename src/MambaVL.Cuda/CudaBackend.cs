@@ -88,6 +88,11 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
             else CopyStrided(source, destination);
             return;
         }
+        if (source.Storage is CudaStorage && source.DType == DType.F32 && destination.DType == DType.BF16)
+        {
+            CopyStrided(source, destination);
+            return;
+        }
         // a host source or a type conversion: through the bytes the destination spans
         var target = HostView(destination);   // the bytes the destination spans, with the view's layout
         target.CopyFrom(source.Storage is CudaStorage ? HostView(source) : source);
@@ -95,12 +100,16 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         Gpu.Write(Address(destination, lo), new ReadOnlySpan<byte>(((CpuStorage)target.Storage).Pointer, checked((int)(count * destination.DType.Size()))));
     }
 
-    /// <summary>destination[i] = source[i] over two device views of the same shape and element size (2 or 4 bytes, up to 6 dims).</summary>
+    /// <summary>
+    /// destination[i] = source[i] over two device views of the same shape (up to 6 dims): the same element size (2 or 4
+    /// bytes), or F32 rounded into BF16.
+    /// </summary>
     private void CopyStrided(Tensor source, Tensor destination)
     {
         int size = source.DType.Size();
-        if (size is not (2 or 4) || source.Rank > 6)
-            throw new NotSupportedException($"a strided copy of {source} on CUDA (2- or 4-byte elements, up to 6 dims)");
+        bool toBf16 = source.DType == DType.F32 && destination.DType == DType.BF16;
+        if ((size is not (2 or 4) && !toBf16) || (!toBf16 && destination.DType.Size() != size) || source.Rank > 6)
+            throw new NotSupportedException($"a strided copy of {source} into {destination} on CUDA (2- or 4-byte elements or F32 into BF16, up to 6 dims)");
         if (source.Length == 0) return;
         // struct Layout { long long shape[6], src[6], dst[6]; int rank; } as the kernel declares it
         var layout = new byte[3 * 6 * sizeof(long) + 8];
@@ -108,7 +117,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         for (int k = 0; k < source.Rank; k++)
             (longs[k], longs[6 + k], longs[12 + k]) = (source.Dim(k), source.Strides[k], destination.Strides[k]);
         BitConverter.TryWriteBytes(layout.AsSpan(18 * sizeof(long)), source.Rank);
-        Gpu.Launch("layout", size == 4 ? "copy_strided_4" : "copy_strided_2", (Gpu.Blocks(source.Length), 1), 256, 0,
+        Gpu.Launch("layout", toBf16 ? "copy_strided_f32_bf16" : size == 4 ? "copy_strided_4" : "copy_strided_2", (Gpu.Blocks(source.Length), 1), 256, 0,
             Address(source), Address(destination), layout, source.Length);
     }
 
@@ -149,17 +158,32 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     }
 
     private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
+    private int? _gemvBlocksPerSm;
 
-    /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused, no rounding kernel.</summary>
+    /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
     private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
     {
         int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
         if (m == 0 || n == 0) return;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
-        bool aligned = k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0 && Address(w) % 16 == 0;
-        uint blocks = (uint)((n + 7) / 8);  // 8 warps of 256 threads, a column each
-        Gpu.Launch("gemv", aligned ? "gemv_vec" : "gemv_scalar", (blocks, 1), 256, 0,
-            Address(x), ldx, Address(w), b, Address(y), m, n, k, w.DType == DType.BF16 ? 1 : 0);
+        bool bf16 = w.DType == DType.BF16;
+        // one full wave of 8-warp blocks (as many per SM as fit), the warps striding over the columns
+        _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
+        uint blocks = (uint)Math.Min(Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value, (n + 7) / 8);
+        if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
+        {
+            Gpu.Launch("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
+            return;
+        }
+        if (bf16 && m > 2)
+        {
+            // more rows: x rounded to BF16 once here rather than per weight in every warp
+            using var xb = Gpu.Allocate((long)m * k * 2);
+            Gpu.Launch("conversions", "f32_to_bf16", (Gpu.Blocks((long)m * k), 1), 256, 0, Address(x), xb.Pointer, (long)m * k, k, ldx);
+            Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, xb.Pointer, (long)k, Address(w), b, Address(y), m, n, k, 1, 1);
+            return;
+        }
+        Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0, 0);
     }
 
     public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids)
@@ -201,7 +225,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         var w = Contiguous(F32(weight, "RmsNorm weight"));
         int rows = x.Dim(0), d = x.Dim(1);
         var y = Empty(DType.F32, rows, d);
-        if (rows > 0) Gpu.Launch("norms", "rms_norm_f32", ((uint)rows, 1), 256, 0, Address(x), Address(w), Address(y), rows, d, ldx, eps);
+        if (rows > 0) Gpu.Launch("norms", "rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(x), Address(w), Address(y), rows, d, ldx, eps);
         return y;
     }
 
@@ -214,7 +238,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         var w = Contiguous(F32(weight, "GatedRmsNorm weight"));
         int rows = y.Dim(0), dn = y.Dim(1);
         var o = Empty(DType.F32, rows, dn);
-        if (rows > 0) Gpu.Launch("mamba", "gated_rms_norm", ((uint)rows, (uint)(dn / groupSize)), 256, 0, Address(y), ldy, Address(z), ldz, Address(w), Address(o), dn, groupSize, eps);
+        if (rows > 0) Gpu.Launch("mamba", "gated_rms_norm", ((uint)rows, (uint)(dn / groupSize)), RowThreads((long)rows * (dn / groupSize)), 0, Address(y), ldy, Address(z), ldz, Address(w), Address(o), dn, groupSize, eps);
         return o;
     }
     public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias, float eps)
@@ -229,7 +253,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "LayerNorm bias")));
         int rows = rows2d.Dim(0);
         var y = Empty(DType.F32, shape);
-        if (rows > 0) Gpu.Launch("norms", "layer_norm_f32", ((uint)rows, 1), 256, 0, Address(rows2d), Address(w), b, Address(y), rows, d, ldx, eps);
+        if (rows > 0) Gpu.Launch("norms", "layer_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(rows2d), Address(w), b, Address(y), rows, d, ldx, eps);
         return y;
     }
 
@@ -380,6 +404,12 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
             Address(st), Address(y), steps, heads, pDim, groups, n, p.DtMin, p.DtMax);
         return y;
     }
+
+    /// <summary>
+    /// Threads per block for the row kernels (a block per row): 256 fill the GPU when there are many rows; a decode step's
+    /// one or few rows get 1024 so each row's single pass is short.
+    /// </summary>
+    private uint RowThreads(long blocks) => blocks < Gpu.Multiprocessors ? 1024u : 256u;
 
     /// <summary>A state the op updates in place: it must already be a contiguous F32 device tensor of the given shape.</summary>
     private Tensor DeviceState(Tensor state, int[] shape, string what)

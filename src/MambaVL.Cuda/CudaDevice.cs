@@ -253,6 +253,15 @@ public sealed unsafe partial class CudaDevice : IDisposable
         finally { foreach (var h in pinned) h.Free(); }
     }
 
+    /// <summary>How many blocks of <paramref name="threads"/> of a kernel fit on one multiprocessor at once (its registers decide).</summary>
+    public int BlocksPerMultiprocessor(string source, string function, int threads)
+    {
+        MakeCurrent();
+        int blocks;
+        _cu.Check(_cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Function(source, function), threads, 0), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({function})");
+        return Math.Max(blocks, 1);
+    }
+
     private static ulong Scalar(object arg, int index, string function) => arg switch
     {
         DeviceBuffer b => b.Pointer,

@@ -82,6 +82,9 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var expected = Tensor.Zeros(DType.BF16, 6, 40);
         expected.Narrow(1, 3, 17).Narrow(0, 1, 4).CopyFrom(source);
         Add("CopyInto", "4x17 into a bf16 6x40 view", "f32→bf16", gpu.ToHost(target), expected.ToFloatArray());
+        var deviceTarget = gpu.Zeros(DType.BF16, 6, 40);
+        gpu.CopyInto(gpu.Upload(source), deviceTarget.Narrow(1, 3, 17).Narrow(0, 1, 4));
+        Add("CopyInto", "device 4x17 into a bf16 6x40 view", "f32→bf16", gpu.ToHost(deviceTarget), expected.ToFloatArray());
     }
 
     private void RmsNorm(int rows, int d, bool slice)

@@ -1,6 +1,6 @@
 // `mambavl bench mmmamba`: next-token latency and state memory of the HoVLE teacher, mmMamba-hybrid and mmMamba-linear
-// at long contexts (the paper's Fig. 1 c, d), full-size shapes with random weights on the CPU. The three models share
-// one weight dictionary (the students keep the teacher's MLPs) and are timed in turns, step by step, so drift on a
+// at long contexts (the paper's Fig. 1 c, d), full-size shapes with random weights on the CPU or a GPU. The three models
+// share one weight dictionary (the students keep the teacher's MLPs) and are timed in turns, step by step, so drift on a
 // shared machine hits all three alike. Each context's caches are primed with random values rather than prefilled: a
 // decode step does the same work either way, and a 64K prefill would take hours on a CPU.
 using System.CommandLine;
@@ -26,11 +26,12 @@ public static class BenchMmMambaCommand
         var steps = new Option<int>("--steps", "-r") { Description = "Timed decode steps per context (after one warm-up); the median is reported", DefaultValueFactory = _ => 5 };
         var cacheType = new Option<string>("--cache-type") { Description = "KV cache storage of the attention layers: f32 or bf16 (half the memory)", DefaultValueFactory = _ => "f32" };
         var tiny = new Option<bool>("--tiny") { Description = "A small model instead of the full-size one (for tests)", Hidden = true };
+        var device = SharedOptions.Device();
         var command = new Command("mmmamba", "Benchmark HoVLE vs mmMamba-hybrid vs mmMamba-linear: next-token latency and memory at long contexts")
         {
-            contexts, threads, dtype, steps, cacheType, tiny,
+            contexts, threads, dtype, steps, cacheType, tiny, device,
         };
-        command.SetAction(parse => Run(CliContext.From(parse), CliParse.IntList(parse.GetValue(contexts)!, "--contexts"), parse.GetValue(threads),
+        command.SetAction(parse => Run(CliContext.From(parse), parse.GetValue(device)!, CliParse.IntList(parse.GetValue(contexts)!, "--contexts"), parse.GetValue(threads),
             DTypeInfo.Parse(parse.GetValue(dtype)!), parse.GetValue(steps), CliParse.KvCacheType(parse.GetValue(cacheType)!), parse.GetValue(tiny)));
         return command;
     }
@@ -39,7 +40,7 @@ public static class BenchMmMambaCommand
 
     private static readonly HoVleVariant[] Variants = [HoVleVariant.Teacher, HoVleVariant.Hybrid, HoVleVariant.Linear];
 
-    private static int Run(CliContext ctx, int[] contexts, int threads, DType dtype, int steps, DType cache, bool tiny)
+    private static int Run(CliContext ctx, string device, int[] contexts, int threads, DType dtype, int steps, DType cache, bool tiny)
     {
         if (steps < 1) throw new CliException($"--steps: {steps} (at least 1)");
         if (threads < 0) throw new CliException($"--threads: {threads} is not a thread count (0 = all cores)");
@@ -47,9 +48,13 @@ public static class BenchMmMambaCommand
         var weights = ctx.ErrConsole.Status().Start($"generating {BenchReport.Name(dtype)} weights",
             _ => HoVleRandom.CreateWeights(Config(HoVleVariant.Teacher), 1, dtype, bothMixerForms: true));
         long weightBytes = weights.Values.Sum(t => t.ByteLength);
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        using var cpu = new CpuBackend(threads);
-        var models = Variants.Select(v => new HoVleModel(Config(v), new DictionaryWeightSource(weights), cpu, kvCache: cache)).ToArray();
+        var (backend, owner) = Backends.Create(device, threads);
+        using var _ = owner;
+        var gpu = (backend as Cuda.CudaBackend)?.Gpu;
+        // the memory the weights and states share: the host's, or the GPU's (where each model holds its own weight copy)
+        long available = gpu is null ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : gpu.MemoryInfo().Free;
+        if (gpu != null) weightBytes *= Variants.Length;
+        var models = Variants.Select(v => new HoVleModel(Config(v), new DictionaryWeightSource(weights), backend, kvCache: cache)).ToArray();
         var rows = new List<Row>();
         foreach (int context in contexts)
         {
@@ -65,7 +70,8 @@ public static class BenchMmMambaCommand
                     measured.Contains(i) ? null : $"needs {Units.Bytes(weightBytes + fits[i])} of {Units.Bytes(available)}"));
             GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();  // free the primed caches before the next context
         }
-        Write(ctx.Out, rows.OrderBy(r => r.Variant).ThenBy(r => r.Context).ToList(), tiny, dtype, cache, weightBytes, cpu.Threads);
+        string where = backend is CpuBackend cpu ? $"{MachineInfo.CpuName()}, {cpu.Threads} threads, {Units.Bytes(available)} memory" : $"{gpu!.Describe()}";
+        Write(ctx.Out, rows.OrderBy(r => r.Variant).ThenBy(r => r.Context).ToList(), tiny, dtype, cache, weightBytes, where);
         return MambaVlCli.Ok;
     }
 
@@ -82,13 +88,15 @@ public static class BenchMmMambaCommand
             {
                 var model = models[i];
                 long t0 = Stopwatch.GetTimestamp();
-                model.Backend.Release(model.Step([10 + (context + s + 1) % (model.Config.TextVocab - 10)], states[i]!));
+                var logits = model.Step([10 + (context + s + 1) % (model.Config.TextVocab - 10)], states[i]!);
+                model.Backend.ToHost(logits.Narrow(1, 0, 1));   // the step has finished (a GPU works asynchronously)
+                model.Backend.Release(logits);
                 if (s >= 0) samples[i][s] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
         return samples.Select((x, i) => measured.Contains(i) ? BenchStats.Median(x) : double.NaN).ToArray();
     }
 
-    private static void Write(TextWriter w, List<Row> rows, bool tiny, DType dtype, DType cache, long weightBytes, int threads)
+    private static void Write(TextWriter w, List<Row> rows, bool tiny, DType dtype, DType cache, long weightBytes, string machine)
     {
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine("| model | context | next token (ms) | speed-up vs teacher | state memory | weights + state |");
@@ -102,7 +110,7 @@ public static class BenchMmMambaCommand
         }
         w.WriteLine();
         w.WriteLine($"shapes: {(tiny ? "tiny (tests)" : "HoVLE-2.6B: embedding module 8 + LLM 24 layers, hidden 2048, 16 heads / 8 kv heads, FFN 8192")}; {BenchReport.Name(dtype)} weights, {BenchReport.Name(cache)} KV caches (Mamba states F32); random weights, primed caches");
-        w.WriteLine($"machine: {MachineInfo.CpuName()}, {threads} threads, {Units.Bytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} memory");
+        w.WriteLine($"machine: {machine}");
         w.WriteLine($"build: mambavl {MachineInfo.Version}");
     }
 

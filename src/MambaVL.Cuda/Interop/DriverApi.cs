@@ -57,6 +57,7 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nint, nint, int> cuGraphLaunch;
     public readonly delegate* unmanaged<nint, int> cuGraphExecDestroy;
     public readonly delegate* unmanaged<nint, int> cuGraphDestroy;
+    public readonly delegate* unmanaged<int*, nint, int, nuint, int> cuOccupancyMaxActiveBlocksPerMultiprocessor;
 
     public DriverApi()
     {
@@ -99,6 +100,7 @@ internal sealed unsafe class DriverApi
         cuGraphLaunch = (delegate* unmanaged<nint, nint, int>)F("cuGraphLaunch");
         cuGraphExecDestroy = (delegate* unmanaged<nint, int>)F("cuGraphExecDestroy");
         cuGraphDestroy = (delegate* unmanaged<nint, int>)F("cuGraphDestroy");
+        cuOccupancyMaxActiveBlocksPerMultiprocessor = (delegate* unmanaged<int*, nint, int, nuint, int>)F("cuOccupancyMaxActiveBlocksPerMultiprocessor");
     }
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless <paramref name="result"/> is CUDA_SUCCESS.</summary>
