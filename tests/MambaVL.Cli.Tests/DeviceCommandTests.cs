@@ -50,6 +50,26 @@ public sealed class DeviceCommandTests
         else Assert.Equal(cpu.OutLines[^1], cuda.OutLines[^1]);
     }
 
+    [Theory, Trait("Category", "GPU")]
+    [InlineData("bench", "--device", "cuda", "--preset", "tiny", "-n", "4", "-r", "1", "--batch", "1,2", "--prompts", "9")]
+    [InlineData("bench", "mlmamba", "--device", "cuda", "--tiny", "-p", "3", "-n", "2")]
+    [InlineData("bench", "mmmamba", "--device", "cuda", "--tiny", "-c", "16,40", "-r", "1")]
+    public void Gpu_benchmarks_run_on_a_gpu_or_say_why_there_is_none(params string[] args)
+    {
+        using var gpu = CudaDevice.TryOpen(out _);
+        var run = Cli.Run(args);
+        if (gpu is null)
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("CUDA is not available", Assert.Single(run.ErrorLines));
+        }
+        else
+        {
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("cuda", run.Out, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
     [Theory]
     [InlineData("selfcheck", "--device", "cpu", "selfcheck checks a GPU")]
     [InlineData("info", "--device", "tpu", "'tpu' is not cpu, cuda or cuda:N")]

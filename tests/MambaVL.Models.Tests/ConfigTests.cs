@@ -48,6 +48,9 @@ public class ConfigTests
         var c = Parse(StateSpaces2_7b);
         Assert.Equal((5120, 80, 5376, 10576), (c.DInner, c.NHeads, c.ConvDim, c.InProjDim));
         Assert.Equal(2_702_599_680, c.ParameterCount);
+        var preset = Mamba2Config.Mamba2_2_7b();   // the GPU benchmark's random-weight shape
+        Assert.Equal((c.DModel, c.NLayer, c.InProjDim, c.DState, c.HeadDim, c.PaddedVocab, c.TieEmbeddings, c.ParameterCount),
+            (preset.DModel, preset.NLayer, preset.InProjDim, preset.DState, preset.HeadDim, preset.PaddedVocab, preset.TieEmbeddings, preset.ParameterCount));
     }
 
     [Fact]
