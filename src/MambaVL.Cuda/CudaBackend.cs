@@ -7,7 +7,7 @@ using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cuda;
 
-public sealed unsafe class CudaBackend : IBackend, IDisposable
+public sealed unsafe partial class CudaBackend : IBackend, IDisposable
 {
     private readonly CudaGemm _gemm;
 
@@ -307,8 +307,7 @@ public sealed unsafe class CudaBackend : IBackend, IDisposable
         return (w, b, width);
     }
 
-    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) =>
-        Recurrence(x, dt, b, c, p, state, step: false, "SsdScan");
+    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) => ChunkedScan(x, dt, b, c, p, state);
 
     public Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state) =>
         Recurrence(x, dt, b, c, p, state, step: true, "SsmStep");
