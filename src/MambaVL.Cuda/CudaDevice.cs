@@ -223,6 +223,8 @@ public sealed unsafe class CudaDevice : IDisposable
         if (sharedBytes > 48 * 1024 && (!_sharedOptIn.TryGetValue(f, out uint allowed) || allowed < sharedBytes))
         {
             _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.MaxDynamicSharedSizeBytes, (int)sharedBytes), $"cuFuncSetAttribute({function}, {sharedBytes} bytes of shared memory)");
+            // all of the L1/shared pool as shared memory, so that two such blocks can share a multiprocessor
+            _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.PreferredSharedMemoryCarveout, 100), $"cuFuncSetAttribute({function}, shared carveout)");
             _sharedOptIn[f] = sharedBytes;
         }
         var storage = stackalloc ulong[args.Length];

@@ -21,6 +21,9 @@ internal static class FunctionAttribute
 {
     /// <summary>CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: a kernel must opt in to more than 48 KiB of dynamic shared memory.</summary>
     public const int MaxDynamicSharedSizeBytes = 8;
+
+    /// <summary>CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT: percent of the L1/shared pool given to shared memory.</summary>
+    public const int PreferredSharedMemoryCarveout = 9;
 }
 
 internal sealed unsafe class DriverApi
