@@ -24,7 +24,7 @@ public sealed unsafe partial class CudaBackend
     /// <summary>
     /// Two launches: ssd_prep splits each chunk's C and B into bf16 hi/lo tiles and scores CB = C·Bᵀ once per group
     /// (every head of the group reads them); ssd_scan_nK then runs one block per (32 head channels, head) over the chunks
-    /// in order, with the state in registers, writing y and the final state. Blocks have 4 output warps and np/32 state warps.
+    /// in order, with the state in registers, writing y and the final state. Blocks have 2 output warps and np/64 state warps.
     /// </summary>
     private Tensor ChunkedScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state)
     {
@@ -53,7 +53,7 @@ public sealed unsafe partial class CudaBackend
         using var bs = Gpu.Allocate(tiles * 2 * SsdKernelChunk * np * 2);
         using var cb = Gpu.Allocate(tiles * SsdKernelChunk * SsdKernelChunk * sizeof(float));
         Gpu.Launch("ssd", "ssd_prep", ((uint)chunks, (uint)groups), 256, 0, Address(b), ldb, Address(c), ldc, cs, bs, cb, t, groups, n, np);
-        Gpu.Launch("ssd", $"ssd_scan_n{np}", ((uint)((pDim + 31) / 32), (uint)heads), (uint)(32 * (4 + np / 32)), SsdSharedBytes(np),
+        Gpu.Launch("ssd", $"ssd_scan_n{np}", ((uint)((pDim + 31) / 32), (uint)heads), (uint)(32 * (2 + np / 64)), SsdSharedBytes(np),
             Address(x), ldx, Address(dt), lddt, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
             cs, bs, cb, Address(st), Address(y), t, heads, pDim, groups, n, p.DtMin, p.DtMax);
         return y;

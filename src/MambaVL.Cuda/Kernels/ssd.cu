@@ -140,16 +140,12 @@ extern "C" __global__ void __launch_bounds__(256) ssd_prep(const float* __restri
 }
 
 // Shared-memory plan of ssd_scan for state size NP (N rounded up to 64, 128 or 256); CudaBackend.Ssd.cs mirrors WORDS.
-// Warps 0-3 write the outputs (chunk rows 16w..16w+15, all 32 channels); warps 4.. carry the state, 32 columns each.
-// The work per chunk is split this finely because the chunks are sequential: a block's speed is the latency of its
-// warps' instruction streams, so more, shorter streams per chunk (8 warps for N = 128) go faster.
 template <int NP>
 struct SsdPlan
 {
     static constexpr int NW = NP / 2 + 4;          // words per row of a [.][NP] bf16 tile (+4: conflict-free fragments)
-    static constexpr int OUT_WARPS = 4;
-    static constexpr int STATE_WARPS = NP / 32;    // each holds 32 channels × 32 state columns as MMA accumulators
-    static constexpr int WARPS = OUT_WARPS + STATE_WARPS;
+    static constexpr int STATE_WARPS = NP / 64;    // each holds 32 channels × 64 state columns as MMA accumulators
+    static constexpr int WARPS = 2 + STATE_WARPS;  // warps 0, 1: outputs (chunk rows 0-31, 32-63)
     static constexpr int C_WORDS = SSD_Q * NW, B_WORDS = NP * SSD_QW, S_WORDS = SSD_PS * NW, X_WORDS = SSD_PS * SSD_QW;
     static constexpr int WORDS = 2 * (C_WORDS + B_WORDS + S_WORDS + 2 * X_WORDS) + 4 * SSD_Q;
     static constexpr int X_PAIRS = (32 + WARPS - 1) / WARPS;   // token pairs of x each thread stages per chunk
@@ -182,28 +178,26 @@ __device__ __forceinline__ void ssd_scan_body(
 
     const int h = blockIdx.y, p0 = blockIdx.x * SSD_PS, g = h / (heads / groups);
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gq = lane >> 2, tq = lane & 3;
-    const bool state_warp = warp >= L::OUT_WARPS;
-    const int sn0 = (warp - L::OUT_WARPS) * 32;   // a state warp's first state column
-    const int r0 = 16 * warp, kmax = warp + 1;    // an output warp's rows; causal: its tokens j ≤ i < r0 + 16
+    const bool state_warp = warp >= 2;
+    const int sn0 = (warp - 2) * 64;          // a state warp's first state column
     const float ah = a[h], bias = dt_bias[h];
     const int chunks = (t_len + SSD_Q - 1) / SSD_Q;
     const long long xcol = (long long)h * p_dim + p0;
     float* st = state + ((long long)h * p_dim + p0) * n_dim;
 
-    // 32 registers with a role per warp kind (the compiler cannot see that the two kinds never share a thread, and
-    // separate arrays would cost registers that limit the blocks per multiprocessor): state warps keep S[p][n]
-    // (32 × 32) in them as MMA accumulators, SACC(mt, nt, r) being channel 16mt + gq (+8 for r ≥ 2), column
-    // sn0 + 8nt + 2tq + (r & 1); output warps load the chunk's scores into them, CBV(kk, r) a pair at row r0 + gq
-    // (+8 for r odd), columns 16kk + 2tq (+8 for r ≥ 2).
-    float rr[32];
-#define SACC(mt, nt, r) rr[((mt) * 4 + (nt)) * 4 + (r)]
-#define CBV(kk, r, e) rr[((kk) * 4 + (r)) * 2 + (e)]
+    // 64 registers with a role per warp kind (the compiler cannot see that the two kinds never share a thread, and
+    // separate arrays would not fit in 255 registers): state warps keep S[p][n] (32 × 64) in them as MMA accumulators,
+    // SACC(mt, nt, r) being channel 16mt + gq (+8 for r ≥ 2), column sn0 + 8nt + 2tq + (r & 1); output warps load
+    // the chunk's scores into them, CBV(mt, kk, r) a pair at row r0 + 16mt + gq (+8 for r odd), columns 16kk + 2tq (+8 for r ≥ 2).
+    float rr[64];
+#define SACC(mt, nt, r) rr[((mt) * 8 + (nt)) * 4 + (r)]
+#define CBV(mt, kk, r, e) rr[(((mt) * 4 + (kk)) * 4 + (r)) * 2 + (e)]
     if (state_warp)
     {
         #pragma unroll
         for (int mt = 0; mt < 2; mt++)
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
+            for (int nt = 0; nt < 8; nt++)
                 #pragma unroll
                 for (int r = 0; r < 4; r++)
                 {
@@ -216,6 +210,7 @@ __device__ __forceinline__ void ssd_scan_body(
     // the previous chunk's products: x (every thread: channel lane, token pairs warp, warp + WARPS, ...), the raw dt
     // (warp 0: tokens 2·lane, 2·lane + 1) and the output warps' scores CB (into rr).
     const bool p_in = p0 + lane < p_dim;
+    const int r0 = 32 * warp, kmax = (r0 + 32) / 16;   // output rows r0..r0+31; causal: tokens j ≤ i < r0 + 32
     float xv[L::X_PAIRS][2];
     float dr0 = 0.0f, dr1 = 0.0f;
     auto load_x = [&](int cn)
@@ -239,15 +234,17 @@ __device__ __forceinline__ void ssd_scan_body(
     {
         const float* base = cbg + ((long long)cn * groups + g) * (SSD_Q * SSD_Q);
         #pragma unroll
-        for (int kk = 0; kk < 4; kk++)
-            if (kk < kmax)
-            {
-                int i = r0 + gq, j = 16 * kk + 2 * tq;
-                { float2 v = *(const float2*)(base + i * SSD_Q + j); CBV(kk, 0, 0) = v.x; CBV(kk, 0, 1) = v.y; }
-                { float2 v = *(const float2*)(base + (i + 8) * SSD_Q + j); CBV(kk, 1, 0) = v.x; CBV(kk, 1, 1) = v.y; }
-                { float2 v = *(const float2*)(base + i * SSD_Q + j + 8); CBV(kk, 2, 0) = v.x; CBV(kk, 2, 1) = v.y; }
-                { float2 v = *(const float2*)(base + (i + 8) * SSD_Q + j + 8); CBV(kk, 3, 0) = v.x; CBV(kk, 3, 1) = v.y; }
-            }
+        for (int mt = 0; mt < 2; mt++)
+            #pragma unroll
+            for (int kk = 0; kk < 4; kk++)
+                if (kk < kmax)
+                {
+                    int i = r0 + 16 * mt + gq, j = 16 * kk + 2 * tq;
+                    { float2 v = *(const float2*)(base + i * SSD_Q + j); CBV(mt, kk, 0, 0) = v.x; CBV(mt, kk, 0, 1) = v.y; }
+                    { float2 v = *(const float2*)(base + (i + 8) * SSD_Q + j); CBV(mt, kk, 1, 0) = v.x; CBV(mt, kk, 1, 1) = v.y; }
+                    { float2 v = *(const float2*)(base + i * SSD_Q + j + 8); CBV(mt, kk, 2, 0) = v.x; CBV(mt, kk, 2, 1) = v.y; }
+                    { float2 v = *(const float2*)(base + (i + 8) * SSD_Q + j + 8); CBV(mt, kk, 3, 0) = v.x; CBV(mt, kk, 3, 1) = v.y; }
+                }
     };
     load_x(0);
     if (warp == 0) load_dt(0);
@@ -261,7 +258,7 @@ __device__ __forceinline__ void ssd_scan_body(
             #pragma unroll
             for (int mt = 0; mt < 2; mt++)
                 #pragma unroll
-                for (int nt = 0; nt < 4; nt++)
+                for (int nt = 0; nt < 8; nt++)
                 {
                     int p = 16 * mt + gq, w = (sn0 + 8 * nt) / 2 + tq;
                     unsigned hi, lo;
@@ -275,14 +272,13 @@ __device__ __forceinline__ void ssd_scan_body(
         const int t0 = c * SSD_Q, q = min(SSD_Q, t_len - t0);
         const long long tile = (long long)c * groups + g;
 
-        // 1. this chunk's C and B tiles, asynchronously (16-byte pieces into padded rows; c_lo follows c_hi and b_lo
-        // follows b_hi, so one row index runs over both planes)
+        // 1. this chunk's C and B tiles, asynchronously (16-byte pieces into padded rows)
         {
             const unsigned* src = csg + tile * (SSD_Q * NP);   // 2 planes of Q × NP bf16 = Q·NP words
             constexpr int PIECES = NP / 8;                      // per row
             for (int e = tid; e < 2 * SSD_Q * PIECES; e += L::WARPS * 32)
             {
-                int row = e / PIECES, k = e % PIECES;
+                int row = e / PIECES, k = e % PIECES;           // row runs over both planes (hi rows, then lo rows)
                 cp_async16(c_hi + row * NW + 4 * k, src + row * (NP / 2) + 4 * k);
             }
             src = bsg + tile * (NP * SSD_Q);
@@ -292,6 +288,7 @@ __device__ __forceinline__ void ssd_scan_body(
                 cp_async16(b_hi + row * QW + 4 * k, src + row * (SSD_Q / 2) + 4 * k);
             }
         }
+        // (c_lo follows c_hi and b_lo follows b_hi contiguously, so one row index covers both planes)
 
         // 2. warp 0: dt', the in-chunk cumsum of dt'·A (two tokens per lane, then a warp scan) and the token factors
         if (warp == 0)
@@ -338,96 +335,110 @@ __device__ __forceinline__ void ssd_scan_body(
 
         if (!state_warp)
         {
-            // 4a. outputs for chunk rows r0..r0+15, channels 0..31: acc[nt] is channels 8nt..8nt+7
-            float acc[4][4];
+            // 4a. outputs for chunk rows r0..r0+31, channels 0..31: acc[mt][nt] is rows r0+16mt, channels 8nt
+            float acc[2][4][4];
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
+            for (int mt = 0; mt < 2; mt++)
                 #pragma unroll
-                for (int r = 0; r < 4; r++) acc[nt][r] = 0.0f;
+                for (int nt = 0; nt < 4; nt++)
+                    #pragma unroll
+                    for (int r = 0; r < 4; r++) acc[mt][nt][r] = 0.0f;
             // the entering state: C·Sᵀ over the NP state columns
-            #pragma unroll 4
+            #pragma unroll 2
             for (int kk = 0; kk < NP / 16; kk++)
             {
-                FragA fa;
-                load_a(fa, c_hi, c_lo, NW, r0, 8 * kk, gq, tq);
+                FragA fa[2];
+                load_a(fa[0], c_hi, c_lo, NW, r0, 8 * kk, gq, tq);
+                load_a(fa[1], c_hi, c_lo, NW, r0 + 16, 8 * kk, gq, tq);
                 #pragma unroll
                 for (int nt = 0; nt < 4; nt++)
                 {
                     FragB fb;
                     load_b(fb, s_hi, s_lo, NW, 8 * nt, 8 * kk, gq, tq);
-                    mma3(acc[nt], fa, fb);
+                    mma3(acc[0][nt], fa[0], fb);
+                    mma3(acc[1][nt], fa[1], fb);
                 }
             }
-            float e0 = ecum[r0 + gq], e1 = ecum[r0 + gq + 8];
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
+            for (int mt = 0; mt < 2; mt++)
             {
-                acc[nt][0] *= e0; acc[nt][1] *= e0;
-                acc[nt][2] *= e1; acc[nt][3] *= e1;
+                float e0 = ecum[r0 + 16 * mt + gq], e1 = ecum[r0 + 16 * mt + gq + 8];
+                #pragma unroll
+                for (int nt = 0; nt < 4; nt++)
+                {
+                    acc[mt][nt][0] *= e0; acc[mt][nt][1] *= e0;
+                    acc[mt][nt][2] *= e1; acc[mt][nt][3] *= e1;
+                }
             }
             // within the chunk: M·x with M_ij = CB_ij · exp(min(cs_i − cs_j, 0)) · dt'_j (CB is 0 above the diagonal;
-            // the min keeps exp finite there; __expf's ~1e-6 relative error is far inside the bf16x3 budget)
-            const float ci = cum[r0 + gq], ci8 = cum[r0 + gq + 8];
+            // the min keeps exp finite there)
             #pragma unroll
             for (int kk = 0; kk < 4; kk++)
             {
                 if (kk >= kmax) continue;
-                FragA fm;
+                FragA fm[2];
                 int j = 16 * kk + 2 * tq;
                 float cj0 = cum[j], cj1 = cum[j + 1], cj8 = cum[j + 8], cj9 = cum[j + 9];
                 float dj0 = dtp[j], dj1 = dtp[j + 1], dj8 = dtp[j + 8], dj9 = dtp[j + 9];
-                split_pair(CBV(kk, 0, 0) * __expf(fminf(ci - cj0, 0.0f)) * dj0, CBV(kk, 0, 1) * __expf(fminf(ci - cj1, 0.0f)) * dj1, fm.hi[0], fm.lo[0]);
-                split_pair(CBV(kk, 1, 0) * __expf(fminf(ci8 - cj0, 0.0f)) * dj0, CBV(kk, 1, 1) * __expf(fminf(ci8 - cj1, 0.0f)) * dj1, fm.hi[1], fm.lo[1]);
-                split_pair(CBV(kk, 2, 0) * __expf(fminf(ci - cj8, 0.0f)) * dj8, CBV(kk, 2, 1) * __expf(fminf(ci - cj9, 0.0f)) * dj9, fm.hi[2], fm.lo[2]);
-                split_pair(CBV(kk, 3, 0) * __expf(fminf(ci8 - cj8, 0.0f)) * dj8, CBV(kk, 3, 1) * __expf(fminf(ci8 - cj9, 0.0f)) * dj9, fm.hi[3], fm.lo[3]);
+                #pragma unroll
+                for (int mt = 0; mt < 2; mt++)
+                {
+                    int i = r0 + 16 * mt + gq;
+                    float ci = cum[i], ci8 = cum[i + 8];
+                    split_pair(CBV(mt, kk, 0, 0) * expf(fminf(ci - cj0, 0.0f)) * dj0, CBV(mt, kk, 0, 1) * expf(fminf(ci - cj1, 0.0f)) * dj1, fm[mt].hi[0], fm[mt].lo[0]);
+                    split_pair(CBV(mt, kk, 1, 0) * expf(fminf(ci8 - cj0, 0.0f)) * dj0, CBV(mt, kk, 1, 1) * expf(fminf(ci8 - cj1, 0.0f)) * dj1, fm[mt].hi[1], fm[mt].lo[1]);
+                    split_pair(CBV(mt, kk, 2, 0) * expf(fminf(ci - cj8, 0.0f)) * dj8, CBV(mt, kk, 2, 1) * expf(fminf(ci - cj9, 0.0f)) * dj9, fm[mt].hi[2], fm[mt].lo[2]);
+                    split_pair(CBV(mt, kk, 3, 0) * expf(fminf(ci8 - cj8, 0.0f)) * dj8, CBV(mt, kk, 3, 1) * expf(fminf(ci8 - cj9, 0.0f)) * dj9, fm[mt].hi[3], fm[mt].lo[3]);
+                }
                 #pragma unroll
                 for (int nt = 0; nt < 4; nt++)
                 {
                     FragB fb;
                     load_b(fb, x_hi, x_lo, QW, 8 * nt, 8 * kk, gq, tq);
-                    mma3(acc[nt], fm, fb);
+                    mma3(acc[0][nt], fm[0], fb);
+                    mma3(acc[1][nt], fm[1], fb);
                 }
             }
             if (c + 1 < chunks) load_cb(c + 1);
-            // D skip (from the exact fp32 x) and the store: each lane holds channel pairs (2tq, 2tq + 1)
-            float dh = d_mode == 1 ? dvec[h] : 0.0f;
+            // D skip (from the exact fp32 x) and the store
             #pragma unroll
-            for (int half = 0; half < 2; half++)
-            {
-                int i = r0 + gq + 8 * half;
-                if (i >= q) continue;
-                const float* xr = x + (long long)(t0 + i) * ldx + xcol;
-                float* yr = y + ((long long)(t0 + i) * heads + h) * p_dim + p0;
+            for (int mt = 0; mt < 2; mt++)
                 #pragma unroll
                 for (int nt = 0; nt < 4; nt++)
-                {
-                    int pp = 8 * nt + 2 * tq;
-                    float v0 = acc[nt][2 * half], v1 = acc[nt][2 * half + 1];
-                    if (d_mode == 1) { v0 += dh * xr[pp]; if (p0 + pp + 1 < p_dim) v1 += dh * xr[pp + 1]; }
-                    else if (d_mode == 2) { v0 += dvec[xcol + pp] * xr[pp]; if (p0 + pp + 1 < p_dim) v1 += dvec[xcol + pp + 1] * xr[pp + 1]; }
-                    if (p0 + pp + 1 < p_dim && (p_dim & 1) == 0) *(float2*)(yr + pp) = make_float2(v0, v1);   // 8-byte aligned: P and pp even
-                    else
+                    #pragma unroll
+                    for (int r = 0; r < 4; r++)
                     {
-                        if (p0 + pp < p_dim) yr[pp] = v0;
-                        if (p0 + pp + 1 < p_dim) yr[pp + 1] = v1;
+                        int i = r0 + 16 * mt + gq + (r >= 2 ? 8 : 0), pp = 8 * nt + 2 * tq + (r & 1);
+                        if (i < q && p0 + pp < p_dim)
+                        {
+                            float v = acc[mt][nt][r];
+                            if (d_mode != 0)
+                            {
+                                float dv = d_mode == 1 ? dvec[h] : dvec[xcol + pp];
+                                v += dv * x[(long long)(t0 + i) * ldx + xcol + pp];
+                            }
+                            y[((long long)(t0 + i) * heads + h) * p_dim + p0 + pp] = v;
+                        }
                     }
-                }
-            }
         }
         else
         {
             // 4b. the state across the chunk: S = exp(cs_last)·S + (x·wgt)ᵀ·B over the chunk's tokens
             float decay = ecum[SSD_Q - 1];
             #pragma unroll
-            for (int k = 0; k < 32; k++) rr[k] *= decay;
-            #pragma unroll 2
+            for (int mt = 0; mt < 2; mt++)
+                #pragma unroll
+                for (int nt = 0; nt < 8; nt++)
+                    #pragma unroll
+                    for (int r = 0; r < 4; r++) SACC(mt, nt, r) *= decay;
+            #pragma unroll 1
             for (int kk = 0; kk < SSD_Q / 16; kk++)
             {
                 FragA fa[2];
                 load_a(fa[0], w_hi, w_lo, QW, 0, 8 * kk, gq, tq);
                 load_a(fa[1], w_hi, w_lo, QW, 16, 8 * kk, gq, tq);
                 #pragma unroll
-                for (int nt = 0; nt < 4; nt++)
+                for (int nt = 0; nt < 8; nt++)
                 {
                     FragB fb;
                     load_b(fb, b_hi, b_lo, QW, sn0 + 8 * nt, 8 * kk, gq, tq);
@@ -443,18 +454,16 @@ __device__ __forceinline__ void ssd_scan_body(
         #pragma unroll
         for (int mt = 0; mt < 2; mt++)
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
+            for (int nt = 0; nt < 8; nt++)
                 #pragma unroll
                 for (int r = 0; r < 4; r++)
                 {
                     int p = 16 * mt + gq + (r >= 2 ? 8 : 0), n = sn0 + 8 * nt + 2 * tq + (r & 1);
                     if (p0 + p < p_dim && n < n_dim) st[(long long)p * n_dim + n] = SACC(mt, nt, r);
                 }
-#undef SACC
-#undef CBV
 }
 
-// grid (ceil(P / 32), H); 32·(4 + NP/32) threads; dynamic shared memory 4·SsdPlan<NP>::WORDS bytes.
+// grid (ceil(P / 32), H); 32·(2 + NP/64) threads; dynamic shared memory 4·SsdPlan<NP>::WORDS bytes.
 // x, dt rows at strides ldx, lddt; D: d_mode 0 none, 1 per head, 2 per (h, p); state (H, P, N) in place; y (T, H, P).
 #define SSD_SCAN_ARGS const float* __restrict__ x, long long ldx, const float* __restrict__ dt, long long lddt, \
     const float* __restrict__ a, const float* __restrict__ dt_bias, const float* __restrict__ dvec, int d_mode, \
@@ -462,6 +471,6 @@ __device__ __forceinline__ void ssd_scan_body(
     float* __restrict__ state, float* __restrict__ y, int t_len, int heads, int p_dim, int groups, int n_dim, float dt_min, float dt_max
 #define SSD_SCAN_CALL x, ldx, dt, lddt, a, dt_bias, dvec, d_mode, csg, bsg, cbg, state, y, t_len, heads, p_dim, groups, n_dim, dt_min, dt_max
 
-extern "C" __global__ void __launch_bounds__(192) ssd_scan_n64(SSD_SCAN_ARGS) { ssd_scan_body<64>(SSD_SCAN_CALL); }
-extern "C" __global__ void __launch_bounds__(256) ssd_scan_n128(SSD_SCAN_ARGS) { ssd_scan_body<128>(SSD_SCAN_CALL); }
-extern "C" __global__ void __launch_bounds__(384) ssd_scan_n256(SSD_SCAN_ARGS) { ssd_scan_body<256>(SSD_SCAN_CALL); }
+extern "C" __global__ void __launch_bounds__(96) ssd_scan_n64(SSD_SCAN_ARGS) { ssd_scan_body<64>(SSD_SCAN_CALL); }
+extern "C" __global__ void __launch_bounds__(128) ssd_scan_n128(SSD_SCAN_ARGS) { ssd_scan_body<128>(SSD_SCAN_CALL); }
+extern "C" __global__ void __launch_bounds__(192) ssd_scan_n256(SSD_SCAN_ARGS) { ssd_scan_body<256>(SSD_SCAN_CALL); }
