@@ -358,8 +358,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         return (w, b, width);
     }
 
-    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) =>
-        Recurrence(x, dt, b, c, p, state, step: false, "SsdScan");
+    public Tensor SsdScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, int chunkSize) => ChunkedScan(x, dt, b, c, p, state);
 
     /// <summary>Runs the decode step as the plain recurrence kernel (the fast kernel's reference, for the selfcheck).</summary>
     internal bool PlainStep { get; set; }

@@ -18,6 +18,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
     private readonly nint _stream;
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
+    private readonly Dictionary<nint, uint> _sharedOptIn = [];   // the dynamic shared memory each kernel was allowed so far
     // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
     private readonly Dictionary<long, Stack<ulong>> _pool = [];
     private long _pooledBytes, _liveBytes;
@@ -231,6 +232,13 @@ public sealed unsafe partial class CudaDevice : IDisposable
     {
         MakeCurrent();
         nint f = Function(source, function);
+        if (sharedBytes > 48 * 1024 && (!_sharedOptIn.TryGetValue(f, out uint allowed) || allowed < sharedBytes))
+        {
+            _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.MaxDynamicSharedSizeBytes, (int)sharedBytes), $"cuFuncSetAttribute({function}, {sharedBytes} bytes of shared memory)");
+            // all of the L1/shared pool as shared memory, so that two such blocks can share a multiprocessor
+            _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.PreferredSharedMemoryCarveout, 100), $"cuFuncSetAttribute({function}, shared carveout)");
+            _sharedOptIn[f] = sharedBytes;
+        }
         var storage = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
         var pinned = new List<GCHandle>();

@@ -46,6 +46,18 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Scan(1, dPerChannel: true);
         check.Step(3);
         check.StepKernels(5, 16, 64, 2, 128);
+        // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
+        // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
+        foreach (var s in new ScanCase[]
+        {
+            new(1, 4, 64, 2, 128, 64, DMode: 1, Clamp: true, Sliced: true),
+            new(37, 4, 64, 2, 128, 256, DMode: 2, Clamp: true, Sliced: true),
+            new(300, 4, 64, 2, 128, 64, DMode: 2, Clamp: false, Sliced: true),
+            new(300, 4, 64, 1, 128, 256, DMode: 0, Clamp: false, Sliced: false),
+            new(200, 6, 16, 3, 24, 64, DMode: 1, Clamp: true, Sliced: true),
+            new(130, 2, 40, 1, 256, 256, DMode: 2, Clamp: false, Sliced: true),
+        }) check.ChunkedScan(s);
+        check.ChunkedVersusRecurrence(1000, 8, 64, 128);
         check.Layout();
         check.LayerNorm(37, 129, slice: true, bias: true);
         check.LayerNorm(5, 1024, slice: false, bias: false);
@@ -192,6 +204,68 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         string shape = $"T={t} H={Heads} P={HeadDim} G={Groups} N={StateSize}{(dPerChannel ? " D (H,P)" : "")}";
         Add("SsdScan", shape, "f32", actual, expected);
         Add("SsdScan final state", shape, "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    private sealed record ScanCase(int T, int Heads, int P, int Groups, int N, int Chunk, int DMode, bool Clamp, bool Sliced);
+
+    /// <summary>
+    /// SSM inputs for one case on the host: x, dt, B, C as contiguous tensors or as column slices of one wide (T, ·) matrix
+    /// laid out as in_proj's [x | B | C | dt | pad]; A = −(1..16), dt_bias in [−4, −1], D (none, per head or per channel)
+    /// and a random incoming state.
+    /// </summary>
+    private (Tensor Wide, Tensor X, Tensor Dt, Tensor B, Tensor C, SsmParams P, Tensor State) ScanInputs(ScanCase s)
+    {
+        int di = s.Heads * s.P, gn = s.Groups * s.N, width = di + 2 * gn + s.Heads + 5;
+        var wide = Uniform(-1, 1, s.T, width);
+        for (int t = 0; t < s.T; t++)   // dt columns: raw values around softplus's knee
+            for (int h = 0; h < s.Heads; h++) wide.Span<float>()[t * width + di + 2 * gn + h] = -5 + 6 * _rng.NextSingle();
+        var a = Uniform(-16, -1, s.Heads);
+        var dtBias = Uniform(-4, -1, s.Heads);
+        Tensor? d = s.DMode switch { 1 => Uniform(0, 1, s.Heads), 2 => Uniform(0, 1, s.Heads, s.P), _ => null };
+        var p = s.Clamp ? new SsmParams(a, dtBias, d, 0.001f, 0.1f) : new SsmParams(a, dtBias, d);
+        var (x, b, c, dt) = ScanViews(wide, s);
+        if (!s.Sliced) (x, b, c, dt) = (Copy(x), Copy(b), Copy(c), Copy(dt));
+        return (wide, x, dt, b, c, p, Uniform(-0.5f, 0.5f, s.Heads, s.P, s.N));
+    }
+
+    private static (Tensor X, Tensor B, Tensor C, Tensor Dt) ScanViews(Tensor wide, ScanCase s)
+    {
+        int di = s.Heads * s.P, gn = s.Groups * s.N;
+        return (wide.Narrow(1, 0, di).Reshape(s.T, s.Heads, s.P), wide.Narrow(1, di, gn).Reshape(s.T, s.Groups, s.N),
+            wide.Narrow(1, di + gn, gn).Reshape(s.T, s.Groups, s.N), wide.Narrow(1, di + 2 * gn, s.Heads));
+    }
+
+    private SsmParams OnGpu(SsmParams p) =>
+        new(gpu.Upload(p.A), gpu.Upload(p.DtBias), p.D is null ? null : gpu.Upload(p.D), p.DtMin, p.DtMax);
+
+    /// <summary>The chunked CUDA scan (views read in place on the device when sliced) against the reference; y and the final state.</summary>
+    private void ChunkedScan(ScanCase s)
+    {
+        var (wide, x, dt, b, c, p, state) = ScanInputs(s);
+        var refState = Copy(state);
+        var expected = Ref.SsdScan(x, dt, b, c, p, refState, s.Chunk).ToFloatArray();
+        var (gx, gb, gc, gdt) = s.Sliced ? ScanViews(gpu.Upload(wide), s) : (gpu.Upload(x), gpu.Upload(b), gpu.Upload(c), gpu.Upload(dt));
+        var gpuState = gpu.Upload(Copy(state));
+        var actual = gpu.ToHost(gpu.SsdScan(gx, gdt, gb, gc, OnGpu(p), gpuState, s.Chunk));
+        string d = s.DMode switch { 1 => " D (H)", 2 => " D (H,P)", _ => " no D" };
+        string shape = $"T={s.T} H={s.Heads} P={s.P} G={s.Groups} N={s.N} chunk {s.Chunk}{d}{(s.Clamp ? " dt clamp" : "")}{(s.Sliced ? " slices" : "")}";
+        Add("SsdScan chunked", shape, "f32 (bf16x3 MMA)", actual, expected);
+        Add("SsdScan chunked state", shape, "f32 (bf16x3 MMA)", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    /// <summary>The chunked kernel against the GPU recurrence (exact fp32, one step per token) on a 2.7B-like head shape.</summary>
+    private void ChunkedVersusRecurrence(int t, int heads, int p, int n)
+    {
+        var s = new ScanCase(t, heads, p, 1, n, 256, DMode: 1, Clamp: false, Sliced: true);
+        var (wide, _, _, _, _, prm, state) = ScanInputs(s);
+        var (gx, gb, gc, gdt) = ScanViews(gpu.Upload(wide), s);
+        var onGpu = OnGpu(prm);
+        var (chunkState, recState) = (gpu.Upload(Copy(state)), gpu.Upload(Copy(state)));
+        var chunked = gpu.ToHost(gpu.SsdScan(gx, gdt, gb, gc, onGpu, chunkState, 256));
+        var recurrence = gpu.ToHost(gpu.SsdScanRecurrence(gx, gdt, gb, gc, onGpu, recState));
+        string shape = $"T={t} H={heads} P={p} G=1 N={n} slices";
+        Add("SsdScan chunked vs recurrence", shape, "f32 (bf16x3 MMA)", chunked, recurrence);
+        Add("SsdScan chunked vs recurrence state", shape, "f32 (bf16x3 MMA)", gpu.ToHost(chunkState), gpu.ToHost(recState));
     }
 
     private void Step(int batch)

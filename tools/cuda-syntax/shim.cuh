@@ -8,6 +8,7 @@
 #define __forceinline__ __inline__ __attribute__((always_inline))
 #define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
 #define __restrict__ __restrict
+#define __align__(n) __attribute__((aligned(n)))
 struct uint3_ { unsigned int x, y, z; };
 extern __device__ const uint3_ threadIdx, blockIdx, blockDim, gridDim;
 struct __attribute__((aligned(16))) uint4 { unsigned int x, y, z, w; };
@@ -26,6 +27,9 @@ __device__ double __shfl_xor_sync(unsigned int, double, int, int = 32);
 __device__ float __shfl_sync(unsigned int, float, int, int = 32);
 __device__ int __shfl_sync(unsigned int, int, int, int = 32);
 __device__ float __shfl_down_sync(unsigned int, float, unsigned int, int = 32);
+__device__ float __shfl_up_sync(unsigned int, float, unsigned int, int = 32);
+__device__ int __shfl_up_sync(unsigned int, int, unsigned int, int = 32);
+__device__ unsigned long long __cvta_generic_to_shared(const void*);
 __device__ unsigned int __match_any_sync(unsigned int, unsigned int);
 __device__ unsigned int __ballot_sync(unsigned int, int);
 __device__ int __ffs(unsigned int);

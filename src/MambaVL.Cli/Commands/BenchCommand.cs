@@ -37,6 +37,7 @@ public static class BenchCommand
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
+            BenchSsdCommand.Create(),
         };
         command.SetAction(parse =>
         {

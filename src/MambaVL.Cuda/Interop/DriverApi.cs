@@ -17,6 +17,15 @@ internal static class DeviceAttribute
         L2CacheSize = 38, ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MaxSharedMemoryPerBlockOptin = 97;
 }
 
+internal static class FunctionAttribute
+{
+    /// <summary>CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: a kernel must opt in to more than 48 KiB of dynamic shared memory.</summary>
+    public const int MaxDynamicSharedSizeBytes = 8;
+
+    /// <summary>CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT: percent of the L1/shared pool given to shared memory.</summary>
+    public const int PreferredSharedMemoryCarveout = 9;
+}
+
 internal sealed unsafe class DriverApi
 {
     private readonly nint _lib;
@@ -41,6 +50,7 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nint*, void*, int> cuModuleLoadData;
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
+    public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
     public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
@@ -84,6 +94,7 @@ internal sealed unsafe class DriverApi
         cuModuleLoadData = (delegate* unmanaged<nint*, void*, int>)F("cuModuleLoadData");
         cuModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)F("cuModuleGetFunction");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)F("cuLaunchKernel");
+        cuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)F("cuFuncSetAttribute");
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
         cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)F("cuStreamCreate");
