@@ -167,9 +167,11 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         if (m == 0 || n == 0) return;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
         bool bf16 = w.DType == DType.BF16;
-        // one full wave of 8-warp blocks (as many per SM as fit), the warps striding over the columns
+        // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
+        // (a last round with a fraction of the warps busy would run at a fraction of the bandwidth)
         _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
-        uint blocks = (uint)Math.Min(Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value, (n + 7) / 8);
+        long wave = Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value * 8, columnsPerWarp = (n + wave - 1) / wave;
+        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
         if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
         {
             Gpu.Launch("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
@@ -226,6 +228,20 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         int rows = x.Dim(0), d = x.Dim(1);
         var y = Empty(DType.F32, rows, d);
         if (rows > 0) Gpu.Launch("norms", "rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(x), Address(w), Address(y), rows, d, ldx, eps);
+        return y;
+    }
+
+    public Tensor AddRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps)
+    {
+        if (residual.Rank != 2 || !residual.Shape.SequenceEqual(x.Shape) || weight.Length != residual.Dim(1))
+            throw new ArgumentException($"AddRmsNorm: residual {residual}, x {x} and weight {weight} do not fit");
+        if (!OnDevice(residual, "AddRmsNorm residual").IsContiguous || residual.DType != DType.F32)
+            throw new ArgumentException("AddRmsNorm: the residual must be contiguous F32 (it is updated in place)");
+        x = Rows(F32(x, "AddRmsNorm x"), out long ldx);
+        var w = Contiguous(F32(weight, "AddRmsNorm weight"));
+        int rows = residual.Dim(0), d = residual.Dim(1);
+        var y = Empty(DType.F32, rows, d);
+        if (rows > 0) Gpu.Launch("norms", "add_rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(residual), Address(x), ldx, Address(w), Address(y), rows, d, eps);
         return y;
     }
 

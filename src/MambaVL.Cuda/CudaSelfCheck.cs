@@ -25,6 +25,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Memory();
         foreach (var (r, d) in new[] { (1, 7), (37, 129), (5, 2048), (3, 2560) }) check.RmsNorm(r, d, slice: false);
         check.RmsNorm(9, 129, slice: true);
+        foreach (var (r, d) in new[] { (1, 2560), (37, 129) }) check.AddRmsNorm(r, d);
         foreach (var kind in Enum.GetValues<Activation>())
             foreach (var n in new[] { 1, 1000, 1 << 20 | 3 }) check.Activate(kind, n);
         check.SwiGluAndAdd(37, 129);
@@ -279,6 +280,18 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var actual = gpu.ToHost(gpu.SsmStep(gpu.Upload(x), gpu.Upload(dt), gpu.Upload(b), gpu.Upload(c), Params(false, true), gpuState));
         Add("SsmStep", $"B={batch} H={Heads} P={HeadDim} N={StateSize}", "f32", actual, expected);
         Add("SsmStep state", $"B={batch}", "f32", gpu.ToHost(gpuState), refState.ToFloatArray());
+    }
+
+    /// <summary>The fused residual add + RMSNorm: the updated residual and the norm, against the reference's two ops.</summary>
+    private void AddRmsNorm(int rows, int d)
+    {
+        var (residual, x, w) = (Uniform(-2, 2, rows, d), Uniform(-1, 1, rows, d), Uniform(0.5f, 1.5f, d));
+        var refResidual = Copy(residual);
+        var expected = ((IBackend)Ref).AddRmsNorm(refResidual, x, w, 1e-5f).ToFloatArray();
+        var gpuResidual = gpu.Upload(Copy(residual));
+        var actual = gpu.ToHost(gpu.AddRmsNorm(gpuResidual, gpu.Upload(x), gpu.Upload(w), 1e-5f));
+        Add("AddRmsNorm", $"{rows}x{d}", "f32", actual, expected);
+        Add("AddRmsNorm residual", $"{rows}x{d}", "f32", gpu.ToHost(gpuResidual), refResidual.ToFloatArray());
     }
 
     /// <summary>The warp-per-row decode step against the plain recurrence kernel, both on the GPU, at the 2.7B head shape.</summary>

@@ -62,6 +62,16 @@ public interface IBackend
     Tensor RmsNorm(Tensor x, Tensor weight, float eps);
 
     /// <summary>
+    /// The pre-norm block input in one pass, as mamba_ssm's fused add + norm: residual += x (in place), then RMSNorm of the
+    /// sum. residual, x (M, D) F32, residual contiguous; w (D) → (M, D). Backends may fuse it; by default it is the two ops.
+    /// </summary>
+    Tensor AddRmsNorm(Tensor residual, Tensor x, Tensor weight, float eps)
+    {
+        AddInPlace(residual, x);
+        return RmsNorm(residual, weight, eps);
+    }
+
+    /// <summary>
     /// Gated RMSNorm as mamba_ssm's RMSNormGated with norm_before_gate=False: g = y · silu(z), then RMSNorm of g over
     /// each group of <paramref name="groupSize"/> consecutive channels, times w. y, z (M, Dn); w (Dn) → (M, Dn).
     /// </summary>

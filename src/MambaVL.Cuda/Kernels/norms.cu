@@ -15,6 +15,23 @@ extern "C" __global__ void rms_norm_f32(const float* __restrict__ x, const float
     for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = xr[i] * scale * w[i];
 }
 
+// residual += x, then RMSNorm of the sum, one block per row (a pre-norm block's input in one pass): the same sums in the
+// same order as add_inplace_f32 followed by rms_norm_f32 with as many threads, so the result is the same to the bit.
+extern "C" __global__ void add_rms_norm_f32(float* __restrict__ residual, const float* __restrict__ x, long long ldx, const float* __restrict__ w,
+                                            float* __restrict__ y, int rows, int d, float eps)
+{
+    __shared__ float shared[32];
+    int row = blockIdx.x;
+    if (row >= rows) return;
+    float* rr = residual + (long long)row * d;
+    const float* xr = x + (long long)row * ldx;
+    float* yr = y + (long long)row * d;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) { float v = rr[i] + xr[i]; rr[i] = v; sum += v * v; }
+    float scale = rsqrtf(block_sum(sum, shared) / d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = rr[i] * scale * w[i];
+}
+
 // LayerNorm over rows of d (stride ldx): (x − mean) / sqrt(biased var + eps) · w + b (b may be null); one block per row.
 extern "C" __global__ void layer_norm_f32(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ b,
                                           float* __restrict__ y, int rows, int d, long long ldx, float eps)

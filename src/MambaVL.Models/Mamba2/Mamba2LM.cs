@@ -75,8 +75,7 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
         Tensor? residual = null;
         for (int l = 0; l < _layers.Length; l++)
         {
-            residual = AddResidual(residual, h);
-            var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
+            var normed = BlockInput(ref residual, h, _layers[l].BlockNorm);
             h = _layers[l].Prefill(normed, st.SequenceConvState(l), st.SequenceSsmState(l));
             Backend.Release(normed);
             if (onBlockOutput != null) onBlockOutput(l, AddHost(residual, h));
@@ -106,8 +105,7 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
         Tensor? residual = null;
         for (int l = 0; l < _layers.Length; l++)
         {
-            residual = AddResidual(residual, h);
-            var normed = Backend.RmsNorm(residual, _layers[l].BlockNorm, Config.NormEps);
+            var normed = BlockInput(ref residual, h, _layers[l].BlockNorm);
             h = _layers[l].Step(normed, st.ConvState(l), st.SsmState(l));
             Backend.Release(normed);
         }
@@ -117,7 +115,23 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
         return logits;
     }
 
-    /// <summary>Block input: residual = h + residual (the first block's residual is the embedding). Both (M, D) F32.</summary>
+    /// <summary>
+    /// A block's normalised input: residual += h (the first block's residual is the embedding itself) and its RMSNorm, in
+    /// one op where the backend fuses them. Both (M, D) F32; h is consumed.
+    /// </summary>
+    private Tensor BlockInput([System.Diagnostics.CodeAnalysis.NotNull] ref Tensor? residual, Tensor h, Tensor norm)
+    {
+        if (residual == null)
+        {
+            residual = h;
+            return Backend.RmsNorm(residual, norm, Config.NormEps);
+        }
+        var normed = Backend.AddRmsNorm(residual, h, norm, Config.NormEps);
+        Backend.Release(h);
+        return normed;
+    }
+
+    /// <summary>The last block's output added to the residual stream (the input of norm_f). Both (M, D) F32.</summary>
     private Tensor AddResidual(Tensor? residual, Tensor h)
     {
         if (residual == null) return h;
