@@ -15,6 +15,7 @@ public sealed unsafe class CudaDevice : IDisposable
     private readonly nint _context;
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
+    private readonly Dictionary<nint, uint> _sharedOptIn = [];  // dynamic shared bytes each function was allowed past 48 KB
     // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
     private readonly Dictionary<long, Stack<ulong>> _pool = [];
     private long _pooledBytes, _liveBytes;
@@ -219,6 +220,7 @@ public sealed unsafe class CudaDevice : IDisposable
     {
         MakeCurrent();
         nint f = Function(source, function);
+        if (sharedBytes > DefaultSharedBytes) AllowShared(f, function, sharedBytes);
         var storage = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
         var pinned = new List<GCHandle>();
@@ -239,6 +241,16 @@ public sealed unsafe class CudaDevice : IDisposable
             _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, 0, pointers, null), $"cuLaunchKernel({function})");
         }
         finally { foreach (var h in pinned) h.Free(); }
+    }
+
+    /// <summary>Dynamic shared memory a launch gets without asking; more (up to 227 KB on Hopper) needs a per-function opt-in.</summary>
+    private const uint DefaultSharedBytes = 48 * 1024;
+
+    private void AllowShared(nint f, string function, uint bytes)
+    {
+        if (_sharedOptIn.TryGetValue(f, out uint allowed) && allowed >= bytes) return;
+        _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.MaxDynamicSharedSizeBytes, (int)bytes), $"cuFuncSetAttribute({function}, {bytes} shared bytes)");
+        _sharedOptIn[f] = bytes;
     }
 
     private static ulong Scalar(object arg, int index, string function) => arg switch

@@ -34,6 +34,7 @@ public static class BenchCommand
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
+            BenchAttentionCommand.Create(),
         };
         command.SetAction(parse =>
         {

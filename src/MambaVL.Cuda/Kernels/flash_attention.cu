@@ -1,0 +1,462 @@
+// Fused softmax attention (flash attention): an online softmax over key tiles, so no (T, H, S) score buffer exists.
+// FP32 FMA math (no tensor cores); K and V are read in place as F32 or BF16 rows at their row stride. Two regimes:
+//  - flash_prefill_<kv>_d<D>: many queries (prefill, the ViT towers). A block takes 64 queries of one head and loops
+//    over 64-key tiles: S = Q·Kᵀ and O += P·V as register-tiled small GEMMs out of shared memory (D = P padded up).
+//  - flash_decode_<kv>_r<R>: few query rows per kv head (decode: T × Hq/Hkv ≤ 16). Flash-decoding: the key range is
+//    split over many blocks so every SM streams the cache; a block reads each K and V row of its kv head once for all
+//    R query rows sharing it (GQA), and leaves a partial (max, sum, unnormalised output); flash_decode_combine merges.
+// Shapes: q rows (T, Hq·P) at stride ldq (F32); k, v rows (S, Hkv·P) at strides ldk, ldv (elements of their type);
+// out (T, Hq, P) F32 contiguous. Query head h reads kv head h / (Hq / Hkv); causal: query i sees keys j ≤ i + S − T.
+// Scores are kept in log2 units (q is pre-scaled by scale·log2 e on load) so every exponential is one exp2f.
+
+__device__ __forceinline__ float to_f32(float x) { return x; }
+__device__ __forceinline__ float to_f32(unsigned short x) { return bf16_to_f32(x); }
+__device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
+
+// Elements d..d+3 of one row, zeros past p or when the row is outside the keys read (live false). vec: one aligned
+// vector load (16 bytes F32, 8 bytes BF16); the host allows it when the base, row stride and p are multiples of 4.
+__device__ __forceinline__ void load4(const float* row, int d, int p, int vec, bool live, float (&x)[4])
+{
+    if (live && vec && d < p)
+    {
+        float4 t = *reinterpret_cast<const float4*>(row + d);
+        x[0] = t.x; x[1] = t.y; x[2] = t.z; x[3] = t.w;
+        return;
+    }
+#pragma unroll
+    for (int e = 0; e < 4; e++) x[e] = live && d + e < p ? row[d + e] : 0.0f;
+}
+
+__device__ __forceinline__ void load4(const unsigned short* row, int d, int p, int vec, bool live, float (&x)[4])
+{
+    if (live && vec && d < p)
+    {
+        uint2 u = *reinterpret_cast<const uint2*>(row + d);  // little-endian: element 0 is the low half of u.x
+        x[0] = __uint_as_float(u.x << 16); x[1] = __uint_as_float(u.x & 0xffff0000u);
+        x[2] = __uint_as_float(u.y << 16); x[3] = __uint_as_float(u.y & 0xffff0000u);
+        return;
+    }
+#pragma unroll
+    for (int e = 0; e < 4; e++) x[e] = live && d + e < p ? bf16_to_f32(row[d + e]) : 0.0f;
+}
+
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
+    return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+    return v;
+}
+
+// The warp-wide sums of R per-lane values (R a power of two ≤ 16) with R − 1 + 5 − log2 R shuffles instead of 5·R: each
+// transposing step halves the values a lane keeps. The result: lane ℓ holds the total of row ℓ / (32 / R).
+template <int R>
+__device__ __forceinline__ float reduce_rows(float (&v)[R], int lane)
+{
+#pragma unroll
+    for (int step = 0; (R >> (step + 1)) >= 1; step++)
+    {
+        const int half = R >> (step + 1), off = 16 >> step;
+        const bool upper = (lane & off) != 0;
+#pragma unroll
+        for (int i = 0; i < half; i++)
+        {
+            float send = upper ? v[i] : v[i + half];
+            float keep = upper ? v[i + half] : v[i];
+            v[i] = keep + __shfl_xor_sync(0xffffffffu, send, off);
+        }
+    }
+    float s = v[0];
+#pragma unroll
+    for (int off = 16 / R; off >= 1; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
+    return s;
+}
+
+// ---- decode: split keys, all query rows of a kv head per block ----
+
+constexpr int DEC_KEYS = 64, DEC_SP = DEC_KEYS + 4;  // keys per tile; score row stride (float4-aligned)
+
+// Phase 1: scores of this tile's keys (warp w takes keys w, w+4, ...; the whole warp reads one K row, 4 dims a lane,
+// 4 rows in flight) into sc (R, DEC_SP), −∞ where masked or past kend.
+template <typename KV, int R>
+__device__ __forceinline__ void decode_scores(const KV* kh, long long ldk, int k0, int kend, int p, int vec,
+                                              const float (&qr)[R][4], int limit, float* sc)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, row = lane / (32 / R);
+    const bool writer = (lane & (32 / R - 1)) == 0;
+#pragma unroll
+    for (int u0 = 0; u0 < DEC_KEYS / 4; u0 += 4)
+    {
+        float kk[4][4];
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+        {
+            int j = k0 + warp + 4 * (u0 + u);
+            load4(kh + (long long)j * ldk, 4 * lane, p, vec, j < kend, kk[u]);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+        {
+            float part[R];
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                part[r] = fmaf(qr[r][0], kk[u][0], fmaf(qr[r][1], kk[u][1], fmaf(qr[r][2], kk[u][2], qr[r][3] * kk[u][3])));
+            float s = reduce_rows<R>(part, lane);
+            int jl = warp + 4 * (u0 + u), j = k0 + jl;
+            if (writer) sc[row * DEC_SP + jl] = j < kend && j <= limit ? s : neg_inf();
+        }
+    }
+}
+
+// Phase 2: per row, the tile's max joins the running max; scores become probabilities in place; row_a gets the factor
+// that rescales what was accumulated so far. A row with nothing visible yet keeps max −∞ and sum 0 (no NaN).
+template <int R>
+__device__ __forceinline__ void decode_softmax(float* sc, float* row_m, float* row_l, float* row_a)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    for (int r = warp; r < R; r += 4)
+    {
+        float a = sc[r * DEC_SP + lane], b = sc[r * DEC_SP + lane + 32];
+        float mo = row_m[r], mn = fmaxf(mo, warp_max(fmaxf(a, b)));
+        float base = mn == neg_inf() ? 0.0f : mn;
+        a = exp2f(a - base); b = exp2f(b - base);
+        sc[r * DEC_SP + lane] = a; sc[r * DEC_SP + lane + 32] = b;
+        float sum = warp_sum(a + b);
+        if (lane == 0)
+        {
+            float alpha = exp2f(mo - base);
+            row_a[r] = alpha; row_l[r] = row_l[r] * alpha + sum; row_m[r] = mn;
+        }
+    }
+}
+
+// Phase 3: thread t owns output dim t of every row: acc[r] = acc[r]·alpha + Σ_j p[r][j]·V[j][t] (V rows coalesced).
+template <typename KV, int R>
+__device__ __forceinline__ void decode_values(const KV* vc, long long ldv, int k0, int n, const float* sc, const float* row_a, float (&acc)[R])
+{
+#pragma unroll
+    for (int r = 0; r < R; r++) acc[r] *= row_a[r];
+#pragma unroll 2
+    for (int j = 0; j < DEC_KEYS; j += 4)  // 8 loads in flight a thread (more spills the accumulators at 64 registers)
+    {
+        float vv[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) vv[u] = j + u < n ? to_f32(vc[(long long)(k0 + j + u) * ldv]) : 0.0f;
+#pragma unroll
+        for (int r = 0; r < R; r++)
+        {
+            float4 pr = *reinterpret_cast<const float4*>(sc + r * DEC_SP + j);
+            acc[r] = fmaf(pr.x, vv[0], fmaf(pr.y, vv[1], fmaf(pr.z, vv[2], fmaf(pr.w, vv[3], acc[r]))));
+        }
+    }
+}
+
+// grid (splits, groups·Hkv), 128 threads, P ≤ 128. Block: keys [split·keys_per_split, +keys_per_split) of kv head
+// blockIdx.y % Hkv for query rows group·R .. group·R+R−1 (row r = query r / rep of head kvh·rep + r % rep). One split:
+// the normalised output; else opart (splits, Hkv, rows, P) unnormalised and mlpart (splits, Hkv, rows, 2) max, sum.
+template <typename KV, int R>
+__device__ __forceinline__ void flash_decode(const float* __restrict__ q, long long ldq, const KV* __restrict__ k, long long ldk,
+    const KV* __restrict__ v, long long ldv, float* __restrict__ out, float* __restrict__ opart, float* __restrict__ mlpart,
+    int t_len, int s_len, int heads, int kv_heads, int p, float scale2, int causal, int keys_per_split, int vec)
+{
+    __shared__ __align__(16) float sc[R * DEC_SP];
+    __shared__ float row_m[R], row_l[R], row_a[R];
+    const int tid = threadIdx.x, lane = tid & 31, split = blockIdx.x, splits = gridDim.x;
+    const int kvh = blockIdx.y % kv_heads, group = blockIdx.y / kv_heads;
+    const int rep = heads / kv_heads, rows = t_len * rep, shift = s_len - t_len;
+    float qr[R][4];  // this lane's 4 dims of every row (zeros for rows past the last)
+#pragma unroll
+    for (int r = 0; r < R; r++)
+    {
+        int gr = group * R + r;
+        const float* row = q + (long long)(gr / rep) * ldq + (long long)(kvh * rep + gr % rep) * p;
+#pragma unroll
+        for (int e = 0; e < 4; e++) qr[r][e] = gr < rows && 4 * lane + e < p ? row[4 * lane + e] * scale2 : 0.0f;
+    }
+    int last = imin(group * R + R, rows) - 1;  // the group's last row bounds the keys read (causal)
+    int kbeg = split * keys_per_split, kend = imin(s_len, kbeg + keys_per_split);
+    if (causal) kend = imin(kend, last / rep + shift + 1);
+    int my_row = imin(group * R + lane / (32 / R), rows - 1);  // the row this lane writes scores for
+    int limit = causal ? my_row / rep + shift : s_len - 1;
+    if (tid < R) { row_m[tid] = neg_inf(); row_l[tid] = 0.0f; }
+    float acc[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+    const KV* kh = k + (long long)kvh * p;
+    const KV* vc = v + (long long)kvh * p + tid;
+    for (int k0 = kbeg; k0 < kend; k0 += DEC_KEYS)
+    {
+        __syncthreads();  // the previous tile's probabilities are consumed (first pass: row_m, row_l are set)
+        decode_scores<KV, R>(kh, ldk, k0, kend, p, vec, qr, limit, sc);
+        __syncthreads();
+        decode_softmax<R>(sc, row_m, row_l, row_a);
+        __syncthreads();
+        if (tid < p) decode_values<KV, R>(vc, ldv, k0, kend - k0, sc, row_a, acc);
+    }
+    __syncthreads();
+    long long slot = ((long long)split * kv_heads + kvh) * rows;
+#pragma unroll
+    for (int r = 0; r < R; r++)
+    {
+        int gr = group * R + r;
+        if (gr >= rows || tid >= p) continue;
+        if (splits == 1) out[((long long)(gr / rep) * heads + kvh * rep + gr % rep) * p + tid] = acc[r] / row_l[r];
+        else opart[(slot + gr) * p + tid] = acc[r];
+    }
+    if (splits > 1 && tid < R && group * R + tid < rows)
+    {
+        mlpart[2 * (slot + group * R + tid)] = row_m[tid];
+        mlpart[2 * (slot + group * R + tid) + 1] = row_l[tid];
+    }
+}
+
+// Blocks per SM each R is built for (64 registers a thread for R ≤ 2; no spills); the host sizes the splits to fill them.
+#define FLASH_DECODE(NAME, KV, R, BLOCKS)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(128, BLOCKS) NAME(const float* __restrict__ q, long long ldq,              \
+        const KV* __restrict__ k, long long ldk, const KV* __restrict__ v, long long ldv, float* __restrict__ out,         \
+        float* __restrict__ opart, float* __restrict__ mlpart, int t_len, int s_len, int heads, int kv_heads, int p,      \
+        float scale2, int causal, int keys_per_split, int vec)                                                             \
+    {                                                                                                                      \
+        flash_decode<KV, R>(q, ldq, k, ldk, v, ldv, out, opart, mlpart, t_len, s_len, heads, kv_heads, p, scale2, causal, \
+                            keys_per_split, vec);                                                                          \
+    }
+
+FLASH_DECODE(flash_decode_f32_r1, float, 1, 8)
+FLASH_DECODE(flash_decode_f32_r2, float, 2, 8)
+FLASH_DECODE(flash_decode_f32_r4, float, 4, 6)
+FLASH_DECODE(flash_decode_f32_r8, float, 8, 3)
+FLASH_DECODE(flash_decode_f32_r16, float, 16, 2)
+FLASH_DECODE(flash_decode_bf16_r1, unsigned short, 1, 8)
+FLASH_DECODE(flash_decode_bf16_r2, unsigned short, 2, 8)
+FLASH_DECODE(flash_decode_bf16_r4, unsigned short, 4, 6)
+FLASH_DECODE(flash_decode_bf16_r8, unsigned short, 8, 3)
+FLASH_DECODE(flash_decode_bf16_r16, unsigned short, 16, 2)
+
+// grid (rows, Hkv), 128 threads: out row = Σ_s 2^(m_s − m)·o_s / Σ_s 2^(m_s − m)·l_s over the splits' partials.
+extern "C" __global__ void flash_decode_combine(const float* __restrict__ opart, const float* __restrict__ mlpart, float* __restrict__ out,
+                                                int splits, int kv_heads, int rows, int rep, int heads, int p)
+{
+    const int gr = blockIdx.x, kvh = blockIdx.y;
+    float m = neg_inf();
+    for (int s = 0; s < splits; s++) m = fmaxf(m, mlpart[2 * (((long long)s * kv_heads + kvh) * rows + gr)]);
+    const float base = m == neg_inf() ? 0.0f : m;
+    float l = 0.0f;
+    for (int s = 0; s < splits; s++)
+    {
+        long long at = ((long long)s * kv_heads + kvh) * rows + gr;
+        l += exp2f(mlpart[2 * at] - base) * mlpart[2 * at + 1];
+    }
+    float* o = out + ((long long)(gr / rep) * heads + kvh * rep + gr % rep) * p;
+    for (int d = threadIdx.x; d < p; d += blockDim.x)
+    {
+        float acc = 0.0f;
+        for (int s = 0; s < splits; s++)
+        {
+            long long at = ((long long)s * kv_heads + kvh) * rows + gr;
+            float w = exp2f(mlpart[2 * at] - base);
+            if (w > 0.0f) acc = fmaf(w, opart[at * p + d], acc);
+        }
+        o[d] = acc / l;
+    }
+}
+
+// ---- prefill: 64 queries × 64 keys tiles, 256 threads ----
+// Thread (ty, tx) = (tid / 16, tid % 16) owns query rows ty + 16i (i < 4), keys tx + 16jj (jj < 4) of a score tile and
+// output columns col(c) (c < D/16). Shared rows are padded by 4 floats so the float4 reads of 8 lanes hit 32 banks.
+
+constexpr int PRE_ROWS = 64, PRE_KEYS = 64, PRE_PS = PRE_ROWS + 4;
+
+extern __shared__ __align__(16) float flash_smem[];
+
+// Output column of slot c: float4 chunks when D is a multiple of 64 (vector reads of V), else a stride of 16.
+template <int D>
+__device__ __forceinline__ int prefill_col(int c, int tx) { return D % 64 == 0 ? 4 * (tx + 16 * (c / 4)) + c % 4 : tx + 16 * c; }
+
+// Rows [k0, k0+64) of a head into a (64, D+4) shared tile as F32, zeros past key_end or p; consecutive threads take
+// consecutive elements (coalesced). 8 loads in flight a thread: unrolling all D/4 spills the accumulators. (Staging the
+// value tile in registers across the score GEMM would hide its latency but spills too; two blocks per SM hide it.)
+template <typename KV, int D>
+__device__ __forceinline__ void prefill_tile(float* tile, const KV* head, long long ld, int k0, int key_end, int p)
+{
+#pragma unroll 8
+    for (int u = 0; u < PRE_KEYS * D / 256; u++)
+    {
+        int e = threadIdx.x + 256 * u, j = e / D, d = e % D;
+        tile[j * (D + 4) + d] = k0 + j < key_end && d < p ? to_f32(head[(long long)(k0 + j) * ld + d]) : 0.0f;
+    }
+}
+
+// S (4 rows × 4 keys) = Q·Kᵀ out of shared memory: per 4 dims, 8 float4 reads feed 64 FMAs.
+template <int D>
+__device__ __forceinline__ void prefill_scores(const float* qs, const float* ks, int tx, int ty, float (&s)[4][4])
+{
+    constexpr int QS = D + 4;
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int jj = 0; jj < 4; jj++) s[i][jj] = 0.0f;
+#pragma unroll 2
+    for (int d = 0; d < D; d += 4)
+    {
+        float4 a[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) a[i] = *reinterpret_cast<const float4*>(qs + (ty + 16 * i) * QS + d);
+#pragma unroll
+        for (int jj = 0; jj < 4; jj++)
+        {
+            float4 b = *reinterpret_cast<const float4*>(ks + (tx + 16 * jj) * QS + d);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+                s[i][jj] = fmaf(a[i].x, b.x, fmaf(a[i].y, b.y, fmaf(a[i].z, b.z, fmaf(a[i].w, b.w, s[i][jj]))));
+        }
+    }
+}
+
+// Mask, then the online softmax of the thread's 4 rows (the row max across the 16 lanes sharing ty; the sums stay
+// per-lane until the end): rescale l and o, write the probabilities key-major to pt (each thread's 4 rows adjacent).
+template <int NC>
+__device__ __forceinline__ void prefill_softmax(float (&s)[4][4], float (&m)[4], float (&l)[4], float (&o)[4][NC], float* pt,
+                                                int q0, int k0, int key_end, int shift, int causal, int tx, int ty)
+{
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        int limit = causal ? q0 + ty + 16 * i + shift : key_end - 1;
+        float mx = neg_inf();
+#pragma unroll
+        for (int jj = 0; jj < 4; jj++)
+        {
+            int j = k0 + tx + 16 * jj;
+            if (j > limit || j >= key_end) s[i][jj] = neg_inf();
+            mx = fmaxf(mx, s[i][jj]);
+        }
+        for (int off = 8; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+        float mn = fmaxf(m[i], mx), base = mn == neg_inf() ? 0.0f : mn, alpha = exp2f(m[i] - base);
+        m[i] = mn;
+        l[i] *= alpha;
+#pragma unroll
+        for (int c = 0; c < NC; c++) o[i][c] *= alpha;
+#pragma unroll
+        for (int jj = 0; jj < 4; jj++) { s[i][jj] = exp2f(s[i][jj] - base); l[i] += s[i][jj]; }
+    }
+#pragma unroll
+    for (int jj = 0; jj < 4; jj++)
+        *reinterpret_cast<float4*>(pt + (tx + 16 * jj) * PRE_PS + 4 * ty) = make_float4(s[0][jj], s[1][jj], s[2][jj], s[3][jj]);
+}
+
+// O (4 rows × D/16 columns) += P·V out of shared memory.
+template <int D>
+__device__ __forceinline__ void prefill_values(const float* pt, const float* vs, int tx, int ty, float (&o)[4][D / 16])
+{
+    constexpr int QS = D + 4;
+#pragma unroll 4
+    for (int j = 0; j < PRE_KEYS; j++)
+    {
+        float4 pr = *reinterpret_cast<const float4*>(pt + j * PRE_PS + 4 * ty);
+        const float pj[4] = {pr.x, pr.y, pr.z, pr.w};
+        if constexpr (D % 64 == 0)
+        {
+#pragma unroll
+            for (int k2 = 0; k2 < D / 64; k2++)
+            {
+                float4 vv = *reinterpret_cast<const float4*>(vs + j * QS + 4 * (tx + 16 * k2));
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+                {
+                    o[i][4 * k2] = fmaf(pj[i], vv.x, o[i][4 * k2]);
+                    o[i][4 * k2 + 1] = fmaf(pj[i], vv.y, o[i][4 * k2 + 1]);
+                    o[i][4 * k2 + 2] = fmaf(pj[i], vv.z, o[i][4 * k2 + 2]);
+                    o[i][4 * k2 + 3] = fmaf(pj[i], vv.w, o[i][4 * k2 + 3]);
+                }
+            }
+        }
+        else
+        {
+#pragma unroll
+            for (int c = 0; c < D / 16; c++)
+            {
+                float vv = vs[j * QS + tx + 16 * c];
+#pragma unroll
+                for (int i = 0; i < 4; i++) o[i][c] = fmaf(pj[i], vv, o[i][c]);
+            }
+        }
+    }
+}
+
+// grid (ceil(T / 64), Hq), 256 threads, dynamic shared (128·(D+4) + 64·68) floats: qs (64, D+4) the scaled queries,
+// kvs (64, D+4) the key tile then the value tile (one buffer: 85 KB at D = 128 leaves room for two blocks per SM),
+// pt (64, 68) the probabilities. Causal blocks run heaviest first.
+template <typename KV, int D>
+__device__ __forceinline__ void flash_prefill(const float* __restrict__ q, long long ldq, const KV* __restrict__ k, long long ldk,
+    const KV* __restrict__ v, long long ldv, float* __restrict__ out, int t_len, int s_len, int heads, int kv_heads, int p,
+    float scale2, int causal)
+{
+    constexpr int QS = D + 4, NC = D / 16;
+    float* qs = flash_smem;
+    float* kvs = qs + PRE_ROWS * QS;
+    float* pt = kvs + PRE_KEYS * QS;
+    const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+    const int q0 = (gridDim.x - 1 - blockIdx.x) * PRE_ROWS, h = blockIdx.y, shift = s_len - t_len;
+    const KV* kh = k + (long long)(h / (heads / kv_heads)) * p;
+    const KV* vh = v + (long long)(h / (heads / kv_heads)) * p;
+    for (int e = tid; e < PRE_ROWS * D; e += 256)
+    {
+        int r = e / D, d = e % D;
+        qs[r * QS + d] = q0 + r < t_len && d < p ? q[(long long)(q0 + r) * ldq + (long long)h * p + d] * scale2 : 0.0f;
+    }
+    // causal: the tile's last query (min(q0 + 64, T) − 1) sees keys up to itself + S − T
+    const int key_end = causal ? imin(s_len, imin(q0 + PRE_ROWS, t_len) + shift) : s_len;
+    float m[4], l[4], o[4][NC], s[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        m[i] = neg_inf(); l[i] = 0.0f;
+#pragma unroll
+        for (int c = 0; c < NC; c++) o[i][c] = 0.0f;
+    }
+    for (int k0 = 0; k0 < key_end; k0 += PRE_KEYS)
+    {
+        __syncthreads();  // the previous tile's values and probabilities are consumed (first pass: qs is written)
+        prefill_tile<KV, D>(kvs, kh, ldk, k0, key_end, p);
+        __syncthreads();
+        prefill_scores<D>(qs, kvs, tx, ty, s);
+        __syncthreads();  // every thread is done with the keys
+        prefill_tile<KV, D>(kvs, vh, ldv, k0, key_end, p);
+        prefill_softmax<NC>(s, m, l, o, pt, q0, k0, key_end, shift, causal, tx, ty);
+        __syncthreads();
+        prefill_values<D>(pt, kvs, tx, ty, o);
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        for (int off = 8; off > 0; off >>= 1) l[i] += __shfl_xor_sync(0xffffffffu, l[i], off);
+        int row = q0 + ty + 16 * i;
+        if (row >= t_len) continue;
+        float inv = 1.0f / l[i];
+        float* orow = out + ((long long)row * heads + h) * p;
+#pragma unroll
+        for (int c = 0; c < NC; c++)
+            if (prefill_col<D>(c, tx) < p) orow[prefill_col<D>(c, tx)] = o[i][c] * inv;
+    }
+}
+
+#define FLASH_PREFILL(NAME, KV, D)                                                                                         \
+    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float* __restrict__ q, long long ldq,                  \
+        const KV* __restrict__ k, long long ldk, const KV* __restrict__ v, long long ldv, float* __restrict__ out,         \
+        int t_len, int s_len, int heads, int kv_heads, int p, float scale2, int causal)                                   \
+    {                                                                                                                      \
+        flash_prefill<KV, D>(q, ldq, k, ldk, v, ldv, out, t_len, s_len, heads, kv_heads, p, scale2, causal);               \
+    }
+
+FLASH_PREFILL(flash_prefill_f32_d32, float, 32)
+FLASH_PREFILL(flash_prefill_f32_d64, float, 64)
+FLASH_PREFILL(flash_prefill_f32_d80, float, 80)
+FLASH_PREFILL(flash_prefill_f32_d128, float, 128)
+FLASH_PREFILL(flash_prefill_bf16_d32, unsigned short, 32)
+FLASH_PREFILL(flash_prefill_bf16_d64, unsigned short, 64)
+FLASH_PREFILL(flash_prefill_bf16_d80, unsigned short, 80)
+FLASH_PREFILL(flash_prefill_bf16_d128, unsigned short, 128)
