@@ -43,21 +43,22 @@ public sealed unsafe partial class CudaBackend
 
     /// <summary>
     /// Flash-decoding: grid (splits, groups·Hkv) of 128 threads; each block reads its kv head's rows of one key range once
-    /// for R = 16 or fewer query rows (the next power of two), then a combine kernel merges the splits' partial softmaxes.
-    /// Enough splits to fill every SM once (one wave, so no tail), at least one 64-key tile each.
+    /// for R = 16 or fewer query rows (the next power of two), each warp streaming its own batches of keys, then a combine
+    /// kernel merges the splits' partial softmaxes. Enough splits to fill every SM once (one wave, so no tail), each a
+    /// whole number of 64-key tiles.
     /// </summary>
     private void FlashDecode(FlashArgs a)
     {
         int rows = a.T * (a.Hq / a.Hkv);
         int r = rows >= DecodeRows ? DecodeRows : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)rows);
         int groups = (rows + r - 1) / r, tiles = (a.S + KeyTile - 1) / KeyTile;
-        int blocksPerSm = r switch { <= 2 => 8, 4 => 6, 8 => 3, _ => 2 };  // as the kernels' launch bounds promise (registers)
+        int blocksPerSm = r switch { <= 4 => 4, 8 => 3, _ => 2 };  // as the kernels' launch bounds promise (registers)
         int wanted = Math.Clamp((blocksPerSm * Gpu.Multiprocessors + a.Hkv * groups - 1) / (a.Hkv * groups), 1, tiles);
         int perSplit = (tiles + wanted - 1) / wanted * KeyTile;  // whole tiles, so the last split is the only short one
         int splits = (a.S + perSplit - 1) / perSplit;
-        // one aligned vector load per lane and K row: 16 bytes (F32) or 8 (BF16), so the base, stride and P are multiples of 4
-        int size = a.KvType.Size();
-        int vec = a.K % (ulong)(4 * size) == 0 && a.LdK % 4 == 0 && a.P % 4 == 0 ? 1 : 0;
+        // one aligned vector load per lane and row (16 bytes F32, 8 BF16) when the base, row stride and P are multiples of 4
+        ulong align = (ulong)(4 * a.KvType.Size());
+        int vec = (a.K % align == 0 && a.LdK % 4 == 0 && a.P % 4 == 0 ? 1 : 0) | (a.V % align == 0 && a.LdV % 4 == 0 && a.P % 4 == 0 ? 2 : 0);
         string kernel = $"flash_decode_{a.Kv}_r{r}";
         var grid = ((uint)splits, (uint)(groups * a.Hkv));
         if (splits == 1)

@@ -76,192 +76,203 @@ __device__ __forceinline__ float reduce_rows(float (&v)[R], int lane)
     return s;
 }
 
-// ---- decode: split keys, all query rows of a kv head per block ----
+// ---- decode: split keys, all query rows of a kv head per block, each warp streaming on its own ----
+// No block-wide phases: every warp runs its own online softmax over batches of B consecutive keys (lane ℓ holds dims
+// 4ℓ..4ℓ+3; the K and V rows of a batch are loaded together, so each batch costs one memory round trip), and the four
+// warps merge once at the end. Block-wide phases with barriers per 64 keys left the memory pipe idle between them.
 
-constexpr int DEC_KEYS = 64, DEC_SP = DEC_KEYS + 4;  // keys per tile; score row stride (float4-aligned)
-
-// Phase 1: scores of this tile's keys (warp w takes keys w, w+4, ...; the whole warp reads one K row, 4 dims a lane,
-// 4 rows in flight) into sc (R, DEC_SP), −∞ where masked or past kend.
-template <typename KV, int R>
-__device__ __forceinline__ void decode_scores(const KV* kh, long long ldk, int k0, int kend, int p, int vec,
-                                              const float (&qr)[R][4], int limit, float* sc)
-{
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, row = lane / (32 / R);
-    const bool writer = (lane & (32 / R - 1)) == 0;
-#pragma unroll
-    for (int u0 = 0; u0 < DEC_KEYS / 4; u0 += 4)
-    {
-        float kk[4][4];
-#pragma unroll
-        for (int u = 0; u < 4; u++)
-        {
-            int j = k0 + warp + 4 * (u0 + u);
-            load4(kh + (long long)j * ldk, 4 * lane, p, vec, j < kend, kk[u]);
-        }
-#pragma unroll
-        for (int u = 0; u < 4; u++)
-        {
-            float part[R];
-#pragma unroll
-            for (int r = 0; r < R; r++)
-                part[r] = fmaf(qr[r][0], kk[u][0], fmaf(qr[r][1], kk[u][1], fmaf(qr[r][2], kk[u][2], qr[r][3] * kk[u][3])));
-            float s = reduce_rows<R>(part, lane);
-            int jl = warp + 4 * (u0 + u), j = k0 + jl;
-            if (writer) sc[row * DEC_SP + jl] = j < kend && j <= limit ? s : neg_inf();
-        }
-    }
-}
-
-// Phase 2: per row, the tile's max joins the running max; scores become probabilities in place; row_a gets the factor
-// that rescales what was accumulated so far. A row with nothing visible yet keeps max −∞ and sum 0 (no NaN).
+// Every lane gets the score of every row: the transposing reduction, then one broadcast per row.
 template <int R>
-__device__ __forceinline__ void decode_softmax(float* sc, float* row_m, float* row_l, float* row_a)
+__device__ __forceinline__ void decode_scores(const float (&qr)[R][4], const float (&kk)[4], int lane, float (&s)[R])
 {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    for (int r = warp; r < R; r += 4)
+    float part[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) part[r] = fmaf(qr[r][0], kk[0], fmaf(qr[r][1], kk[1], fmaf(qr[r][2], kk[2], qr[r][3] * kk[3])));
+    float total = reduce_rows<R>(part, lane);
+#pragma unroll
+    for (int r = 0; r < R; r++) s[r] = __shfl_sync(0xffffffffu, total, r * (32 / R));
+}
+
+// One batch into a warp's running softmax: mask (past kend or the row's causal limit), the batch max joins the running
+// max, the accumulator rescales, then Σ p·V. A row with nothing visible yet keeps max −∞ and sum 0 (no NaN).
+template <int R, int B>
+__device__ __forceinline__ void decode_update(float (&s)[B][R], const float (&vv)[B][4], int j0, int kend, const int (&limit)[R],
+                                              float (&m)[R], float (&l)[R], float (&acc)[R][4])
+{
+#pragma unroll
+    for (int r = 0; r < R; r++)
     {
-        float a = sc[r * DEC_SP + lane], b = sc[r * DEC_SP + lane + 32];
-        float mo = row_m[r], mn = fmaxf(mo, warp_max(fmaxf(a, b)));
-        float base = mn == neg_inf() ? 0.0f : mn;
-        a = exp2f(a - base); b = exp2f(b - base);
-        sc[r * DEC_SP + lane] = a; sc[r * DEC_SP + lane + 32] = b;
-        float sum = warp_sum(a + b);
-        if (lane == 0)
+        float mb = neg_inf();
+#pragma unroll
+        for (int b = 0; b < B; b++)
         {
-            float alpha = exp2f(mo - base);
-            row_a[r] = alpha; row_l[r] = row_l[r] * alpha + sum; row_m[r] = mn;
+            if (j0 + b >= kend || j0 + b > limit[r]) s[b][r] = neg_inf();
+            mb = fmaxf(mb, s[b][r]);
+        }
+        float mn = fmaxf(m[r], mb), base = mn == neg_inf() ? 0.0f : mn, alpha = exp2f(m[r] - base);
+        m[r] = mn;
+        l[r] *= alpha;
+#pragma unroll
+        for (int e = 0; e < 4; e++) acc[r][e] *= alpha;
+#pragma unroll
+        for (int b = 0; b < B; b++)
+        {
+            float pb = exp2f(s[b][r] - base);
+            l[r] += pb;
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[r][e] = fmaf(pb, vv[b][e], acc[r][e]);
         }
     }
 }
 
-// Phase 3: thread t owns output dim t of every row: acc[r] = acc[r]·alpha + Σ_j p[r][j]·V[j][t] (V rows coalesced).
-template <typename KV, int R>
-__device__ __forceinline__ void decode_values(const KV* vc, long long ldv, int k0, int n, const float* sc, const float* row_a, float (&acc)[R])
+// The four warps' (max, sum, output) merged per row; thread t < P writes dim t. One split: the normalised output; else
+// opart (splits, Hkv, rows, P) unnormalised and mlpart (splits, Hkv, rows, 2) max and sum.
+template <int R>
+__device__ __forceinline__ void decode_merge(const float (&wm)[4][R], const float (&wl)[4][R], const float (&wacc)[4][R][128],
+                                             float* out, float* opart, float* mlpart, int split, int splits, int kvh, int kv_heads,
+                                             int group, int rows, int rep, int heads, int p)
 {
+    const int tid = threadIdx.x;
+    const long long slot = ((long long)split * kv_heads + kvh) * rows;
 #pragma unroll
-    for (int r = 0; r < R; r++) acc[r] *= row_a[r];
-#pragma unroll 2
-    for (int j = 0; j < DEC_KEYS; j += 4)  // 8 loads in flight a thread (more spills the accumulators at 64 registers)
+    for (int r = 0; r < R; r++)
     {
-        float vv[4];
+        int gr = group * R + r;
+        if (gr >= rows) break;
+        float mx = fmaxf(fmaxf(wm[0][r], wm[1][r]), fmaxf(wm[2][r], wm[3][r]));
+        float base = mx == neg_inf() ? 0.0f : mx, sum = 0.0f, total = 0.0f;
 #pragma unroll
-        for (int u = 0; u < 4; u++) vv[u] = j + u < n ? to_f32(vc[(long long)(k0 + j + u) * ldv]) : 0.0f;
-#pragma unroll
-        for (int r = 0; r < R; r++)
+        for (int w = 0; w < 4; w++)
         {
-            float4 pr = *reinterpret_cast<const float4*>(sc + r * DEC_SP + j);
-            acc[r] = fmaf(pr.x, vv[0], fmaf(pr.y, vv[1], fmaf(pr.z, vv[2], fmaf(pr.w, vv[3], acc[r]))));
+            float f = exp2f(wm[w][r] - base);
+            sum += f * wl[w][r];
+            if (tid < p) total += f * wacc[w][r][tid];
         }
+        if (splits == 1)
+        {
+            if (tid < p) out[((long long)(gr / rep) * heads + (long long)kvh * rep + gr % rep) * p + tid] = total / sum;
+            continue;
+        }
+        if (tid < p) opart[(slot + gr) * p + tid] = total;
+        if (tid == 0) { mlpart[2 * (slot + gr)] = mx; mlpart[2 * (slot + gr) + 1] = sum; }
     }
 }
 
 // grid (splits, groups·Hkv), 128 threads, P ≤ 128. Block: keys [split·keys_per_split, +keys_per_split) of kv head
-// blockIdx.y % Hkv for query rows group·R .. group·R+R−1 (row r = query r / rep of head kvh·rep + r % rep). One split:
-// the normalised output; else opart (splits, Hkv, rows, P) unnormalised and mlpart (splits, Hkv, rows, 2) max, sum.
-template <typename KV, int R>
+// blockIdx.y % Hkv for query rows group·R .. group·R+R−1 (row r = query r / rep of head kvh·rep + r % rep); warp w
+// takes the batches of B keys starting at kbeg + (4i + w)·B. vec: bit 0 K, bit 1 V rows allow vector loads.
+template <typename KV, int R, int B>
 __device__ __forceinline__ void flash_decode(const float* __restrict__ q, long long ldq, const KV* __restrict__ k, long long ldk,
     const KV* __restrict__ v, long long ldv, float* __restrict__ out, float* __restrict__ opart, float* __restrict__ mlpart,
     int t_len, int s_len, int heads, int kv_heads, int p, float scale2, int causal, int keys_per_split, int vec)
 {
-    __shared__ __align__(16) float sc[R * DEC_SP];
-    __shared__ float row_m[R], row_l[R], row_a[R];
-    const int tid = threadIdx.x, lane = tid & 31, split = blockIdx.x, splits = gridDim.x;
+    __shared__ float wm[4][R], wl[4][R];
+    __shared__ __align__(16) float wacc[4][R][128];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int kvh = blockIdx.y % kv_heads, group = blockIdx.y / kv_heads;
     const int rep = heads / kv_heads, rows = t_len * rep, shift = s_len - t_len;
-    float qr[R][4];  // this lane's 4 dims of every row (zeros for rows past the last)
+    float qr[R][4], m[R], l[R], acc[R][4];  // this lane's 4 dims of every row (zeros for rows past the last)
+    int limit[R];                           // the last key each row sees
 #pragma unroll
     for (int r = 0; r < R; r++)
     {
         int gr = group * R + r;
         const float* row = q + (long long)(gr / rep) * ldq + (long long)(kvh * rep + gr % rep) * p;
 #pragma unroll
-        for (int e = 0; e < 4; e++) qr[r][e] = gr < rows && 4 * lane + e < p ? row[4 * lane + e] * scale2 : 0.0f;
+        for (int e = 0; e < 4; e++)
+        {
+            qr[r][e] = gr < rows && 4 * lane + e < p ? row[4 * lane + e] * scale2 : 0.0f;
+            acc[r][e] = 0.0f;
+        }
+        m[r] = neg_inf(); l[r] = 0.0f;
+        limit[r] = causal ? imin(gr, rows - 1) / rep + shift : s_len - 1;
     }
-    int last = imin(group * R + R, rows) - 1;  // the group's last row bounds the keys read (causal)
-    int kbeg = split * keys_per_split, kend = imin(s_len, kbeg + keys_per_split);
-    if (causal) kend = imin(kend, last / rep + shift + 1);
-    int my_row = imin(group * R + lane / (32 / R), rows - 1);  // the row this lane writes scores for
-    int limit = causal ? my_row / rep + shift : s_len - 1;
-    if (tid < R) { row_m[tid] = neg_inf(); row_l[tid] = 0.0f; }
-    float acc[R];
-#pragma unroll
-    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+    int kbeg = blockIdx.x * keys_per_split, kend = imin(s_len, kbeg + keys_per_split);
+    if (causal) kend = imin(kend, (imin(group * R + R, rows) - 1) / rep + shift + 1);  // the group's last row bounds the keys
     const KV* kh = k + (long long)kvh * p;
-    const KV* vc = v + (long long)kvh * p + tid;
-    for (int k0 = kbeg; k0 < kend; k0 += DEC_KEYS)
+    const KV* vh = v + (long long)kvh * p;
+    for (int j0 = kbeg + warp * B; j0 < kend; j0 += 4 * B)
     {
-        __syncthreads();  // the previous tile's probabilities are consumed (first pass: row_m, row_l are set)
-        decode_scores<KV, R>(kh, ldk, k0, kend, p, vec, qr, limit, sc);
-        __syncthreads();
-        decode_softmax<R>(sc, row_m, row_l, row_a);
-        __syncthreads();
-        if (tid < p) decode_values<KV, R>(vc, ldv, k0, kend - k0, sc, row_a, acc);
+        float kk[B][4], vv[B][4], s[B][R];
+#pragma unroll
+        for (int b = 0; b < B; b++)
+        {
+            load4(kh + (long long)(j0 + b) * ldk, 4 * lane, p, vec & 1, j0 + b < kend, kk[b]);
+            load4(vh + (long long)(j0 + b) * ldv, 4 * lane, p, vec & 2, j0 + b < kend, vv[b]);
+        }
+#pragma unroll
+        for (int b = 0; b < B; b++) decode_scores<R>(qr, kk[b], lane, s[b]);
+        decode_update<R, B>(s, vv, j0, kend, limit, m, l, acc);
     }
-    __syncthreads();
-    long long slot = ((long long)split * kv_heads + kvh) * rows;
 #pragma unroll
     for (int r = 0; r < R; r++)
     {
-        int gr = group * R + r;
-        if (gr >= rows || tid >= p) continue;
-        if (splits == 1) out[((long long)(gr / rep) * heads + kvh * rep + gr % rep) * p + tid] = acc[r] / row_l[r];
-        else opart[(slot + gr) * p + tid] = acc[r];
+        if (lane == 0) { wm[warp][r] = m[r]; wl[warp][r] = l[r]; }
+        *reinterpret_cast<float4*>(&wacc[warp][r][4 * lane]) = make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
     }
-    if (splits > 1 && tid < R && group * R + tid < rows)
-    {
-        mlpart[2 * (slot + group * R + tid)] = row_m[tid];
-        mlpart[2 * (slot + group * R + tid) + 1] = row_l[tid];
-    }
+    __syncthreads();
+    decode_merge<R>(wm, wl, wacc, out, opart, mlpart, blockIdx.x, gridDim.x, kvh, kv_heads, group, rows, rep, heads, p);
 }
 
-// Blocks per SM each R is built for (64 registers a thread for R ≤ 2; no spills); the host sizes the splits to fill them.
-#define FLASH_DECODE(NAME, KV, R, BLOCKS)                                                                                  \
+// B keys a warp loads per round trip and blocks per SM each R is built for (registers, no spills; the host sizes the
+// splits to fill them): more rows hold more accumulators, so fewer keys are in flight.
+#define FLASH_DECODE(NAME, KV, R, B, BLOCKS)                                                                               \
     extern "C" __global__ void __launch_bounds__(128, BLOCKS) NAME(const float* __restrict__ q, long long ldq,              \
         const KV* __restrict__ k, long long ldk, const KV* __restrict__ v, long long ldv, float* __restrict__ out,         \
         float* __restrict__ opart, float* __restrict__ mlpart, int t_len, int s_len, int heads, int kv_heads, int p,      \
         float scale2, int causal, int keys_per_split, int vec)                                                             \
     {                                                                                                                      \
-        flash_decode<KV, R>(q, ldq, k, ldk, v, ldv, out, opart, mlpart, t_len, s_len, heads, kv_heads, p, scale2, causal, \
-                            keys_per_split, vec);                                                                          \
+        flash_decode<KV, R, B>(q, ldq, k, ldk, v, ldv, out, opart, mlpart, t_len, s_len, heads, kv_heads, p, scale2,       \
+                               causal, keys_per_split, vec);                                                               \
     }
 
-FLASH_DECODE(flash_decode_f32_r1, float, 1, 8)
-FLASH_DECODE(flash_decode_f32_r2, float, 2, 8)
-FLASH_DECODE(flash_decode_f32_r4, float, 4, 6)
-FLASH_DECODE(flash_decode_f32_r8, float, 8, 3)
-FLASH_DECODE(flash_decode_f32_r16, float, 16, 2)
-FLASH_DECODE(flash_decode_bf16_r1, unsigned short, 1, 8)
-FLASH_DECODE(flash_decode_bf16_r2, unsigned short, 2, 8)
-FLASH_DECODE(flash_decode_bf16_r4, unsigned short, 4, 6)
-FLASH_DECODE(flash_decode_bf16_r8, unsigned short, 8, 3)
-FLASH_DECODE(flash_decode_bf16_r16, unsigned short, 16, 2)
+FLASH_DECODE(flash_decode_f32_r1, float, 1, 8, 4)
+FLASH_DECODE(flash_decode_f32_r2, float, 2, 8, 4)
+FLASH_DECODE(flash_decode_f32_r4, float, 4, 4, 4)
+FLASH_DECODE(flash_decode_f32_r8, float, 8, 2, 3)
+FLASH_DECODE(flash_decode_f32_r16, float, 16, 2, 2)
+FLASH_DECODE(flash_decode_bf16_r1, unsigned short, 1, 8, 4)
+FLASH_DECODE(flash_decode_bf16_r2, unsigned short, 2, 8, 4)
+FLASH_DECODE(flash_decode_bf16_r4, unsigned short, 4, 4, 4)
+FLASH_DECODE(flash_decode_bf16_r8, unsigned short, 8, 2, 3)
+FLASH_DECODE(flash_decode_bf16_r16, unsigned short, 16, 2, 2)
 
-// grid (rows, Hkv), 128 threads: out row = Σ_s 2^(m_s − m)·o_s / Σ_s 2^(m_s − m)·l_s over the splits' partials.
+// grid (rows, Hkv), 128 threads, P ≤ 128: out row = Σ_s 2^(m_s − m)·o_s / Σ_s 2^(m_s − m)·l_s over the splits' partials.
+// The splits are spread over the threads (max, sum) and the warps (outputs, lane ℓ dims ℓ + 32e), so the partials are
+// read in a few round trips rather than one per split.
 extern "C" __global__ void flash_decode_combine(const float* __restrict__ opart, const float* __restrict__ mlpart, float* __restrict__ out,
                                                 int splits, int kv_heads, int rows, int rep, int heads, int p)
 {
-    const int gr = blockIdx.x, kvh = blockIdx.y;
+    __shared__ float red[32];
+    __shared__ float part[4][128];
+    const int gr = blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const long long first = (long long)kvh * rows + gr, stride = (long long)kv_heads * rows;  // slot of split s: first + s·stride
     float m = neg_inf();
-    for (int s = 0; s < splits; s++) m = fmaxf(m, mlpart[2 * (((long long)s * kv_heads + kvh) * rows + gr)]);
+    for (int s = tid; s < splits; s += 128) m = fmaxf(m, mlpart[2 * (first + s * stride)]);
+    m = warp_max(m);
+    if (lane == 0) red[warp] = m;
+    __syncthreads();
+    m = fmaxf(fmaxf(red[0], red[1]), fmaxf(red[2], red[3]));
+    __syncthreads();
     const float base = m == neg_inf() ? 0.0f : m;
     float l = 0.0f;
-    for (int s = 0; s < splits; s++)
+    for (int s = tid; s < splits; s += 128) l += exp2f(mlpart[2 * (first + s * stride)] - base) * mlpart[2 * (first + s * stride) + 1];
+    l = block_sum(l, red);
+    float a[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll 4
+    for (int s = warp; s < splits; s += 4)
     {
-        long long at = ((long long)s * kv_heads + kvh) * rows + gr;
-        l += exp2f(mlpart[2 * at] - base) * mlpart[2 * at + 1];
+        float w = exp2f(mlpart[2 * (first + s * stride)] - base);
+        const float* o = opart + (first + s * stride) * p;
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            if (lane + 32 * e < p && w > 0.0f) a[e] = fmaf(w, o[lane + 32 * e], a[e]);
     }
-    float* o = out + ((long long)(gr / rep) * heads + kvh * rep + gr % rep) * p;
-    for (int d = threadIdx.x; d < p; d += blockDim.x)
-    {
-        float acc = 0.0f;
-        for (int s = 0; s < splits; s++)
-        {
-            long long at = ((long long)s * kv_heads + kvh) * rows + gr;
-            float w = exp2f(mlpart[2 * at] - base);
-            if (w > 0.0f) acc = fmaf(w, opart[at * p + d], acc);
-        }
-        o[d] = acc / l;
-    }
+#pragma unroll
+    for (int e = 0; e < 4; e++) part[warp][lane + 32 * e] = a[e];
+    __syncthreads();
+    if (tid < p)
+        out[((long long)(gr / rep) * heads + (long long)kvh * rep + gr % rep) * p + tid] = (part[0][tid] + part[1][tid] + part[2][tid] + part[3][tid]) / l;
 }
 
 // ---- prefill: 64 queries × 64 keys tiles, 256 threads ----
