@@ -84,10 +84,19 @@ public sealed unsafe partial class CudaBackend
     private void FlashPrefill(FlashArgs a)
     {
         int d = a.P <= 32 ? 32 : a.P <= 64 ? 64 : a.P <= 80 ? 80 : 128;
-        uint shared = (uint)(((QueryTile + KeyTile) * (d + 4) + KeyTile * (QueryTile + 4)) * sizeof(float));
-        Gpu.Launch("flash_attention", $"flash_prefill_{a.Kv}_d{d}", ((uint)((a.T + QueryTile - 1) / QueryTile), (uint)a.Hq), 256, shared,
+        bool async = a.KvType == DType.F32 && PrefillCopiesAsync;  // cp.async copies F32 only (BF16 widens on the way in)
+        int buffers = async ? 2 : 1;
+        uint shared = (uint)(((QueryTile + buffers * KeyTile) * (d + 4) + KeyTile * (QueryTile + 4)) * sizeof(float));
+        string kernel = async ? $"flash_prefill_async_f32_d{d}" : $"flash_prefill_{a.Kv}_d{d}";
+        Gpu.Launch("flash_attention", kernel, ((uint)((a.T + QueryTile - 1) / QueryTile), (uint)a.Hq), 256, shared,
             a.Q, a.LdQ, a.K, a.LdK, a.V, a.LdV, a.O, a.T, a.S, a.Hq, a.Hkv, a.P, a.Scale2, a.Causal ? 1 : 0);
     }
+
+    /// <summary>
+    /// F32 K/V prefill tiles copied with cp.async into separate key and value buffers (the copies overlap the GEMMs), or,
+    /// when false, loaded through registers into one buffer (two blocks per SM hide the loads instead). Bench compares them.
+    /// </summary>
+    public bool PrefillCopiesAsync { get; set; } = true;
 
     /// <summary>K and V on this device with their row strides: F32 or BF16 (both the same type) read in place, else F32 copies.</summary>
     private (Tensor K, Tensor V) KvRows(Tensor k, Tensor v, out long ldk, out long ldv)

@@ -91,6 +91,14 @@ public static class BenchAttentionCommand
             return BenchStats.Median(samples);
         }
 
+        /// <summary>The F32 prefill kernel that loads its tiles through registers instead of cp.async.</summary>
+        private double TimeRegisterCopies(Func<Tensor> call)
+        {
+            backend.PrefillCopiesAsync = false;
+            try { return Time(call); }
+            finally { backend.PrefillCopiesAsync = true; }
+        }
+
         /// <summary>One query token over a cache preallocated past the longest context (the model's view: rows 0..S−1).</summary>
         public List<Result> Decode(DType type, int[] contexts, int plainAt)
         {
@@ -138,7 +146,10 @@ public static class BenchAttentionCommand
                 var (k, v) = (Random(type, t, Hkv, P), Random(type, t, Hkv, P));
                 results.Add(new Result("prefill causal", "flash", type, t, t, $"{Hq}/{Hkv}×{P}", Time(() => backend.Attention(q, k, v, scale, true)), 0, flops));
                 if (type == DType.F32)
+                {
+                    results.Add(new Result("prefill causal", "flash, tiles via registers", type, t, t, $"{Hq}/{Hkv}×{P}", TimeRegisterCopies(() => backend.Attention(q, k, v, scale, true)), 0, flops));
                     results.Add(new Result("prefill causal", "plain", type, t, t, $"{Hq}/{Hkv}×{P}", Time(() => backend.AttentionPlain(q, k, v, scale, true)), 0, flops));
+                }
                 backend.Release(k); backend.Release(v);
             }
             backend.Release(q);
@@ -148,6 +159,7 @@ public static class BenchAttentionCommand
             double vitFlops = 4.0 * n * n * p * heads;
             float vitScale = 1 / MathF.Sqrt(p);
             results.Add(new Result("ViT (SigLIP)", "flash", DType.F32, n, n, $"{heads}×{p}", Time(() => backend.Attention(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
+            results.Add(new Result("ViT (SigLIP)", "flash, tiles via registers", DType.F32, n, n, $"{heads}×{p}", TimeRegisterCopies(() => backend.Attention(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
             results.Add(new Result("ViT (SigLIP)", "plain", DType.F32, n, n, $"{heads}×{p}", Time(() => backend.AttentionPlain(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
             backend.Release(qkv);
             return results;

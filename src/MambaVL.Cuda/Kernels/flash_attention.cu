@@ -2,6 +2,7 @@
 // FP32 FMA math (no tensor cores); K and V are read in place as F32 or BF16 rows at their row stride. Two regimes:
 //  - flash_prefill_<kv>_d<D>: many queries (prefill, the ViT towers). A block takes 64 queries of one head and loops
 //    over 64-key tiles: S = Q·Kᵀ and O += P·V as register-tiled small GEMMs out of shared memory (D = P padded up).
+//    flash_prefill_async_f32_d<D>: the same with F32 tiles copied by cp.async, double-buffered.
 //  - flash_decode_<kv>_r<R>: few query rows per kv head (decode: T × Hq/Hkv ≤ 16). Flash-decoding: the key range is
 //    split over many blocks so every SM streams the cache; a block reads each K and V row of its kv head once for all
 //    R query rows sharing it (GQA), and leaves a partial (max, sum, unnormalised output); flash_decode_combine merges.
@@ -471,3 +472,98 @@ FLASH_PREFILL(flash_prefill_bf16_d32, unsigned short, 32)
 FLASH_PREFILL(flash_prefill_bf16_d64, unsigned short, 64)
 FLASH_PREFILL(flash_prefill_bf16_d80, unsigned short, 80)
 FLASH_PREFILL(flash_prefill_bf16_d128, unsigned short, 128)
+
+// ---- prefill with F32 K/V: tiles copied by cp.async (sm_80+), double-buffered so the copies overlap the GEMMs ----
+// Separate key and value buffers: the value tile lands during the score GEMM, the next key tile during the softmax and
+// P·V. No registers hold tiles in flight (the register-staged form spilled), at the cost of one more (64, D+4) buffer.
+
+__device__ __forceinline__ void cp_async4(float* dst, const float* src, bool live) { asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"((unsigned)__cvta_generic_to_shared(dst)), "l"(src), "r"(live ? 4 : 0)); }
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
+
+// Rows [k0, k0+64) of a head into a (64, D+4) shared tile, zeros past key_end or p (a copy of 0 source bytes zero-fills),
+// as one commit group.
+template <int D>
+__device__ __forceinline__ void prefill_tile_async(float* tile, const float* head, long long ld, int k0, int key_end, int p)
+{
+#pragma unroll 8
+    for (int u = 0; u < PRE_KEYS * D / 256; u++)
+    {
+        int e = threadIdx.x + 256 * u, j = e / D, d = e % D;
+        bool live = k0 + j < key_end && d < p;
+        cp_async4(tile + j * (D + 4) + d, live ? head + (long long)(k0 + j) * ld + d : head, live);
+    }
+    cp_async_commit();
+}
+
+// As flash_prefill (same grid, threads and thread map), dynamic shared (192·(D+4) + 64·68) floats: qs, ks, vs, pt.
+template <int D>
+__device__ __forceinline__ void flash_prefill_async(const float* __restrict__ q, long long ldq, const float* __restrict__ k, long long ldk,
+    const float* __restrict__ v, long long ldv, float* __restrict__ out, int t_len, int s_len, int heads, int kv_heads, int p,
+    float scale2, int causal)
+{
+    constexpr int QS = D + 4, NC = D / 16;
+    float* qs = flash_smem;
+    float* ks = qs + PRE_ROWS * QS;
+    float* vs = ks + PRE_KEYS * QS;
+    float* pt = vs + PRE_KEYS * QS;
+    const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+    const int q0 = (gridDim.x - 1 - blockIdx.x) * PRE_ROWS, h = blockIdx.y, shift = s_len - t_len;
+    const float* kh = k + (long long)(h / (heads / kv_heads)) * p;
+    const float* vh = v + (long long)(h / (heads / kv_heads)) * p;
+    const int key_end = causal ? imin(s_len, imin(q0 + PRE_ROWS, t_len) + shift) : s_len;
+    prefill_tile_async<D>(ks, kh, ldk, 0, key_end, p);
+    for (int e = tid; e < PRE_ROWS * D; e += 256)
+    {
+        int r = e / D, d = e % D;
+        qs[r * QS + d] = q0 + r < t_len && d < p ? q[(long long)(q0 + r) * ldq + (long long)h * p + d] * scale2 : 0.0f;
+    }
+    float m[4], l[4], o[4][NC], s[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        m[i] = neg_inf(); l[i] = 0.0f;
+#pragma unroll
+        for (int c = 0; c < NC; c++) o[i][c] = 0.0f;
+    }
+    for (int k0 = 0; k0 < key_end; k0 += PRE_KEYS)
+    {
+        prefill_tile_async<D>(vs, vh, ldv, k0, key_end, p);  // the values of this tile, in flight during the scores
+        cp_async_wait<1>();                                   // this tile's keys have landed (this thread's copies)
+        __syncthreads();                                      // ... everyone's, and qs
+        prefill_scores<D>(qs, ks, tx, ty, s);
+        __syncthreads();  // every thread is done with the keys
+        bool more = k0 + PRE_KEYS < key_end;
+        if (more) prefill_tile_async<D>(ks, kh, ldk, k0 + PRE_KEYS, key_end, p);  // the next keys, in flight during P·V
+        prefill_softmax<NC>(s, m, l, o, pt, q0, k0, key_end, shift, causal, tx, ty);
+        if (more) cp_async_wait<1>(); else cp_async_wait<0>();  // the values have landed
+        __syncthreads();
+        prefill_values<D>(pt, vs, tx, ty, o);
+        __syncthreads();  // values and probabilities consumed before the next tile's copies and softmax
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        for (int off = 8; off > 0; off >>= 1) l[i] += __shfl_xor_sync(0xffffffffu, l[i], off);
+        int row = q0 + ty + 16 * i;
+        if (row >= t_len) continue;
+        float inv = 1.0f / l[i];
+        float* orow = out + ((long long)row * heads + h) * p;
+#pragma unroll
+        for (int c = 0; c < NC; c++)
+            if (prefill_col<D>(c, tx) < p) orow[prefill_col<D>(c, tx)] = o[i][c] * inv;
+    }
+}
+
+#define FLASH_PREFILL_ASYNC(NAME, D)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256, 2) NAME(const float* __restrict__ q, long long ldq,                  \
+        const float* __restrict__ k, long long ldk, const float* __restrict__ v, long long ldv, float* __restrict__ out,   \
+        int t_len, int s_len, int heads, int kv_heads, int p, float scale2, int causal)                                   \
+    {                                                                                                                      \
+        flash_prefill_async<D>(q, ldq, k, ldk, v, ldv, out, t_len, s_len, heads, kv_heads, p, scale2, causal);             \
+    }
+
+FLASH_PREFILL_ASYNC(flash_prefill_async_f32_d32, 32)
+FLASH_PREFILL_ASYNC(flash_prefill_async_f32_d64, 64)
+FLASH_PREFILL_ASYNC(flash_prefill_async_f32_d80, 80)
+FLASH_PREFILL_ASYNC(flash_prefill_async_f32_d128, 128)
