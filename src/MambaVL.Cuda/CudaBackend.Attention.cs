@@ -59,7 +59,7 @@ public sealed unsafe partial class CudaBackend
         // one aligned vector load per lane and row (16 bytes F32, 8 BF16) when the base, row stride and P are multiples of 4
         ulong align = (ulong)(4 * a.KvType.Size());
         int vec = (a.K % align == 0 && a.LdK % 4 == 0 && a.P % 4 == 0 ? 1 : 0) | (a.V % align == 0 && a.LdV % 4 == 0 && a.P % 4 == 0 ? 2 : 0);
-        string kernel = $"flash_decode_{a.Kv}_r{r}";
+        string kernel = $"flash_decode_{a.Kv}_r{r}{(DecodeAlternate && r <= 2 ? "_alt" : "")}";
         var grid = ((uint)splits, (uint)(groups * a.Hkv));
         if (splits == 1)
         {
@@ -84,7 +84,7 @@ public sealed unsafe partial class CudaBackend
     private void FlashPrefill(FlashArgs a)
     {
         int d = a.P <= 32 ? 32 : a.P <= 64 ? 64 : a.P <= 80 ? 80 : 128;
-        bool async = a.KvType == DType.F32 && PrefillCopiesAsync;  // cp.async copies F32 only (BF16 widens on the way in)
+        bool async = a.KvType == DType.F32;  // cp.async copies F32 as is; BF16 tiles are widened on their way through registers
         int buffers = async ? 2 : 1;
         uint shared = (uint)(((QueryTile + buffers * KeyTile) * (d + 4) + KeyTile * (QueryTile + 4)) * sizeof(float));
         string kernel = async ? $"flash_prefill_async_f32_d{d}" : $"flash_prefill_{a.Kv}_d{d}";
@@ -93,10 +93,10 @@ public sealed unsafe partial class CudaBackend
     }
 
     /// <summary>
-    /// F32 K/V prefill tiles copied with cp.async into separate key and value buffers (the copies overlap the GEMMs), or,
-    /// when false, loaded through registers into one buffer (two blocks per SM hide the loads instead). Bench compares them.
+    /// For timing only (bench attention), to be removed: R ≤ 2 decode with the other batching (F32 double-buffered
+    /// batches of 4 keys instead of single batches of 8; BF16 single batches of 16 instead of double-buffered 8).
     /// </summary>
-    public bool PrefillCopiesAsync { get; set; } = true;
+    public bool DecodeAlternate { get; set; }
 
     /// <summary>K and V on this device with their row strides: F32 or BF16 (both the same type) read in place, else F32 copies.</summary>
     private (Tensor K, Tensor V) KvRows(Tensor k, Tensor v, out long ldk, out long ldv)

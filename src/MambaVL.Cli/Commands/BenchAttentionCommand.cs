@@ -91,12 +91,12 @@ public static class BenchAttentionCommand
             return BenchStats.Median(samples);
         }
 
-        /// <summary>The F32 prefill kernel that loads its tiles through registers instead of cp.async.</summary>
-        private double TimeRegisterCopies(Func<Tensor> call)
+        /// <summary>The other decode batching (CudaBackend.DecodeAlternate), timed for comparison.</summary>
+        private double TimeAlternate(Func<Tensor> call)
         {
-            backend.PrefillCopiesAsync = false;
+            backend.DecodeAlternate = true;
             try { return Time(call); }
-            finally { backend.PrefillCopiesAsync = true; }
+            finally { backend.DecodeAlternate = false; }
         }
 
         /// <summary>One query token over a cache preallocated past the longest context (the model's view: rows 0..S−1).</summary>
@@ -112,6 +112,7 @@ public static class BenchAttentionCommand
                 var (k, v) = (kCache.Narrow(0, 0, s), vCache.Narrow(0, 0, s));
                 double bytes = 2.0 * s * Hkv * P * type.Size(), flops = 4.0 * s * Hq * P;
                 results.Add(new Result("decode", "flash", type, 1, s, $"{Hq}/{Hkv}×{P}", Time(() => backend.Attention(q, k, v, scale, true)), bytes, flops));
+                results.Add(new Result("decode", "flash alt", type, 1, s, $"{Hq}/{Hkv}×{P}", TimeAlternate(() => backend.Attention(q, k, v, scale, true)), bytes, flops));
                 if (s == plainAt && type == DType.F32)
                     results.Add(new Result("decode", "plain", type, 1, s, $"{Hq}/{Hkv}×{P}", Time(() => backend.AttentionPlain(q, k, v, scale, true)), bytes, flops));
             }
@@ -146,10 +147,7 @@ public static class BenchAttentionCommand
                 var (k, v) = (Random(type, t, Hkv, P), Random(type, t, Hkv, P));
                 results.Add(new Result("prefill causal", "flash", type, t, t, $"{Hq}/{Hkv}×{P}", Time(() => backend.Attention(q, k, v, scale, true)), 0, flops));
                 if (type == DType.F32)
-                {
-                    results.Add(new Result("prefill causal", "flash, tiles via registers", type, t, t, $"{Hq}/{Hkv}×{P}", TimeRegisterCopies(() => backend.Attention(q, k, v, scale, true)), 0, flops));
                     results.Add(new Result("prefill causal", "plain", type, t, t, $"{Hq}/{Hkv}×{P}", Time(() => backend.AttentionPlain(q, k, v, scale, true)), 0, flops));
-                }
                 backend.Release(k); backend.Release(v);
             }
             backend.Release(q);
@@ -159,7 +157,6 @@ public static class BenchAttentionCommand
             double vitFlops = 4.0 * n * n * p * heads;
             float vitScale = 1 / MathF.Sqrt(p);
             results.Add(new Result("ViT (SigLIP)", "flash", DType.F32, n, n, $"{heads}×{p}", Time(() => backend.Attention(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
-            results.Add(new Result("ViT (SigLIP)", "flash, tiles via registers", DType.F32, n, n, $"{heads}×{p}", TimeRegisterCopies(() => backend.Attention(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
             results.Add(new Result("ViT (SigLIP)", "plain", DType.F32, n, n, $"{heads}×{p}", Time(() => backend.AttentionPlain(Part(0), Part(1), Part(2), vitScale, false)), 0, vitFlops));
             backend.Release(qkv);
             return results;

@@ -2,7 +2,8 @@
 // FP32 FMA math (no tensor cores); K and V are read in place as F32 or BF16 rows at their row stride. Two regimes:
 //  - flash_prefill_<kv>_d<D>: many queries (prefill, the ViT towers). A block takes 64 queries of one head and loops
 //    over 64-key tiles: S = Q·Kᵀ and O += P·V as register-tiled small GEMMs out of shared memory (D = P padded up).
-//    flash_prefill_async_f32_d<D>: the same with F32 tiles copied by cp.async, double-buffered.
+//    With F32 K/V (flash_prefill_async_f32_d<D>) the tiles are copied by cp.async, double-buffered; BF16 tiles are
+//    widened on their way through registers (flash_prefill_bf16_d<D>).
 //  - flash_decode_<kv>_r<R>: few query rows per kv head (decode: T × Hq/Hkv ≤ 16). Flash-decoding: the key range is
 //    split over many blocks so every SM streams the cache; a block reads each K and V row of its kv head once for all
 //    R query rows sharing it (GQA), and leaves a partial (max, sum, unnormalised output); flash_decode_combine merges.
@@ -14,32 +15,40 @@ __device__ __forceinline__ float to_f32(float x) { return x; }
 __device__ __forceinline__ float to_f32(unsigned short x) { return bf16_to_f32(x); }
 __device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
 
-// Elements d..d+3 of one row, zeros past p or when the row is outside the keys read (live false). vec: one aligned
-// vector load (16 bytes F32, 8 bytes BF16); the host allows it when the base, row stride and p are multiples of 4.
-__device__ __forceinline__ void load4(const float* row, int d, int p, int vec, bool live, float (&x)[4])
-{
-    if (live && vec && d < p)
-    {
-        float4 t = *reinterpret_cast<const float4*>(row + d);
-        x[0] = t.x; x[1] = t.y; x[2] = t.z; x[3] = t.w;
-        return;
-    }
-#pragma unroll
-    for (int e = 0; e < 4; e++) x[e] = live && d + e < p ? row[d + e] : 0.0f;
-}
+// Elements d..d+3 of one row as loaded: F32 as a float4, BF16 still packed in a uint2 (half the registers, so a warp can
+// keep twice the keys in flight); get() widens. load(): zeros past p or when the row is outside the keys read (live
+// false); vec: one aligned vector load, which the host allows when the base, row stride and p are multiples of 4.
+template <typename KV> struct Chunk;
 
-__device__ __forceinline__ void load4(const unsigned short* row, int d, int p, int vec, bool live, float (&x)[4])
+template <> struct Chunk<float>
 {
-    if (live && vec && d < p)
+    float4 v;
+    __device__ __forceinline__ void load(const float* row, int d, int p, int vec, bool live)
     {
-        uint2 u = *reinterpret_cast<const uint2*>(row + d);  // little-endian: element 0 is the low half of u.x
-        x[0] = __uint_as_float(u.x << 16); x[1] = __uint_as_float(u.x & 0xffff0000u);
-        x[2] = __uint_as_float(u.y << 16); x[3] = __uint_as_float(u.y & 0xffff0000u);
-        return;
+        if (live && vec && d < p) { v = *reinterpret_cast<const float4*>(row + d); return; }
+        v.x = live && d < p ? row[d] : 0.0f;         v.y = live && d + 1 < p ? row[d + 1] : 0.0f;
+        v.z = live && d + 2 < p ? row[d + 2] : 0.0f; v.w = live && d + 3 < p ? row[d + 3] : 0.0f;
     }
+    __device__ __forceinline__ void get(float (&x)[4]) const { x[0] = v.x; x[1] = v.y; x[2] = v.z; x[3] = v.w; }
+};
+
+template <> struct Chunk<unsigned short>
+{
+    uint2 v;  // little-endian: element 0 is the low half of v.x
+    __device__ __forceinline__ void load(const unsigned short* row, int d, int p, int vec, bool live)
+    {
+        if (live && vec && d < p) { v = *reinterpret_cast<const uint2*>(row + d); return; }
+        unsigned e[4];
 #pragma unroll
-    for (int e = 0; e < 4; e++) x[e] = live && d + e < p ? bf16_to_f32(row[d + e]) : 0.0f;
-}
+        for (int i = 0; i < 4; i++) e[i] = live && d + i < p ? row[d + i] : 0u;
+        v.x = e[0] | e[1] << 16; v.y = e[2] | e[3] << 16;
+    }
+    __device__ __forceinline__ void get(float (&x)[4]) const
+    {
+        x[0] = __uint_as_float(v.x << 16); x[1] = __uint_as_float(v.x & 0xffff0000u);
+        x[2] = __uint_as_float(v.y << 16); x[3] = __uint_as_float(v.y & 0xffff0000u);
+    }
+};
 
 __device__ __forceinline__ float warp_max(float v)
 {
@@ -83,10 +92,11 @@ __device__ __forceinline__ float reduce_rows(float (&v)[R], int lane)
 // warps merge once at the end. Block-wide phases with barriers per 64 keys left the memory pipe idle between them.
 
 // Every lane gets the score of every row: the transposing reduction, then one broadcast per row.
-template <int R>
-__device__ __forceinline__ void decode_scores(const float (&qr)[R][4], const float (&kk)[4], int lane, float (&s)[R])
+template <typename KV, int R>
+__device__ __forceinline__ void decode_scores(const float (&qr)[R][4], const Chunk<KV>& key, int lane, float (&s)[R])
 {
-    float part[R];
+    float kk[4], part[R];
+    key.get(kk);
 #pragma unroll
     for (int r = 0; r < R; r++) part[r] = fmaf(qr[r][0], kk[0], fmaf(qr[r][1], kk[1], fmaf(qr[r][2], kk[2], qr[r][3] * kk[3])));
     float total = reduce_rows<R>(part, lane);
@@ -96,8 +106,8 @@ __device__ __forceinline__ void decode_scores(const float (&qr)[R][4], const flo
 
 // One batch into a warp's running softmax: mask (past kend or the row's causal limit), the batch max joins the running
 // max, the accumulator rescales, then Σ p·V. A row with nothing visible yet keeps max −∞ and sum 0 (no NaN).
-template <int R, int B>
-__device__ __forceinline__ void decode_update(float (&s)[B][R], const float (&vv)[B][4], int j0, int kend, const int (&limit)[R],
+template <typename KV, int R, int B>
+__device__ __forceinline__ void decode_update(float (&s)[B][R], const Chunk<KV>* values, int j0, int kend, const int (&limit)[R],
                                               float (&m)[R], float (&l)[R], float (&acc)[R][4])
 {
 #pragma unroll
@@ -118,11 +128,48 @@ __device__ __forceinline__ void decode_update(float (&s)[B][R], const float (&vv
 #pragma unroll
         for (int b = 0; b < B; b++)
         {
-            float pb = exp2f(s[b][r] - base);
+            float pb = exp2f(s[b][r] - base), vv[4];
+            values[b].get(vv);
             l[r] += pb;
 #pragma unroll
-            for (int e = 0; e < 4; e++) acc[r][e] = fmaf(pb, vv[b][e], acc[r][e]);
+            for (int e = 0; e < 4; e++) acc[r][e] = fmaf(pb, vv[e], acc[r][e]);
         }
+    }
+}
+
+// Where a warp reads its kv head's rows: a batch of B rows from j0 into K and V chunks (rows at or past kend: zeros, not read).
+template <typename KV>
+struct DecodeStream
+{
+    const KV* kh;
+    const KV* vh;
+    long long ldk, ldv;
+    int kend, p, vec, lane;
+
+    template <int B>
+    __device__ __forceinline__ void load(Chunk<KV> (&kc)[B], Chunk<KV> (&vc)[B], int j0) const
+    {
+#pragma unroll
+        for (int b = 0; b < B; b++)
+        {
+            kc[b].load(kh + (long long)(j0 + b) * ldk, 4 * lane, p, vec & 1, j0 + b < kend);
+            vc[b].load(vh + (long long)(j0 + b) * ldv, 4 * lane, p, vec & 2, j0 + b < kend);
+        }
+    }
+};
+
+// A loaded batch into the warp's running softmax, in sub-batches of SB keys (fewer scores held at once).
+template <typename KV, int R, int B, int SB>
+__device__ __forceinline__ void decode_batch(const Chunk<KV> (&kc)[B], const Chunk<KV> (&vc)[B], int j0, int kend, const float (&qr)[R][4],
+                                             const int (&limit)[R], int lane, float (&m)[R], float (&l)[R], float (&acc)[R][4])
+{
+#pragma unroll
+    for (int h0 = 0; h0 < B; h0 += SB)
+    {
+        float s[SB][R];
+#pragma unroll
+        for (int b = 0; b < SB; b++) decode_scores<KV, R>(qr, kc[h0 + b], lane, s[b]);
+        decode_update<KV, R, SB>(s, vc + h0, j0 + h0, kend, limit, m, l, acc);
     }
 }
 
@@ -161,8 +208,9 @@ __device__ __forceinline__ void decode_merge(const float (&wm)[4][R], const floa
 
 // grid (splits, groups·Hkv), 128 threads, P ≤ 128. Block: keys [split·keys_per_split, +keys_per_split) of kv head
 // blockIdx.y % Hkv for query rows group·R .. group·R+R−1 (row r = query r / rep of head kvh·rep + r % rep); warp w
-// takes the batches of B keys starting at kbeg + (4i + w)·B. vec: bit 0 K, bit 1 V rows allow vector loads.
-template <typename KV, int R, int B>
+// takes the batches of B keys starting at kbeg + (4i + w)·B (PIPE: loading the next while computing one). vec: bit 0 K,
+// bit 1 V rows allow vector loads.
+template <typename KV, int R, int B, int SB, bool PIPE>
 __device__ __forceinline__ void flash_decode(const float* __restrict__ q, long long ldq, const KV* __restrict__ k, long long ldk,
     const KV* __restrict__ v, long long ldv, float* __restrict__ out, float* __restrict__ opart, float* __restrict__ mlpart,
     int t_len, int s_len, int heads, int kv_heads, int p, float scale2, int causal, int keys_per_split, int vec)
@@ -192,18 +240,30 @@ __device__ __forceinline__ void flash_decode(const float* __restrict__ q, long l
     if (causal) kend = imin(kend, (imin(group * R + R, rows) - 1) / rep + shift + 1);  // the group's last row bounds the keys
     const KV* kh = k + (long long)kvh * p;
     const KV* vh = v + (long long)kvh * p;
-    for (int j0 = kbeg + warp * B; j0 < kend; j0 += 4 * B)
+    DecodeStream<KV> st{kh, vh, ldk, ldv, kend, p, vec, lane};
+    if constexpr (!PIPE)
     {
-        float kk[B][4], vv[B][4], s[B][R];
-#pragma unroll
-        for (int b = 0; b < B; b++)
+        for (int j0 = kbeg + warp * B; j0 < kend; j0 += 4 * B)
         {
-            load4(kh + (long long)(j0 + b) * ldk, 4 * lane, p, vec & 1, j0 + b < kend, kk[b]);
-            load4(vh + (long long)(j0 + b) * ldv, 4 * lane, p, vec & 2, j0 + b < kend, vv[b]);
+            Chunk<KV> kc[B], vc[B];
+            st.template load<B>(kc, vc, j0);
+            decode_batch<KV, R, B, SB>(kc, vc, j0, kend, qr, limit, lane, m, l, acc);
         }
-#pragma unroll
-        for (int b = 0; b < B; b++) decode_scores<R>(qr, kk[b], lane, s[b]);
-        decode_update<R, B>(s, vv, j0, kend, limit, m, l, acc);
+    }
+    else
+    {
+        // two register buffers: the next batch's rows are in flight while this one is scored and accumulated
+        Chunk<KV> ka[B], va[B], kb[B], vb[B];
+        int j0 = kbeg + warp * B;
+        st.template load<B>(ka, va, j0);
+        for (; j0 < kend; j0 += 8 * B)
+        {
+            st.template load<B>(kb, vb, j0 + 4 * B);
+            decode_batch<KV, R, B, SB>(ka, va, j0, kend, qr, limit, lane, m, l, acc);
+            if (j0 + 4 * B >= kend) break;
+            st.template load<B>(ka, va, j0 + 8 * B);
+            decode_batch<KV, R, B, SB>(kb, vb, j0 + 4 * B, kend, qr, limit, lane, m, l, acc);
+        }
     }
 #pragma unroll
     for (int r = 0; r < R; r++)
@@ -215,28 +275,33 @@ __device__ __forceinline__ void flash_decode(const float* __restrict__ q, long l
     decode_merge<R>(wm, wl, wacc, out, opart, mlpart, blockIdx.x, gridDim.x, kvh, kv_heads, group, rows, rep, heads, p);
 }
 
-// B keys a warp loads per round trip and blocks per SM each R is built for (registers, no spills; the host sizes the
-// splits to fill them): more rows hold more accumulators, so fewer keys are in flight.
-#define FLASH_DECODE(NAME, KV, R, B, BLOCKS)                                                                               \
+// B keys a warp loads per round trip (in sub-batches of SB; PIPE: double-buffered) and blocks per SM each R is built
+// for (registers, no spills; the host sizes the splits to fill them): more rows hold more accumulators, so fewer keys
+// are in flight. The _alt kernels are the other choice for R ≤ 2, kept to be timed against (bench attention).
+#define FLASH_DECODE(NAME, KV, R, B, SB, PIPE, BLOCKS)                                                                     \
     extern "C" __global__ void __launch_bounds__(128, BLOCKS) NAME(const float* __restrict__ q, long long ldq,              \
         const KV* __restrict__ k, long long ldk, const KV* __restrict__ v, long long ldv, float* __restrict__ out,         \
         float* __restrict__ opart, float* __restrict__ mlpart, int t_len, int s_len, int heads, int kv_heads, int p,      \
         float scale2, int causal, int keys_per_split, int vec)                                                             \
     {                                                                                                                      \
-        flash_decode<KV, R, B>(q, ldq, k, ldk, v, ldv, out, opart, mlpart, t_len, s_len, heads, kv_heads, p, scale2,       \
-                               causal, keys_per_split, vec);                                                               \
+        flash_decode<KV, R, B, SB, PIPE>(q, ldq, k, ldk, v, ldv, out, opart, mlpart, t_len, s_len, heads, kv_heads, p,     \
+                                         scale2, causal, keys_per_split, vec);                                             \
     }
 
-FLASH_DECODE(flash_decode_f32_r1, float, 1, 8, 4)
-FLASH_DECODE(flash_decode_f32_r2, float, 2, 8, 4)
-FLASH_DECODE(flash_decode_f32_r4, float, 4, 4, 4)
-FLASH_DECODE(flash_decode_f32_r8, float, 8, 2, 3)
-FLASH_DECODE(flash_decode_f32_r16, float, 16, 2, 2)
-FLASH_DECODE(flash_decode_bf16_r1, unsigned short, 1, 8, 4)
-FLASH_DECODE(flash_decode_bf16_r2, unsigned short, 2, 8, 4)
-FLASH_DECODE(flash_decode_bf16_r4, unsigned short, 4, 4, 4)
-FLASH_DECODE(flash_decode_bf16_r8, unsigned short, 8, 2, 3)
-FLASH_DECODE(flash_decode_bf16_r16, unsigned short, 16, 2, 2)
+FLASH_DECODE(flash_decode_f32_r1, float, 1, 8, 8, false, 4)
+FLASH_DECODE(flash_decode_f32_r2, float, 2, 8, 8, false, 4)
+FLASH_DECODE(flash_decode_f32_r4, float, 4, 4, 4, false, 4)
+FLASH_DECODE(flash_decode_f32_r8, float, 8, 2, 2, false, 3)
+FLASH_DECODE(flash_decode_f32_r16, float, 16, 2, 2, false, 2)
+FLASH_DECODE(flash_decode_bf16_r1, unsigned short, 1, 8, 8, true, 4)
+FLASH_DECODE(flash_decode_bf16_r2, unsigned short, 2, 8, 8, true, 4)
+FLASH_DECODE(flash_decode_bf16_r4, unsigned short, 4, 4, 4, true, 4)
+FLASH_DECODE(flash_decode_bf16_r8, unsigned short, 8, 2, 2, true, 3)
+FLASH_DECODE(flash_decode_bf16_r16, unsigned short, 16, 2, 2, false, 2)
+FLASH_DECODE(flash_decode_f32_r1_alt, float, 1, 4, 4, true, 4)
+FLASH_DECODE(flash_decode_f32_r2_alt, float, 2, 4, 4, true, 4)
+FLASH_DECODE(flash_decode_bf16_r1_alt, unsigned short, 1, 16, 8, false, 4)
+FLASH_DECODE(flash_decode_bf16_r2_alt, unsigned short, 2, 16, 8, false, 4)
 
 // grid (rows, Hkv), 128 threads, P ≤ 128: out row = Σ_s 2^(m_s − m)·o_s / Σ_s 2^(m_s − m)·l_s over the splits' partials.
 // The splits are spread over the threads (max, sum) and the warps (outputs, lane ℓ dims ℓ + 32e), so the partials are
@@ -464,10 +529,6 @@ __device__ __forceinline__ void flash_prefill(const float* __restrict__ q, long 
         flash_prefill<KV, D>(q, ldq, k, ldk, v, ldv, out, t_len, s_len, heads, kv_heads, p, scale2, causal);               \
     }
 
-FLASH_PREFILL(flash_prefill_f32_d32, float, 32)
-FLASH_PREFILL(flash_prefill_f32_d64, float, 64)
-FLASH_PREFILL(flash_prefill_f32_d80, float, 80)
-FLASH_PREFILL(flash_prefill_f32_d128, float, 128)
 FLASH_PREFILL(flash_prefill_bf16_d32, unsigned short, 32)
 FLASH_PREFILL(flash_prefill_bf16_d64, unsigned short, 64)
 FLASH_PREFILL(flash_prefill_bf16_d80, unsigned short, 80)
