@@ -10,7 +10,7 @@ namespace MambaVL.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
-    /// <summary>Head dims the flash kernels take (the decode block has a thread per dim; prefill pads to 32, 64, 80 or 128).</summary>
+    /// <summary>Head dims the flash kernels take (a decode lane holds 4 of a warp's 128 dims; prefill pads to 32, 64, 80 or 128).</summary>
     public const int FlashMaxHeadDim = 128;
     /// <summary>Query rows per kv head (T × Hq/Hkv) up to which one decode block holds them all.</summary>
     private const int DecodeRows = 16;
@@ -59,7 +59,7 @@ public sealed unsafe partial class CudaBackend
         // one aligned vector load per lane and row (16 bytes F32, 8 BF16) when the base, row stride and P are multiples of 4
         ulong align = (ulong)(4 * a.KvType.Size());
         int vec = (a.K % align == 0 && a.LdK % 4 == 0 && a.P % 4 == 0 ? 1 : 0) | (a.V % align == 0 && a.LdV % 4 == 0 && a.P % 4 == 0 ? 2 : 0);
-        string kernel = $"flash_decode_{a.Kv}_r{r}{(DecodeAlternate && r <= 2 ? "_alt" : "")}";
+        string kernel = $"flash_decode_{a.Kv}_r{r}";
         var grid = ((uint)splits, (uint)(groups * a.Hkv));
         if (splits == 1)
         {
@@ -91,12 +91,6 @@ public sealed unsafe partial class CudaBackend
         Gpu.Launch("flash_attention", kernel, ((uint)((a.T + QueryTile - 1) / QueryTile), (uint)a.Hq), 256, shared,
             a.Q, a.LdQ, a.K, a.LdK, a.V, a.LdV, a.O, a.T, a.S, a.Hq, a.Hkv, a.P, a.Scale2, a.Causal ? 1 : 0);
     }
-
-    /// <summary>
-    /// For timing only (bench attention), to be removed: R ≤ 2 decode with the other batching (F32 double-buffered
-    /// batches of 4 keys instead of single batches of 8; BF16 single batches of 16 instead of double-buffered 8).
-    /// </summary>
-    public bool DecodeAlternate { get; set; }
 
     /// <summary>K and V on this device with their row strides: F32 or BF16 (both the same type) read in place, else F32 copies.</summary>
     private (Tensor K, Tensor V) KvRows(Tensor k, Tensor v, out long ldk, out long ldv)

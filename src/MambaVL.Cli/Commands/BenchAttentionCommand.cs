@@ -91,14 +91,6 @@ public static class BenchAttentionCommand
             return BenchStats.Median(samples);
         }
 
-        /// <summary>The other decode batching (CudaBackend.DecodeAlternate), timed for comparison.</summary>
-        private double TimeAlternate(Func<Tensor> call)
-        {
-            backend.DecodeAlternate = true;
-            try { return Time(call); }
-            finally { backend.DecodeAlternate = false; }
-        }
-
         /// <summary>One query token over a cache preallocated past the longest context (the model's view: rows 0..S−1).</summary>
         public List<Result> Decode(DType type, int[] contexts, int plainAt)
         {
@@ -112,7 +104,6 @@ public static class BenchAttentionCommand
                 var (k, v) = (kCache.Narrow(0, 0, s), vCache.Narrow(0, 0, s));
                 double bytes = 2.0 * s * Hkv * P * type.Size(), flops = 4.0 * s * Hq * P;
                 results.Add(new Result("decode", "flash", type, 1, s, $"{Hq}/{Hkv}×{P}", Time(() => backend.Attention(q, k, v, scale, true)), bytes, flops));
-                results.Add(new Result("decode", "flash alt", type, 1, s, $"{Hq}/{Hkv}×{P}", TimeAlternate(() => backend.Attention(q, k, v, scale, true)), bytes, flops));
                 if (s == plainAt && type == DType.F32)
                     results.Add(new Result("decode", "plain", type, 1, s, $"{Hq}/{Hkv}×{P}", Time(() => backend.AttentionPlain(q, k, v, scale, true)), bytes, flops));
             }
