@@ -305,21 +305,6 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         var s = Contiguous(F32(scale, "ScaleColumnsInPlace scale"));
         if (x.Length > 0) Gpu.Launch("norms", "scale_columns_f32", (Gpu.Blocks(x.Length), 1), 256, 0, Address(x), Address(s), x.Length, x.Dim(1));
     }
-    /// <summary>Three plain passes (scores, row softmax, P·V) with a (T, H, S) scratch; exact, not yet the fused flash kernel.</summary>
-    public Tensor Attention(Tensor q, Tensor k, Tensor v, float scale, bool causal)
-    {
-        Core.Reference.AttentionShapes.Check(q, k, v, out int t, out int s, out int hq, out int hkv, out int p);
-        var qs = Rows(F32(q, "Attention q"), out long ldq);
-        var ks = Rows(F32(k, "Attention k"), out long ldk);
-        var vs = Rows(F32(v, "Attention v"), out long ldv);
-        var o = Empty(DType.F32, t, hq, p);
-        if (t == 0) return o;
-        using var scores = Gpu.Allocate((long)t * hq * s * sizeof(float));
-        Gpu.Launch("attention", "attention_scores", (Gpu.Blocks((long)t * hq * s), 1), 256, 0, Address(qs), ldq, Address(ks), ldk, scores.Pointer, t, s, hq, hkv, p, scale, causal ? 1 : 0);
-        Gpu.Launch("attention", "softmax_rows", ((uint)(t * hq), 1), 256, 0, scores.Pointer, s);
-        Gpu.Launch("attention", "attention_output", (Gpu.Blocks(o.Length), 1), 256, 0, scores.Pointer, Address(vs), ldv, Address(o), t, s, hq, hkv, p);
-        return o;
-    }
     public Tensor Rope(Tensor x, Tensor invFreq, int startPosition)
     {
         Core.Reference.RopeShapes.Check(x, invFreq, out int t, out int h, out int p);

@@ -18,7 +18,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
     private readonly nint _stream;
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
-    private readonly Dictionary<nint, uint> _sharedOptIn = [];   // the dynamic shared memory each kernel was allowed so far
+    private readonly Dictionary<nint, uint> _sharedOptIn = [];  // dynamic shared bytes each function was allowed past 48 KB
     // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
     private readonly Dictionary<long, Stack<ulong>> _pool = [];
     private long _pooledBytes, _liveBytes;
@@ -232,13 +232,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
     {
         MakeCurrent();
         nint f = Function(source, function);
-        if (sharedBytes > 48 * 1024 && (!_sharedOptIn.TryGetValue(f, out uint allowed) || allowed < sharedBytes))
-        {
-            _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.MaxDynamicSharedSizeBytes, (int)sharedBytes), $"cuFuncSetAttribute({function}, {sharedBytes} bytes of shared memory)");
-            // all of the L1/shared pool as shared memory, so that two such blocks can share a multiprocessor
-            _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.PreferredSharedMemoryCarveout, 100), $"cuFuncSetAttribute({function}, shared carveout)");
-            _sharedOptIn[f] = sharedBytes;
-        }
+        if (sharedBytes > DefaultSharedBytes) AllowShared(f, function, sharedBytes);
         var storage = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
         var pinned = new List<GCHandle>();
@@ -268,6 +262,18 @@ public sealed unsafe partial class CudaDevice : IDisposable
         int blocks;
         _cu.Check(_cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Function(source, function), threads, 0), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({function})");
         return Math.Max(blocks, 1);
+    }
+
+    /// <summary>Dynamic shared memory a launch gets without asking; more (up to 227 KB on Hopper) needs a per-function opt-in.</summary>
+    private const uint DefaultSharedBytes = 48 * 1024;
+
+    private void AllowShared(nint f, string function, uint bytes)
+    {
+        if (_sharedOptIn.TryGetValue(f, out uint allowed) && allowed >= bytes) return;
+        _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.MaxDynamicSharedSizeBytes, (int)bytes), $"cuFuncSetAttribute({function}, {bytes} shared bytes)");
+        // all of the L1/shared pool as shared memory, so that two such blocks can share a multiprocessor
+        _cu.Check(_cu.cuFuncSetAttribute(f, FunctionAttribute.PreferredSharedMemoryCarveout, 100), $"cuFuncSetAttribute({function}, shared carveout)");
+        _sharedOptIn[f] = bytes;
     }
 
     private static ulong Scalar(object arg, int index, string function) => arg switch

@@ -67,6 +67,20 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Rope(5, 2, 128, 40000);
         foreach (var (t, sl, hq, hkv, p, causal) in new[] { (29, 29, 3, 3, 16, false), (33, 33, 4, 2, 64, true), (1, 70, 8, 2, 64, true), (5, 70, 6, 3, 24, true) })
             check.Attention(t, sl, hq, hkv, p, causal);
+        // the flash kernels' regimes: ViT towers (prefill kernel, P padded to 64 and 80), causal GQA prefill, decode from a
+        // view of a preallocated cache, a few queries on unaligned column slices, row groups over a long context
+        check.Attention(257, 257, 16, 16, 64, false);
+        check.Attention(37, 37, 3, 3, 72, false);
+        foreach (var type in new[] { DType.F32, DType.BF16 })
+        {
+            check.AttentionKv(300, 300, 8, 2, 128, true, type, KvLayout.Separate);
+            check.AttentionKv(1, 5000, 16, 8, 128, true, type, KvLayout.CacheView);
+            check.AttentionKv(3, 70, 8, 2, 64, true, type, KvLayout.ColumnSlices);
+        }
+        check.AttentionKv(1, 300, 16, 16, 72, false, DType.F32, KvLayout.Separate);
+        check.AttentionKv(2, 900, 8, 2, 96, true, DType.F32, KvLayout.ColumnSlices);
+        check.AttentionKv(40, 2000, 4, 2, 128, true, DType.BF16, KvLayout.CacheView);
+        check.AttentionAgainstPlain(1, 20000, 16, 8, 128);
         return check._rows;
     }
 
@@ -376,6 +390,46 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         }
         var (q, k, v) = (Uniform(-2, 2, t, hq, p), Uniform(-2, 2, s, hkv, p), Uniform(-1, 1, s, hkv, p));
         Add("Attention", shape, "f32", gpu.ToHost(gpu.Attention(gpu.Upload(q), gpu.Upload(k), gpu.Upload(v), scale, causal)), Ref.Attention(q, k, v, scale, causal).ToFloatArray());
+    }
+
+    private enum KvLayout { Separate, CacheView, ColumnSlices }
+
+    /// <summary>
+    /// K and V in <paramref name="type"/> laid out as a model hands them over: separate tensors, rows 37.. of a preallocated
+    /// (8192, Hkv·P) cache, or column slices at odd offsets of one (S, 2·Hkv·P + 5) matrix (unaligned, odd row stride).
+    /// BF16 references read the same rounded values.
+    /// </summary>
+    private void AttentionKv(int t, int s, int hq, int hkv, int p, bool causal, DType type, KvLayout layout)
+    {
+        int width = hkv * p;
+        var q = Uniform(-2, 2, t, hq, p);
+        Tensor Fill(float lo, float hi, int rows, int cols) => Uniform(lo, hi, rows, cols).ToDType(type);
+        var (kBuf, vBuf) = layout switch
+        {
+            KvLayout.CacheView => (Fill(-2, 2, 8192, width), Fill(-1, 1, 8192, width)),
+            KvLayout.ColumnSlices => (Fill(-2, 2, s, 2 * width + 5), null),
+            _ => (Fill(-2, 2, s, width), Fill(-1, 1, s, width)),
+        };
+        (Tensor K, Tensor V) Views(Tensor kb, Tensor? vb) => layout switch
+        {
+            KvLayout.CacheView => (kb.Narrow(0, 37, s).Reshape(s, hkv, p), vb!.Narrow(0, 37, s).Reshape(s, hkv, p)),
+            KvLayout.ColumnSlices => (kb.Narrow(1, 1, width).Reshape(s, hkv, p), kb.Narrow(1, width + 4, width).Reshape(s, hkv, p)),
+            _ => (kb.Reshape(s, hkv, p), vb!.Reshape(s, hkv, p)),
+        };
+        var (k, v) = Views(kBuf, vBuf);
+        var (kd, vd) = Views(gpu.Upload(kBuf), vBuf is null ? null : gpu.Upload(vBuf));
+        float scale = 1 / MathF.Sqrt(p);
+        string shape = $"T={t} S={s} Hq={hq} Hkv={hkv} P={p}{(causal ? " causal" : "")} {layout switch { KvLayout.CacheView => "cache view", KvLayout.ColumnSlices => "k/v slices", _ => "" }}";
+        Add("Attention", shape.TrimEnd(), type == DType.F32 ? "f32" : "f32 q, bf16 k/v", gpu.ToHost(gpu.Attention(gpu.Upload(q), kd, vd, scale, causal)), Ref.Attention(q, k, v, scale, causal).ToFloatArray());
+    }
+
+    /// <summary>The flash kernels against the plain three-pass kernels on the GPU, at a context the CPU reference would take long on.</summary>
+    private void AttentionAgainstPlain(int t, int s, int hq, int hkv, int p)
+    {
+        var (q, k, v) = (gpu.Upload(Uniform(-2, 2, t, hq, p)), gpu.Upload(Uniform(-2, 2, s, hkv, p)), gpu.Upload(Uniform(-1, 1, s, hkv, p)));
+        float scale = 1 / MathF.Sqrt(p);
+        Add("Attention flash vs plain", $"T={t} S={s} Hq={hq} Hkv={hkv} P={p} causal", "f32",
+            gpu.ToHost(gpu.Attention(q, k, v, scale, causal: true)), gpu.ToHost(gpu.AttentionPlain(q, k, v, scale, causal: true)));
     }
 
     /// <summary>

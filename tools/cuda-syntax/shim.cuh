@@ -52,6 +52,7 @@ __device__ float tanhf(float); __device__ float erff(float); __device__ float fa
 __device__ float sinf(float); __device__ float cosf(float); __device__ void sincosf(float, float*, float*); __device__ float powf(float, float);
 __device__ float __fdividef(float, float); __device__ float floorf(float); __device__ float ceilf(float);
 __device__ double exp(double); __device__ double log(double); __device__ void sincos(double, double*, double*); __device__ double sin(double); __device__ double cos(double);
+__device__ float fmaf(float, float, float); __device__ float4 make_float4(float, float, float, float); __device__ float2 make_float2(float, float);
 __device__ float erfcf(float); __device__ float log2f(float); __device__ float truncf(float); __device__ float roundf(float);
 __device__ int min(int, int); __device__ int max(int, int);
 __device__ long long min(long long, long long); __device__ long long max(long long, long long);

@@ -38,6 +38,7 @@ public static class BenchCommand
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
             BenchSsdCommand.Create(),
+            BenchAttentionCommand.Create(),
         };
         command.SetAction(parse =>
         {

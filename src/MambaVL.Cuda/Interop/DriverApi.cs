@@ -49,8 +49,8 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nuint*, nuint*, int> cuMemGetInfo;
     public readonly delegate* unmanaged<nint*, void*, int> cuModuleLoadData;
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
-    public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
     public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
+    public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
     public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
@@ -93,8 +93,8 @@ internal sealed unsafe class DriverApi
         cuMemGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)F("cuMemGetInfo_v2");
         cuModuleLoadData = (delegate* unmanaged<nint*, void*, int>)F("cuModuleLoadData");
         cuModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)F("cuModuleGetFunction");
-        cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)F("cuLaunchKernel");
         cuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)F("cuFuncSetAttribute");
+        cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)F("cuLaunchKernel");
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
         cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)F("cuStreamCreate");
