@@ -334,7 +334,9 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         x = Rows(F32(x, "CausalConv1d x"), out long ldx);
         int t = x.Dim(0), channels = x.Dim(1);
         var y = Empty(DType.F32, t, channels);
-        Gpu.Launch("mamba", "causal_conv1d", ((uint)((channels + 127) / 128), 1), 128, 0, Address(x), ldx, Address(w), bAddr, Address(state), Address(y), t, channels, width, silu ? 1 : 0);
+        if (t == 0) return y;
+        Gpu.Launch("mamba", "causal_conv1d", (Gpu.Blocks((long)t * channels), 1), 256, 0, Address(x), ldx, Address(w), bAddr, Address(state), Address(y), t, channels, width, silu ? 1 : 0);
+        Gpu.Launch("mamba", "causal_conv1d_state", ((uint)((channels + 127) / 128), 1), 128, 0, Address(x), ldx, Address(state), t, channels, width);
         return y;
     }
 

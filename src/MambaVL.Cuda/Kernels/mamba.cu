@@ -34,28 +34,34 @@ extern "C" __global__ void gated_rms_norm(const float* __restrict__ y, long long
     for (int i = threadIdx.x; i < group; i += blockDim.x) o[i] = yr[i] * silu(zr[i]) * scale * w[g0 + i];
 }
 
-// Depthwise causal conv over T steps of one sequence; one thread per channel. state (C, W-1): the inputs before x,
-// oldest first, replaced by the last W-1 inputs. x rows at stride ldx; out (T, C).
+// Depthwise causal conv over T steps of one sequence, every output (t, c) its own thread (a prefill has T·C of them):
+// the inputs before t = 0 come from state (C, W-1), the inputs before x, oldest first. x rows at stride ldx; out (T, C).
+// The state is left alone here: causal_conv1d_state replaces it afterwards (every output reads the old one).
 extern "C" __global__ void causal_conv1d(const float* __restrict__ x, long long ldx, const float* __restrict__ w, const float* __restrict__ bias,
-                                         float* __restrict__ state, float* __restrict__ out, int t_len, int channels, int width, int act)
+                                         const float* __restrict__ state, float* __restrict__ out, int t_len, int channels, int width, int act)
 {
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= channels) return;
-    const float* wc = w + (long long)c * width;
-    float* sc = state + (long long)c * (width - 1);
-    float b = bias ? bias[c] : 0.0f;
-    for (int t = 0; t < t_len; t++)
+    long long n = (long long)t_len * channels;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
-        float acc = b;
+        int t = (int)(i / channels), c = (int)(i % channels);
+        const float* wc = w + (long long)c * width;
+        const float* sc = state + (long long)c * (width - 1);
+        float acc = bias ? bias[c] : 0.0f;
         for (int k = 0; k < width; k++)
         {
             int src = t - (width - 1) + k;   // < 0: from the state
-            float v = src >= 0 ? x[src * ldx + c] : sc[width - 1 + src];
-            acc += wc[k] * v;
+            acc += wc[k] * (src >= 0 ? x[src * ldx + c] : sc[width - 1 + src]);
         }
-        out[(long long)t * channels + c] = act ? silu(acc) : acc;
+        out[i] = act ? silu(acc) : acc;
     }
-    // the new state: the last W-1 inputs, from x and, when T < W-1, the old state
+}
+
+// The new conv state after T inputs: the last W-1 inputs, from x and, when T < W-1, the old state; one thread per channel.
+extern "C" __global__ void causal_conv1d_state(const float* __restrict__ x, long long ldx, float* __restrict__ state, int t_len, int channels, int width)
+{
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= channels) return;
+    float* sc = state + (long long)c * (width - 1);
     float tail[8];
     for (int k = 0; k < width - 1; k++)
     {
