@@ -1,10 +1,9 @@
 // y (M, N) = x (M, K) · w (N, K)ᵀ (+ bias) for the few rows of a decode step (M ≤ 8), where the time is reading w once:
-// a warp per output column streams w's row with 16-byte loads, ten in flight per lane, and keeps M sums. The grid is
+// a warp per output column streams w's row with 16-byte loads, four in flight per lane, and keeps M sums. The grid is
 // one wave of warps, each taking `cols_per_warp` columns, so no second half-empty wave drags the tail. For BF16 weights
 // x is used rounded to BF16, as the cuBLASLt path for larger M does (a step and a prefill agree): rounded in registers
 // (x_bf16 = 0, cheap for M ≤ 2), or given already rounded as BF16 (x_bf16 = 1, for more rows).
 #define GEMV_MAX_M 8
-#define GEMV_DEPTH 10
 
 // 8 BF16 values (one 16-byte load) widened to F32
 __device__ __forceinline__ void widen_bf16x8(uint4 v, float* f)
@@ -84,16 +83,14 @@ __device__ void gemv_column(const void* __restrict__ x, long long ldx, const voi
     if (W_BF16)
     {
         const uint4* row = (const uint4*)((const unsigned short*)w + (long long)col * k);
-        // GEMV_DEPTH 16-byte loads per lane in flight before any math: a 2560-wide row is one round trip, not four
-        for (int g0 = lane; g0 < groups; g0 += 32 * GEMV_DEPTH)
+        int g = lane;
+        for (; g + 96 < groups; g += 128)   // four 16-byte loads in flight before any math
         {
-            uint4 v[GEMV_DEPTH];
+            uint4 v[4] = { __ldcs(row + g), __ldcs(row + g + 32), __ldcs(row + g + 64), __ldcs(row + g + 96) };
 #pragma unroll
-            for (int j = 0; j < GEMV_DEPTH; j++) if (g0 + 32 * j < groups) v[j] = __ldcs(row + g0 + 32 * j);
-#pragma unroll
-            for (int j = 0; j < GEMV_DEPTH; j++)
-                if (g0 + 32 * j < groups) { float wf[8]; widen_bf16x8(v[j], wf); gemv_fma8<XBF16>(x, ldx, m, (g0 + 32 * j) * 8, wf, acc, round_x); }
+            for (int j = 0; j < 4; j++) { float wf[8]; widen_bf16x8(v[j], wf); gemv_fma8<XBF16>(x, ldx, m, (g + 32 * j) * 8, wf, acc, round_x); }
         }
+        for (; g < groups; g += 32) { float wf[8]; widen_bf16x8(__ldcs(row + g), wf); gemv_fma8<XBF16>(x, ldx, m, g * 8, wf, acc, round_x); }
     }
     else
     {
