@@ -29,21 +29,12 @@ public sealed unsafe partial class CudaBackend
     private Tensor ChunkedScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state)
     {
         const string op = "SsdScan";
-        if (x.Rank != 3 || dt.Rank != 2 || b.Rank != 3 || !b.Shape.SequenceEqual(c.Shape) || b.Dim(0) != x.Dim(0) || dt.Dim(0) != x.Dim(0) || dt.Dim(1) != x.Dim(1))
-            throw new ArgumentException($"{op}: x {x}, dt {dt}, B {b}, C {c} do not fit");
+        CheckSsmShapes(x, dt, b, c, op);
         int t = x.Dim(0), heads = x.Dim(1), pDim = x.Dim(2), groups = b.Dim(1), n = b.Dim(2);
         if (t == 0 || pDim > SsdMaxHeadDim || n > SsdMaxState || groups == 0 || heads % groups != 0)
             return SsdScanRecurrence(x, dt, b, c, p, state);   // empty, outside the kernels' sizes, or an error it reports
         var st = DeviceState(state, [heads, pDim, n], $"{op} state");
-        x = Rows(F32(x, $"{op} x"), out long ldx);
-        dt = Rows(F32(dt, $"{op} dt"), out long lddt);
-        b = Rows(F32(b, $"{op} B"), out long ldb);
-        c = Rows(F32(c, $"{op} C"), out long ldc);
-        var a = Contiguous(F32(p.A, $"{op} A"));
-        var dtBias = Contiguous(F32(p.DtBias, $"{op} dt_bias"));
-        var d = p.D is null ? null : Contiguous(F32(p.D, $"{op} D"));
-        int dMode = d is null ? 0 : d.Length == heads ? 1 : d.Length == (long)heads * pDim ? 2
-            : throw new ArgumentException($"{op}: D {p.D} is neither (H) nor (H, P)");
+        var i = SsmOnDevice(x, dt, b, c, p, op);
         int np = n <= 64 ? 64 : n <= 128 ? 128 : 256;   // state columns padded with zeros to a kernel's size
         int chunks = (t + SsdKernelChunk - 1) / SsdKernelChunk;
         long tiles = (long)chunks * groups;
@@ -52,9 +43,9 @@ public sealed unsafe partial class CudaBackend
         using var cs = Gpu.Allocate(tiles * 2 * SsdKernelChunk * np * 2);
         using var bs = Gpu.Allocate(tiles * 2 * SsdKernelChunk * np * 2);
         using var cb = Gpu.Allocate(tiles * SsdKernelChunk * SsdKernelChunk * sizeof(float));
-        Gpu.Launch("ssd", "ssd_prep", ((uint)chunks, (uint)groups), 256, 0, Address(b), ldb, Address(c), ldc, cs, bs, cb, t, groups, n, np);
+        Gpu.Launch("ssd", "ssd_prep", ((uint)chunks, (uint)groups), 256, 0, Address(i.B), i.Ldb, Address(i.C), i.Ldc, cs, bs, cb, t, groups, n, np);
         Gpu.Launch("ssd", $"ssd_scan_n{np}", ((uint)((pDim + 31) / 32), (uint)heads), (uint)(32 * (2 + np / 64)), SsdSharedBytes(np),
-            Address(x), ldx, Address(dt), lddt, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
+            Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
             cs, bs, cb, Address(st), Address(y), t, heads, pDim, groups, n, p.DtMin, p.DtMax);
         return y;
     }

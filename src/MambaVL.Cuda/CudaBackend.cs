@@ -375,36 +375,56 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     /// </summary>
     private Tensor Recurrence(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state, bool step, string op)
     {
-        if (x.Rank != 3 || dt.Rank != 2 || b.Rank != 3 || !b.Shape.SequenceEqual(c.Shape) || b.Dim(0) != x.Dim(0) || dt.Dim(0) != x.Dim(0) || dt.Dim(1) != x.Dim(1))
-            throw new ArgumentException($"{op}: x {x}, dt {dt}, B {b}, C {c} do not fit");
+        CheckSsmShapes(x, dt, b, c, op);
         int rows = x.Dim(0), heads = x.Dim(1), pDim = x.Dim(2), groups = b.Dim(1), n = b.Dim(2);
         if (groups == 0 || heads % groups != 0 || n > 1024) throw new ArgumentException($"{op}: {heads} heads over {groups} groups of state {n}");
         var (batch, steps) = step ? (rows, 1) : (1, rows);
         var st = DeviceState(state, step ? [batch, heads, pDim, n] : [heads, pDim, n], $"{op} state");
-        x = Rows(F32(x, $"{op} x"), out long ldx);
-        dt = Rows(F32(dt, $"{op} dt"), out long lddt);
-        b = Rows(F32(b, $"{op} B"), out long ldb);
-        c = Rows(F32(c, $"{op} C"), out long ldc);
-        var a = Contiguous(F32(p.A, $"{op} A"));
-        var dtBias = Contiguous(F32(p.DtBias, $"{op} dt_bias"));
-        var d = p.D is null ? null : Contiguous(F32(p.D, $"{op} D"));
-        int dMode = d is null ? 0 : d.Length == heads ? 1 : d.Length == (long)heads * pDim ? 2
-            : throw new ArgumentException($"{op}: D {p.D} is neither (H) nor (H, P)");
+        var i = SsmOnDevice(x, dt, b, c, p, op);
         var y = Empty(DType.F32, rows, heads, pDim);
         if (rows == 0) return y;
         if (step && !PlainStep)
         {
             // y (B, H, P) is contiguous: row (b, h, p) at b·H·P + h·P + p, as the kernel writes it
             Gpu.Launch("mamba", "ssm_step_warp", ((uint)(((long)batch * heads * pDim + 7) / 8), 1), 256, 0,
-                Address(x), ldx, Address(dt), lddt, Address(b), ldb, Address(c), ldc, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
+                Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.B), i.Ldb, Address(i.C), i.Ldc, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
                 Address(st), Address(y), batch, heads, pDim, groups, n, p.DtMin, p.DtMax);
             return y;
         }
         uint threads = (uint)((n + 31) / 32 * 32);
         Gpu.Launch("mamba", "ssm_recurrence", ((uint)(batch * heads * pDim), 1), threads, 0,
-            Address(x), ldx, Address(dt), lddt, Address(b), ldb, Address(c), ldc, Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode,
+            Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.B), i.Ldb, Address(i.C), i.Ldc, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
             Address(st), Address(y), steps, heads, pDim, groups, n, p.DtMin, p.DtMax);
         return y;
+    }
+
+    private static void CheckSsmShapes(Tensor x, Tensor dt, Tensor b, Tensor c, string op)
+    {
+        if (x.Rank != 3 || dt.Rank != 2 || b.Rank != 3 || !b.Shape.SequenceEqual(c.Shape) || b.Dim(0) != x.Dim(0) || dt.Dim(0) != x.Dim(0) || dt.Dim(1) != x.Dim(1))
+            throw new ArgumentException($"{op}: x {x}, dt {dt}, B {b}, C {c} do not fit");
+    }
+
+    /// <summary>
+    /// An SSM call's inputs as its kernels read them: x, dt, B, C by rows with their row strides (column slices in place),
+    /// A and dt_bias, and D with its mode (0 none, 1 per head, 2 per head channel).
+    /// </summary>
+    private readonly record struct SsmInputs(Tensor X, long Ldx, Tensor Dt, long Lddt, Tensor B, long Ldb, Tensor C, long Ldc,
+        Tensor A, Tensor DtBias, Tensor? D, int DMode)
+    {
+        public ulong DAddress => D is null ? 0UL : Address(D);
+    }
+
+    private SsmInputs SsmOnDevice(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, string op)
+    {
+        int heads = x.Dim(1), pDim = x.Dim(2);
+        x = Rows(F32(x, $"{op} x"), out long ldx);
+        dt = Rows(F32(dt, $"{op} dt"), out long lddt);
+        b = Rows(F32(b, $"{op} B"), out long ldb);
+        c = Rows(F32(c, $"{op} C"), out long ldc);
+        var d = p.D is null ? null : Contiguous(F32(p.D, $"{op} D"));
+        int dMode = d is null ? 0 : d.Length == heads ? 1 : d.Length == (long)heads * pDim ? 2
+            : throw new ArgumentException($"{op}: D {p.D} is neither (H) nor (H, P)");
+        return new SsmInputs(x, ldx, dt, lddt, b, ldb, c, ldc, Contiguous(F32(p.A, $"{op} A")), Contiguous(F32(p.DtBias, $"{op} dt_bias")), d, dMode);
     }
 
     /// <summary>

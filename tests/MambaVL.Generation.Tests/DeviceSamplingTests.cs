@@ -22,17 +22,8 @@ public sealed class DeviceSamplingTests
         public int SampleToken(Tensor logits, int row, int vocabLimit, TokenSamplingRequest r)
         {
             Requests.Add(r);
-            var work = ToHost(logits).AsSpan(row * logits.Dim(1), vocabLimit).ToArray();
             Assert.Equal(r.PenalizedIds.Length, r.PenalizedIds.Distinct().Count());
-            Sampler.ApplyRepetitionPenalty(work, r.PenalizedIds, r.RepeatPenalty);
-            var c = new Candidates();
-            c.Reset(work);
-            if (r.Temperature <= 0f) return c.ArgMax();
-            c.TopK(r.TopK);
-            c.TopP(r.TopP);
-            c.MinP(r.MinP);
-            c.Temperature(r.Temperature);
-            return c.Draw(r.Uniform);
+            return Sampler.Reference(ToHost(logits).AsSpan(row * logits.Dim(1), vocabLimit), r);
         }
     }
 

@@ -41,24 +41,10 @@ public static class DeviceSamplerCheck
             {
                 double u = (d + 0.5) / draws;
                 var request = new TokenSamplingRequest(s.Temperature, s.TopK, s.TopP, s.MinP, s.Penalty, ids, u);
-                if (gpu.SampleToken(onGpu, 1, limit, request) != HostChain(row, s, ids, u)) differ++;
+                if (gpu.SampleToken(onGpu, 1, limit, request) != Sampler.Reference(row, request)) differ++;
                 if (s.Temperature <= 0f) break;   // one draw says all for greedy
             }
             yield return new SelfCheckRow("TokenSampler", $"{s.Name}, V={limit}", "f32", differ, 0);
         }
-    }
-
-    private static int HostChain(float[] row, Setting s, int[] penalized, double uniform)
-    {
-        var work = (float[])row.Clone();
-        Sampler.ApplyRepetitionPenalty(work, penalized, s.Penalty);
-        var c = new Candidates();
-        c.Reset(work);
-        if (s.Temperature <= 0f) return c.ArgMax();
-        c.TopK(s.TopK);
-        c.TopP(s.TopP);
-        c.MinP(s.MinP);
-        c.Temperature(s.Temperature);
-        return c.Draw(uniform);
     }
 }

@@ -32,13 +32,32 @@ public sealed class Sampler
         logits.CopyTo(work);
         ApplyRepetitionPenalty(work, RecentWindow(history, Options.RepeatLastN), Options.RepeatPenalty, _penalised);
 
-        _candidates.Reset(work);
-        if (Options.IsGreedy) return _candidates.ArgMax();
-        _candidates.TopK(Options.TopK);
-        _candidates.TopP(Options.TopP);
-        _candidates.MinP(Options.MinP);
-        _candidates.Temperature(Options.Temperature);
-        return _candidates.Draw(_random);
+        var o = Options;
+        return Chain(_candidates, work, o.Temperature, o.TopK, o.TopP, o.MinP, o.IsGreedy ? 0 : _random.NextDouble());
+    }
+
+    /// <summary>
+    /// The chain after the penalty, on <paramref name="logits"/> already penalised: greedy (temperature ≤ 0) = the argmax;
+    /// else top-k, top-p, min-p, temperature, and the id where <paramref name="uniform"/> falls. The host reference of
+    /// every device sampler (ITokenSampler).
+    /// </summary>
+    public static int Chain(Candidates candidates, ReadOnlySpan<float> logits, float temperature, int topK, float topP, float minP, double uniform)
+    {
+        candidates.Reset(logits);
+        if (temperature <= 0f) return candidates.ArgMax();
+        candidates.TopK(topK);
+        candidates.TopP(topP);
+        candidates.MinP(minP);
+        candidates.Temperature(temperature);
+        return candidates.Draw(uniform);
+    }
+
+    /// <summary>A device sampling request run on the host: the penalty on its ids, then <see cref="Chain"/>.</summary>
+    public static int Reference(ReadOnlySpan<float> logits, Core.Ops.TokenSamplingRequest r)
+    {
+        var work = logits.ToArray();
+        ApplyRepetitionPenalty(work, r.PenalizedIds, r.RepeatPenalty);
+        return Chain(new Candidates(), work, r.Temperature, r.TopK, r.TopP, r.MinP, r.Uniform);
     }
 
     /// <summary>
