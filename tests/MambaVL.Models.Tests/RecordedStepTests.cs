@@ -1,12 +1,13 @@
 // Decode steps through StepReplayer (CUDA graphs on the GPU): with a host double that "records" a step by keeping its
-// body and "replays" it by running the body again, the Mamba-2 LM must give the same logits and positions as a plain
-// backend, record once per state and batch size, start over after Load, give clones their own recording, and fall back
-// to running the step when recording is refused.
+// body and "replays" it by running the body again, the Mamba-2 LM and mmMamba-linear must give the same logits and
+// positions as a plain backend, record once per state, start over after Load, give clones their own recording, and
+// fall back to running the step when recording is refused or the step cannot be replayed (special tokens; attention).
 using MambaVL.Core.Models;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Reference;
 using MambaVL.Core.Tensors;
 using MambaVL.Core.Weights;
+using MambaVL.Models.HoVle;
 using MambaVL.Models.Mamba2;
 using MambaVL.Tests.Shared;
 
@@ -42,7 +43,7 @@ public sealed class RecordedStepTests
     private static readonly Mamba2Config Cfg = new() { DModel = 32, NLayer = 2, VocabSize = 61, DState = 8, HeadDim = 8, NGroups = 2, ChunkSize = 4 };
     private static readonly DictionaryWeightSource Weights = new(Mamba2Random.CreateWeights(Cfg, 9));
 
-    private static float[][] Steps(Mamba2LM lm, IModelState state, params int[][] ids) =>
+    private static float[][] Steps(ILanguageModel lm, IModelState state, params int[][] ids) =>
         ids.Select(batch => lm.Backend.ToHost(lm.Step(batch, state))).ToArray();
 
     private static int[][] Tokens(int steps, int batch) =>
@@ -104,5 +105,40 @@ public sealed class RecordedStepTests
         Assert.Equal(Steps(plain, b, ids), Steps(lm, a, ids));
         Assert.Equal(0, recorder.Replays);
         Assert.False(((Mamba2State)a).ReplaysSteps);
+    }
+
+    private static (HoVleModel Recorded, HoVleModel Plain, HostRecorder Recorder) HoVlePair(HoVleVariant variant)
+    {
+        var cfg = HoVleRandom.Tiny(variant) with { SpecialTokens = 3 };
+        var weights = new DictionaryWeightSource(HoVleRandom.CreateWeights(cfg, 3));
+        var recorder = new HostRecorder();
+        return (new HoVleModel(cfg, weights, recorder), new HoVleModel(cfg, weights, ReferenceBackend.Instance), recorder);
+    }
+
+    [Fact]
+    public void MmMamba_linear_records_its_text_steps_and_runs_special_tokens_as_they_are()
+    {
+        var (recorded, plain, recorder) = HoVlePair(HoVleVariant.Linear);
+        var (a, b) = (recorded.CreateState(), plain.CreateState());
+        recorded.Prefill([1, 5, 17], a);
+        plain.Prefill([1, 5, 17], b);
+        int[][] ids = [[4], [9], [12], [301], [40], [7], [302]];   // 301, 302: special tokens (a second table)
+        Assert.Equal(Steps(plain, b, ids), Steps(recorded, a, ids));
+        Assert.Equal(1, recorder.Recordings);
+        Assert.Equal(4, recorder.Replays);   // the first step runs as it is, 2 is recorded; 2, 3, 5, 6 replay; 4 and 7 run as they are
+        Assert.Equal(b.Position, a.Position);
+        Assert.True(((HoVleState)a).ReplaysSteps);
+    }
+
+    [Fact]
+    public void Models_with_attention_layers_never_record()
+    {
+        var (recorded, plain, recorder) = HoVlePair(HoVleVariant.Hybrid);
+        var (a, b) = (recorded.CreateState(), plain.CreateState());
+        recorded.Prefill([1, 5], a);
+        plain.Prefill([1, 5], b);
+        int[][] ids = [[4], [9], [12], [40]];
+        Assert.Equal(Steps(plain, b, ids), Steps(recorded, a, ids));
+        Assert.Equal(0, recorder.Recordings);
     }
 }

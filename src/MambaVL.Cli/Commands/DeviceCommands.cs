@@ -45,6 +45,7 @@ public static class DeviceCommands
             var rows = CudaSelfCheck.Run(backend).ToList();
             rows.Add(Mamba2Parity(backend));
             rows.Add(GraphParity(backend));
+            rows.Add(LinearGraphParity(backend));
             rows.AddRange(DeviceSamplerCheck.Run(backend));
             rows.Add(HybridParity(backend));
             rows.Add(MlMambaParity(backend));
@@ -131,6 +132,33 @@ public static class DeviceCommands
             var (eager, _) = Run(graphs: false);
             var (replayed, used) = Run(graphs: true);
             var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", "tiny Mamba-2, B=3, 6 steps vs op by op", "f32", replayed, eager);
+            return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
+        }
+        finally { gpu.UseGraphs = true; }
+    }
+
+    /// <summary>
+    /// mmMamba-linear's decode steps (no attention layers: recorded) from a CUDA graph against op by op, a special token
+    /// (not replayable: run as it is) among them; the graph must have been used.
+    /// </summary>
+    private static SelfCheckRow LinearGraphParity(CudaBackend gpu)
+    {
+        var cfg = Models.HoVle.HoVleRandom.Tiny(Models.HoVle.HoVleVariant.Linear) with { SpecialTokens = 3 };
+        var weights = new Core.Weights.DictionaryWeightSource(Models.HoVle.HoVleRandom.CreateWeights(cfg, 6));
+        (float[] Logits, bool Replayed) Run(bool graphs)
+        {
+            gpu.UseGraphs = graphs;
+            var model = new Models.HoVle.HoVleModel(cfg, weights, gpu);
+            var state = (Models.HoVle.HoVleState)model.CreateState();
+            var logits = new List<float>(gpu.ToHost(model.Prefill([1, 5, 17], state)));
+            foreach (int id in new[] { 4, 9, 12, 301, 40, 7 }) logits.AddRange(gpu.ToHost(model.Step([id], state)));
+            return (logits.ToArray(), state.ReplaysSteps);
+        }
+        try
+        {
+            var (eager, _) = Run(graphs: false);
+            var (replayed, used) = Run(graphs: true);
+            var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", "tiny mmMamba-linear, 6 steps (one special) vs op by op", "f32", replayed, eager);
             return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
         }
         finally { gpu.UseGraphs = true; }

@@ -16,6 +16,7 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     /// <summary>InternVL's image markers, as its chat() writes them around the image's context tokens.</summary>
     public const string ImageStartToken = "<img>", ImageEndToken = "</img>", ImageContextToken = "<IMG_CONTEXT>";
 
+    private readonly bool _attentionFree;  // every layer of both stacks is a Mamba-2 mixer (mmMamba-linear)
     private readonly Tensor? _unitNorm;   // (D) of 1/√D: RMSNorm with it and eps 0 divides by the L2 norm
 
     public HoVleConfig Config { get; }
@@ -36,6 +37,7 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
         var root = new WeightScope(weights);
         EmbeddingModule = new HolisticEmbedding(cfg, root.Push("embedding_model"), backend, storage, kvCache);
         Llm = new InternLm2LM(cfg.Llm, root.Push("language_model"), backend, storage, inputEmbeddings: false, kvCache);
+        _attentionFree = new[] { cfg.Embedding, cfg.Llm }.All(c => Enumerable.Range(0, c.Layers).All(i => c.KindOf(i) == InternLm2.LayerKind.Mamba2));
         if (cfg.NormalizeEncoderOutput)
             _unitNorm = backend.Upload(Tensor.FromArray(Enumerable.Repeat(1f / MathF.Sqrt(cfg.Llm.HiddenSize), cfg.Llm.HiddenSize).ToArray(), cfg.Llm.HiddenSize));
     }
@@ -78,6 +80,13 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     {
         var st = Own(state);
         if (ids.Length != st.BatchSize) throw new ArgumentException($"Step got {ids.Length} ids for a state of {st.BatchSize} sequences");
+        if (st.BatchSize == 1 && CanRecordStep(ids, st))
+        {
+            var logits = st.Steps.Run(Backend, ids, stepIds => Llm.StepEmbedding(EmbedAndEncode(stepIds, st, 0, image: null), st.Llm, 0));
+            st.Embedding.Position += 1;
+            st.Llm.Position += 1;
+            return logits;
+        }
         if (st.BatchSize == 1) return Prefill(ids, state);
         var rows = new Tensor[ids.Length];
         for (int b = 0; b < ids.Length; b++) rows[b] = Llm.StepEmbedding(EmbedAndEncode(ids.Slice(b, 1), st, b, image: null), st.Llm, b);
@@ -85,6 +94,14 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
         st.Llm.Position += 1;
         return Backend.Concat(rows, 0);
     }
+
+    /// <summary>
+    /// A step does the same device work every token, so it may be recorded (CUDA graphs), when no layer has attention
+    /// (attention reads a cache that grows every token: mmMamba-linear has none), no image waits for its slots, and the
+    /// id is a text token (the one table lookup a recording can replay with new ids; special tokens take a second one).
+    /// </summary>
+    private bool CanRecordStep(ReadOnlySpan<int> ids, HoVleState st) =>
+        _attentionFree && st.Image is null && ids.Length == 1 && (uint)ids[0] < (uint)Config.TextVocab;
 
     /// <summary>
     /// Encodes the tiles (pixels "pixels": (N, 3, S, S)) and keeps their features in the state for the prompt's

@@ -20,6 +20,12 @@ public sealed class HoVleState : IModelState
     /// <summary>An image set by PrefillImage whose features the prompt has not used up yet.</summary>
     public PendingImage? Image { get; internal set; }
 
+    /// <summary>Decode steps on these caches, recorded and replayed where the model and backend allow (no attention layers).</summary>
+    internal StepReplayer Steps { get; private set; } = new();
+
+    /// <summary>True once this state's steps replay a recording (CUDA graphs).</summary>
+    public bool ReplaysSteps => Steps.IsReplaying;
+
     internal HoVleState(HoVleConfig cfg, IBackend backend, InternLm2State embedding, InternLm2State llm) =>
         (Config, _backend, Embedding, Llm) = (cfg, backend, embedding, llm);
 
@@ -61,6 +67,7 @@ public sealed class HoVleState : IModelState
             if (embedding.Position != llm.Position)
                 throw new InvalidDataException($"the saved embedding module is at position {embedding.Position}, the LLM at {llm.Position}");
             (Embedding, Llm, Image) = (embedding, llm, image);
+            Steps.Reset();   // a recording reads the caches just replaced
         }
         catch (EndOfStreamException) { throw new InvalidDataException("the saved state ends early"); }
     }
