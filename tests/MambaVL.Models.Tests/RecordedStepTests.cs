@@ -15,10 +15,26 @@ namespace MambaVL.Models.Tests;
 
 public sealed class RecordedStepTests
 {
-    /// <summary>Records by keeping the body (it must not run then) and replays by running it on the new ids.</summary>
+    /// <summary>
+    /// Records by keeping the body (it must not run then) and replays by running it on the new ids; a replayed body may
+    /// not upload or read back host data, as a CUDA graph cannot.
+    /// </summary>
     private sealed class HostRecorder(bool refuse = false) : DelegatingBackend(ReferenceBackend.Instance), IStepRecorder
     {
         public int Recordings, Replays;
+        private bool _replaying;
+
+        public override Tensor Upload(Tensor host)
+        {
+            Assert.False(_replaying, "a recorded step uploaded host data");
+            return base.Upload(host);
+        }
+
+        public override float[] ToHost(Tensor t)
+        {
+            Assert.False(_replaying, "a recorded step read data back to the host");
+            return base.ToHost(t);
+        }
 
         public IRecordedStep Record(ReadOnlySpan<int> ids, StepBody body)
         {
@@ -34,7 +50,9 @@ public sealed class RecordedStepTests
             {
                 Assert.Equal(batch, ids.Length);
                 owner.Replays++;
-                Output = body(ids);
+                owner._replaying = true;
+                try { Output = body(ids); }
+                finally { owner._replaying = false; }
             }
             public void Dispose() { }
         }

@@ -11,8 +11,8 @@ public abstract class DelegatingBackend(IBackend inner) : IBackend
     public virtual string Name => Inner.Name;
     public Device Device => Inner.Device;
     public Tensor Zeros(DType dtype, params int[] shape) => Inner.Zeros(dtype, shape);
-    public Tensor Upload(Tensor host) => Inner.Upload(host);
-    public float[] ToHost(Tensor t) => Inner.ToHost(t);
+    public virtual Tensor Upload(Tensor host) => Inner.Upload(host);
+    public virtual float[] ToHost(Tensor t) => Inner.ToHost(t);
     public Tensor Contiguous(Tensor t) => Inner.Contiguous(t);
     public void CopyInto(Tensor source, Tensor destination) => Inner.CopyInto(source, destination);
     public void Release(Tensor t) => Inner.Release(t);

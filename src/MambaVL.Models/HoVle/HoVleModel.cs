@@ -37,7 +37,7 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
         var root = new WeightScope(weights);
         EmbeddingModule = new HolisticEmbedding(cfg, root.Push("embedding_model"), backend, storage, kvCache);
         Llm = new InternLm2LM(cfg.Llm, root.Push("language_model"), backend, storage, inputEmbeddings: false, kvCache);
-        _attentionFree = new[] { cfg.Embedding, cfg.Llm }.All(c => Enumerable.Range(0, c.Layers).All(i => c.KindOf(i) == InternLm2.LayerKind.Mamba2));
+        _attentionFree = !EmbeddingModule.Layers.HasAttention && !Llm.Layers.HasAttention;
         if (cfg.NormalizeEncoderOutput)
             _unitNorm = backend.Upload(Tensor.FromArray(Enumerable.Repeat(1f / MathF.Sqrt(cfg.Llm.HiddenSize), cfg.Llm.HiddenSize).ToArray(), cfg.Llm.HiddenSize));
     }

@@ -20,7 +20,7 @@ internal interface ITokenMixer
     long BytesPerToken { get; }
 
     /// <summary>normed (T, D) at positions start.. → (T, D); the cache is advanced (appended to, or updated in place).</summary>
-    Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor invFreq);
+    Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor? invFreq);
 }
 
 internal sealed class InternLm2Layer
@@ -46,7 +46,7 @@ internal sealed class InternLm2Layer
     }
 
     /// <summary>x (T, D) in place, for the T tokens at positions start.. with this layer's cache of the sequence.</summary>
-    public void Forward(Tensor x, ILayerCache cache, int start, Tensor invFreq)
+    public void Forward(Tensor x, ILayerCache cache, int start, Tensor? invFreq)
     {
         var normed = _backend.RmsNorm(x, _attentionNorm, _cfg.RmsNormEps);
         var mixed = Mixer.Mix(normed, cache, start, invFreq);
@@ -129,11 +129,12 @@ internal sealed class AttentionMixer : ITokenMixer
     public long FixedBytes => 0;
     public long BytesPerToken => KvCache.BytesPerToken(_cfg.KvHeads, _cfg.HeadDim, _kvCache);
 
-    public Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor invFreq)
+    public Tensor Mix(Tensor normed, ILayerCache cache, int start, Tensor? invFreq)
     {
         var kv = (KvCache)cache;
         int t = normed.Dim(0), p = _cfg.HeadDim, hq = _cfg.Heads, hkv = _cfg.KvHeads;
         var qkv = _backend.MatMul(normed, _qkv);
+        if (invFreq is null) throw new ArgumentNullException(nameof(invFreq), "an attention layer needs the RoPE frequencies");
         var q = _backend.Rope(qkv.Narrow(1, 0, hq * p).Reshape(t, hq, p), invFreq, start);
         var k = _backend.Rope(qkv.Narrow(1, hq * p, hkv * p).Reshape(t, hkv, p), invFreq, start);
         kv.Append(k, qkv.Narrow(1, (hq + hkv) * p, hkv * p).Reshape(t, hkv, p));

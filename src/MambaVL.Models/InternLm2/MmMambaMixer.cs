@@ -44,7 +44,7 @@ internal sealed class MmMambaMixer : ITokenMixer
     public long FixedBytes => MambaLayerCache.Bytes(ConvChannels, ConvWidth - 1, _cfg.Heads, _cfg.HeadDim, _cfg.HeadDim);
     public long BytesPerToken => 0;
 
-    public Tensor Mix(Tensor u, ILayerCache cache, int start, Tensor invFreq)
+    public Tensor Mix(Tensor u, ILayerCache cache, int start, Tensor? invFreq)
     {
         var state = (MambaLayerCache)cache;
         int t = u.Dim(0), p = _cfg.HeadDim, h = _cfg.Heads, hkv = _cfg.KvHeads, kvDim = hkv * p, conv = ConvChannels;
