@@ -44,9 +44,8 @@ public static class BenchCommand
         {
             if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
             {
-                if (parse.GetValue(model) != null) throw new CliException("--device cuda benchmarks a random-weight preset (--preset); -m is not supported there yet");
                 var dtypeList = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype");
-                return CudaBench.Run(CliContext.From(parse), new CudaBench.Plan(gpu, parse.GetValue(preset)!, dtypeList[^1],
+                return CudaBench.Run(CliContext.From(parse), new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtypeList[^1],
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile)));
             }
             var plan = new Plan(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(prompt), parse.GetValue(gen),

@@ -7,6 +7,7 @@ using System.Globalization;
 using MambaVL.Core.Models;
 using MambaVL.Core.Tensors;
 using MambaVL.Cuda;
+using MambaVL.IO;
 using MambaVL.Models.Mamba2;
 using Spectre.Console;
 
@@ -14,7 +15,8 @@ namespace MambaVL.Cli.Common;
 
 public static class CudaBench
 {
-    public sealed record Plan(int DeviceIndex, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile);
+    /// <summary>A Mamba-2 folder (<paramref name="ModelPath"/>, its matrices converted to <paramref name="DType"/>) or, when null, a preset with random weights.</summary>
+    public sealed record Plan(int DeviceIndex, string? ModelPath, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile);
 
     private sealed record Row(string Test, string Figure, string Ceiling, double Fraction);
 
@@ -25,7 +27,13 @@ public static class CudaBench
         ctx.Out.WriteLine(gpu.Describe());
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
-        var bench = ctx.ErrConsole.Status().Start($"generating {plan.Preset} weights ({BenchReport.Name(plan.DType)})", _ => BenchModel.Random(plan.Preset, plan.DType, seed: 0));
+        var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);
+        using var folderWeights = folder?.OpenWeights();
+        var bench = ctx.ErrConsole.Status().Start($"preparing {BenchReport.Name(plan.DType)} weights", _ => folder is null || folderWeights is null
+            ? BenchModel.Random(plan.Preset, plan.DType, seed: 0)
+            : BenchModel.FromFolder(folder, folderWeights, plan.DType));
+        if (bench.Config.String("model_type") is { } kind && kind != "mamba2")
+            throw new CliException($"--device cuda benchmarks Mamba-2 language models; {plan.ModelPath} is a '{kind}' model (see bench mlmamba / bench mmmamba)");
         Mamba2LM? model = (Mamba2LM)ctx.ErrConsole.Status().Start("uploading the weights", _ => bench.Load(backend));
         ctx.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model: {bench.Label}, {Units.Count(bench.Parameters)} parameters, {Units.Bytes(bench.Bytes)} of weights; copy bandwidth {copyBytesPerSecond / 1e9:0} GB/s (read + write), BF16 GEMM {gemmFlops / 1e12:0} TFLOP/s"));
