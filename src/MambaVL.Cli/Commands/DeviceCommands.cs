@@ -118,20 +118,29 @@ public static class DeviceCommands
     {
         var cfg = new Models.Mamba2.Mamba2Config { DModel = 48, NLayer = 2, VocabSize = 97, DState = 24, HeadDim = 16, NGroups = 2, ChunkSize = 8 };
         var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 4));
-        (float[] Logits, bool Replayed) Run(bool graphs)
+        return GraphRow(gpu, "tiny Mamba-2, B=3, 6 steps vs op by op", () =>
         {
-            gpu.UseGraphs = graphs;
             var lm = Models.Mamba2.Mamba2LM.Load(cfg, weights, gpu);
             var state = (Models.Mamba2.Mamba2State)lm.CreateState(3);
             var logits = new List<float>();
             for (int t = 0; t < 6; t++) logits.AddRange(gpu.ToHost(lm.Step([t * 7 % 97, 50 + t, 96 - t], state)));
             return (logits.ToArray(), state.ReplaysSteps);
-        }
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> op by op and then with graphs (a fresh model and state each time) and compares the
+    /// logits; a run whose state never replayed a graph fails the row.
+    /// </summary>
+    private static SelfCheckRow GraphRow(CudaBackend gpu, string shape, Func<(float[] Logits, bool Replayed)> steps)
+    {
         try
         {
-            var (eager, _) = Run(graphs: false);
-            var (replayed, used) = Run(graphs: true);
-            var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", "tiny Mamba-2, B=3, 6 steps vs op by op", "f32", replayed, eager);
+            gpu.UseGraphs = false;
+            var (eager, _) = steps();
+            gpu.UseGraphs = true;
+            var (replayed, used) = steps();
+            var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", shape, "f32", replayed, eager);
             return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
         }
         finally { gpu.UseGraphs = true; }
@@ -145,23 +154,14 @@ public static class DeviceCommands
     {
         var cfg = Models.HoVle.HoVleRandom.Tiny(Models.HoVle.HoVleVariant.Linear) with { SpecialTokens = 3 };
         var weights = new Core.Weights.DictionaryWeightSource(Models.HoVle.HoVleRandom.CreateWeights(cfg, 6));
-        (float[] Logits, bool Replayed) Run(bool graphs)
+        return GraphRow(gpu, "tiny mmMamba-linear, 6 steps (one special) vs op by op", () =>
         {
-            gpu.UseGraphs = graphs;
             var model = new Models.HoVle.HoVleModel(cfg, weights, gpu);
             var state = (Models.HoVle.HoVleState)model.CreateState();
             var logits = new List<float>(gpu.ToHost(model.Prefill([1, 5, 17], state)));
             foreach (int id in new[] { 4, 9, 12, 301, 40, 7 }) logits.AddRange(gpu.ToHost(model.Step([id], state)));
             return (logits.ToArray(), state.ReplaysSteps);
-        }
-        try
-        {
-            var (eager, _) = Run(graphs: false);
-            var (replayed, used) = Run(graphs: true);
-            var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", "tiny mmMamba-linear, 6 steps (one special) vs op by op", "f32", replayed, eager);
-            return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
-        }
-        finally { gpu.UseGraphs = true; }
+        });
     }
 
     /// <summary>
