@@ -82,15 +82,11 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     {
         OnDevice(destination, "CopyInto destination");
         if (!source.Shape.SequenceEqual(destination.Shape)) throw new ArgumentException($"CopyInto: {source} does not fit {destination}");
-        if (source.Storage is CudaStorage && source.DType == destination.DType)
+        bool sameType = source.DType == destination.DType;
+        if (source.Storage is CudaStorage && (sameType || (source.DType == DType.F32 && destination.DType == DType.BF16)))
         {
-            if (source.IsContiguous && destination.IsContiguous) Gpu.Copy(Address(source), Address(destination), source.ByteLength);
-            else CopyStrided(source, destination);
-            return;
-        }
-        if (source.Storage is CudaStorage && source.DType == DType.F32 && destination.DType == DType.BF16)
-        {
-            CopyStrided(source, destination);
+            if (sameType && source.IsContiguous && destination.IsContiguous) Gpu.Copy(Address(source), Address(destination), source.ByteLength);
+            else CopyStrided(source, destination);   // F32 into BF16 rounds on the way
             return;
         }
         // a host source or a type conversion: through the bytes the destination spans
@@ -198,15 +194,11 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         if (table.DType is not (DType.F32 or DType.BF16)) throw new NotSupportedException($"Embedding of a {table.DType} table on CUDA (F32 and BF16 are supported)");
         var y = Empty(DType.F32, ids.Length, d);
         if (ids.IsEmpty) return y;
-        if (Gpu.IsRecording)
-        {
-            // a recorded step reads its ids from a buffer each replay fills; the range check moves to the replay
-            _recordingVocab = vocab;
-            Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), Gpu.RecordInput(ids.Length * sizeof(int)), Address(y), d, table.DType == DType.BF16 ? 1 : 0);
-            return y;
-        }
-        using var idBuffer = Gpu.UploadBytes(MemoryMarshal.AsBytes(ids));
-        Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), idBuffer.Pointer, Address(y), d, table.DType == DType.BF16 ? 1 : 0);
+        // a recorded step reads its ids from a buffer each replay fills (the range check moves to the replay)
+        if (Gpu.IsRecording) _recordingVocab = vocab;
+        using var idBuffer = Gpu.IsRecording ? null : Gpu.UploadBytes(MemoryMarshal.AsBytes(ids));
+        ulong idAddress = idBuffer?.Pointer ?? Gpu.RecordInput(ids.Length * sizeof(int));
+        Gpu.Launch("mamba", "embedding", ((uint)ids.Length, 1), 256, 0, Address(table), idAddress, Address(y), d, table.DType == DType.BF16 ? 1 : 0);
         return y;
     }
 

@@ -109,7 +109,7 @@ public sealed unsafe partial class CudaDevice
         return true;
     }
 
-    internal void Launch(DeviceGraph graph, nint exec)
+    internal void Launch(nint exec)
     {
         MakeCurrent();
         ThrowIfRecording("replaying a graph");
@@ -161,7 +161,7 @@ public sealed class DeviceGraph : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (input.Length != InputBytes) throw new ArgumentException($"the recorded step reads {InputBytes} input bytes, not {input.Length}");
         if (_input != null) _device.Write(_input.Pointer, input);
-        _device.Launch(this, _exec);
+        _device.Launch(_exec);
     }
 
     public void Dispose()

@@ -73,9 +73,10 @@ public static class BenchMlMambaCommand
     {
         var backend = model.Llm.Backend;
         void Finish(Tensor t) => backend.ToHost(t.Narrow(0, 0, 1));
+        var greedy = Core.Ops.TokenSamplingRequest.Greedy;
         int Greedy(Tensor logits) => backend is Core.Ops.ITokenSampler device
-            ? device.SampleToken(logits, logits.Dim(0) - 1, logits.Dim(1), new Core.Ops.TokenSamplingRequest(0f, 0, 1f, 0f, 1f, [], 0))
-            : ArgMax(backend.ToHost(logits));
+            ? device.SampleToken(logits, logits.Dim(0) - 1, logits.Dim(1), greedy)
+            : Generation.Sampling.Sampler.Reference(backend.ToHost(logits).AsSpan((logits.Dim(0) - 1) * logits.Dim(1)), greedy);
         var pixels = Tensor.FromArray(Enumerable.Range(0, 3 * size * size).Select(i => (float)Math.Sin(i * 0.01)).ToArray(), 3, size, size);
         var ids = BenchStats.RandomIds(questionTokens, model.Llm.VocabSize);
         var (vision, connector, prefill, decode) = (new double[reps], new double[reps], new double[reps], new double[reps]);
@@ -98,13 +99,6 @@ public static class BenchMlMambaCommand
             decode[r] = genTokens / Seconds(t3, t4);
         }
         return new Row(where, vision, connector, prefill, decode);
-    }
-
-    private static int ArgMax(float[] v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 
     private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;

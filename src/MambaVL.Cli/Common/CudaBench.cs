@@ -98,9 +98,8 @@ public static class CudaBench
     {
         var backend = (CudaBackend)model.Backend;
         var state = model.CreateState(1);
-        var request = new Core.Ops.TokenSamplingRequest(0f, 0, 1f, 0f, 1f, [], 0);
         int next = 0;
-        void Steps(int n) { for (int i = 0; i < n; i++) next = backend.SampleToken(model.Step([next], state), 0, model.VocabSize, request); }
+        void Steps(int n) { for (int i = 0; i < n; i++) next = backend.SampleToken(model.Step([next], state), 0, model.VocabSize, Core.Ops.TokenSamplingRequest.Greedy); }
         Steps(4);
         double seconds = ctx.ErrConsole.Status().Start("decode with on-device greedy sampling", _ => BenchStats.Median(BenchStats.Seconds(() => Steps(plan.GenTokens), plan.Repetitions, warmup: false)));
         double tokensPerSecond = plan.GenTokens / seconds;

@@ -10,7 +10,11 @@ namespace MambaVL.Core.Ops;
 /// limit) whose logits the penalty divides (positive) or multiplies (negative); <see cref="Uniform"/> in [0, 1) picks the
 /// token from the final distribution.
 /// </summary>
-public sealed record TokenSamplingRequest(float Temperature, int TopK, float TopP, float MinP, float RepeatPenalty, int[] PenalizedIds, double Uniform);
+public sealed record TokenSamplingRequest(float Temperature, int TopK, float TopP, float MinP, float RepeatPenalty, int[] PenalizedIds, double Uniform)
+{
+    /// <summary>The best id (the lower one on ties), no penalty.</summary>
+    public static TokenSamplingRequest Greedy { get; } = new(0f, 0, 1f, 0f, 1f, [], 0);
+}
 
 public interface ITokenSampler
 {

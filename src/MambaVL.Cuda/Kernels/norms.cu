@@ -1,35 +1,41 @@
 // Row norms, one block per row: RMSNorm (Mamba-2, InternLM2) with the variance accumulated in fp32.
 // x: rows of d at a row stride of ldx elements (a column slice of a wider matrix reads in place); y: (rows, d); w: (d).
 
+// One row: RMSNorm of x, or with ADD of residual + x, the sum written back to the residual first (rows of d, contiguous).
+// The sums run in the same order either way, so add_rms_norm_f32 equals add_inplace_f32 then rms_norm_f32 to the bit.
+template <bool ADD>
+__device__ __forceinline__ void rms_norm_row(float* __restrict__ residual, const float* __restrict__ x, long long ldx, const float* __restrict__ w,
+                                             float* __restrict__ y, int rows, int d, float eps)
+{
+    __shared__ float shared[32];
+    int row = blockIdx.x;
+    if (row >= rows) return;
+    const float* xr = x + (long long)row * ldx;
+    float* rr = ADD ? residual + (long long)row * d : nullptr;
+    const float* src = ADD ? rr : xr;   // what the second pass normalises
+    float* yr = y + (long long)row * d;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x)
+    {
+        float v = ADD ? rr[i] + xr[i] : xr[i];
+        if (ADD) rr[i] = v;
+        sum += v * v;
+    }
+    float scale = rsqrtf(block_sum(sum, shared) / d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = src[i] * scale * w[i];
+}
+
 extern "C" __global__ void rms_norm_f32(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
                                         int rows, int d, long long ldx, float eps)
 {
-    __shared__ float shared[32];
-    int row = blockIdx.x;
-    if (row >= rows) return;
-    const float* xr = x + (long long)row * ldx;
-    float* yr = y + (long long)row * d;
-    float sum = 0.0f;
-    for (int i = threadIdx.x; i < d; i += blockDim.x) sum += xr[i] * xr[i];
-    float scale = rsqrtf(block_sum(sum, shared) / d + eps);
-    for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = xr[i] * scale * w[i];
+    rms_norm_row<false>(nullptr, x, ldx, w, y, rows, d, eps);
 }
 
-// residual += x, then RMSNorm of the sum, one block per row (a pre-norm block's input in one pass): the same sums in the
-// same order as add_inplace_f32 followed by rms_norm_f32 with as many threads, so the result is the same to the bit.
+// residual += x, then RMSNorm of the sum, one block per row (a pre-norm block's input in one pass)
 extern "C" __global__ void add_rms_norm_f32(float* __restrict__ residual, const float* __restrict__ x, long long ldx, const float* __restrict__ w,
                                             float* __restrict__ y, int rows, int d, float eps)
 {
-    __shared__ float shared[32];
-    int row = blockIdx.x;
-    if (row >= rows) return;
-    float* rr = residual + (long long)row * d;
-    const float* xr = x + (long long)row * ldx;
-    float* yr = y + (long long)row * d;
-    float sum = 0.0f;
-    for (int i = threadIdx.x; i < d; i += blockDim.x) { float v = rr[i] + xr[i]; rr[i] = v; sum += v * v; }
-    float scale = rsqrtf(block_sum(sum, shared) / d + eps);
-    for (int i = threadIdx.x; i < d; i += blockDim.x) yr[i] = rr[i] * scale * w[i];
+    rms_norm_row<true>(residual, x, ldx, w, y, rows, d, eps);
 }
 
 // LayerNorm over rows of d (stride ldx): (x − mean) / sqrt(biased var + eps) · w + b (b may be null); one block per row.

@@ -16,7 +16,6 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     /// <summary>InternVL's image markers, as its chat() writes them around the image's context tokens.</summary>
     public const string ImageStartToken = "<img>", ImageEndToken = "</img>", ImageContextToken = "<IMG_CONTEXT>";
 
-    private readonly bool _attentionFree;  // every layer of both stacks is a Mamba-2 mixer (mmMamba-linear)
     private readonly Tensor? _unitNorm;   // (D) of 1/√D: RMSNorm with it and eps 0 divides by the L2 norm
 
     public HoVleConfig Config { get; }
@@ -37,7 +36,6 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
         var root = new WeightScope(weights);
         EmbeddingModule = new HolisticEmbedding(cfg, root.Push("embedding_model"), backend, storage, kvCache);
         Llm = new InternLm2LM(cfg.Llm, root.Push("language_model"), backend, storage, inputEmbeddings: false, kvCache);
-        _attentionFree = !EmbeddingModule.Layers.HasAttention && !Llm.Layers.HasAttention;
         if (cfg.NormalizeEncoderOutput)
             _unitNorm = backend.Upload(Tensor.FromArray(Enumerable.Repeat(1f / MathF.Sqrt(cfg.Llm.HiddenSize), cfg.Llm.HiddenSize).ToArray(), cfg.Llm.HiddenSize));
     }
@@ -101,7 +99,7 @@ public sealed class HoVleModel : ILanguageModel, IVisionLanguageModel, IContextM
     /// id is a text token (the one table lookup a recording can replay with new ids; special tokens take a second one).
     /// </summary>
     private bool CanRecordStep(ReadOnlySpan<int> ids, HoVleState st) =>
-        _attentionFree && st.Image is null && ids.Length == 1 && (uint)ids[0] < (uint)Config.TextVocab;
+        !EmbeddingModule.Layers.HasAttention && !Llm.Layers.HasAttention && st.Image is null && ids.Length == 1 && (uint)ids[0] < (uint)Config.TextVocab;
 
     /// <summary>
     /// Encodes the tiles (pixels "pixels": (N, 3, S, S)) and keeps their features in the state for the prompt's

@@ -10,12 +10,11 @@ public sealed class InternLm2Stack
 {
     private readonly InternLm2Layer[] _layers;
     private readonly IBackend _backend;
-    private readonly bool _hasAttention;
 
     public InternLm2Config Config { get; }
 
     /// <summary>False when every layer is a Mamba-2 mixer (mmMamba-linear): no position enters a step.</summary>
-    public bool HasAttention => _hasAttention;
+    public bool HasAttention { get; }
 
     /// <summary>
     /// Binds {i}.attention_norm, {i}.attention.*, {i}.ffn_norm and {i}.feed_forward.* under <paramref name="layers"/>;
@@ -25,7 +24,7 @@ public sealed class InternLm2Stack
     {
         (Config, _backend) = (cfg, backend);
         _layers = Enumerable.Range(0, cfg.Layers).Select(i => new InternLm2Layer(cfg, cfg.KindOf(i), layers.Push(i), backend, storage, kvCache)).ToArray();
-        _hasAttention = Enumerable.Range(0, cfg.Layers).Any(i => cfg.KindOf(i) == LayerKind.Attention);
+        HasAttention = Enumerable.Range(0, cfg.Layers).Any(i => cfg.KindOf(i) == LayerKind.Attention);
     }
 
     /// <summary>A fresh (empty) memory for <paramref name="batchSize"/> sequences.</summary>
@@ -42,7 +41,7 @@ public sealed class InternLm2Stack
         int t = x.Dim(0);
         // the RoPE frequencies (they depend on the length under dynamic NTK) only where a layer attends: an attention-free
         // stack's step then has no host input but its ids, and can be recorded
-        var invFreq = _hasAttention ? _backend.Upload(Tensor.FromArray(Config.InverseFrequencies(start + t), Config.HeadDim / 2)) : null;
+        var invFreq = HasAttention ? _backend.Upload(Tensor.FromArray(Config.InverseFrequencies(start + t), Config.HeadDim / 2)) : null;
         for (int l = 0; l < _layers.Length; l++)
         {
             _layers[l].Forward(x, state.Cache(l, sequence), start, invFreq);
