@@ -44,9 +44,11 @@ public static class BenchCommand
         {
             if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
             {
-                var dtypeList = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype");
-                return CudaBench.Run(CliContext.From(parse), new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtypeList[^1],
+                // one run per storage type, as on the CPU (the last one was taken alone before)
+                var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile)));
+                var ctx = CliContext.From(parse);
+                return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }
             var plan = new Plan(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(prompt), parse.GetValue(gen),
                 CliParse.IntList(parse.GetValue(threads)!, "--threads"), CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype"),
