@@ -15,9 +15,13 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     public string Name => $"cuda ({Gpu.Name})";
     public Device Device => new(DeviceKind.Cuda, Gpu.Index);
 
-    public CudaBackend(CudaDevice gpu) => (Gpu, _gemm) = (gpu, new CudaGemm(gpu));
+    public CudaBackend(CudaDevice gpu) => (Gpu, _gemm, _stepCounters) = (gpu, new CudaGemm(gpu), StepCounters(gpu));
 
-    public void Dispose() => _gemm.Dispose();
+    public void Dispose()
+    {
+        _gemm.Dispose();
+        _stepCounters.Dispose();
+    }
 
     // ---- memory ----
 

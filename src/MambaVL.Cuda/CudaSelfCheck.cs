@@ -12,7 +12,7 @@ public sealed record SelfCheckRow(string Op, string Shape, string DType, double 
     public bool Passed => RelativeError <= Tolerance;
 }
 
-public sealed class CudaSelfCheck(CudaBackend gpu)
+public sealed partial class CudaSelfCheck(CudaBackend gpu)
 {
     public const double Tolerance = 1e-4;
     private static readonly ReferenceBackend Ref = ReferenceBackend.Instance;
@@ -47,6 +47,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Scan(1, dPerChannel: true);
         check.Step(3);
         check.StepKernels(5, 16, 64, 2, 128);
+        check.DecodeChecks();   // the fused MambaStep and the GEMV variants (CudaSelfCheck.Decode.cs)
         // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
         // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
         foreach (var s in new ScanCase[]
