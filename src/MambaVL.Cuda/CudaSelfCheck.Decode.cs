@@ -1,6 +1,6 @@
 // Selfcheck rows for the batch-1 decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
 // composition (conv step + SiLU, SSM step, gated RMSNorm) and against the GPU's own three ops, at the 2.7B mixer shape
-// and odd ones. Each MambaStep case runs two steps
+// and odd ones; and the GEMV variants (gemv_pipe.cu) against the reference product. Each MambaStep case runs two steps
 // in a row, so the second reads the conv state the first wrote and the counters the first launch's last blocks reset.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
@@ -23,6 +23,19 @@ public sealed partial class CudaSelfCheck
             new(2, 4, 8, 1, 17, 4, 32, DMode: 0, ConvBias: true, Clamp: false),       // N odd: the scalar kernel
             new(1, 4, 16, 1, 32, 4, 8, DMode: 1, ConvBias: true, Clamp: false),       // gate group inside a head: the three ops
         }) MambaStep(s);
+        // the GEMV variants on the 2.7B in_proj and out_proj shapes, two rows of x, and shapes they hand back to gemv_vec
+        foreach (var variant in new[] { GemvVariant.Stream, GemvVariant.CpAsync })
+        {
+            gpu.GemvVariant = variant;
+            string note = $" {variant}";
+            MatMul(1, 10576, 2560, DType.BF16, slice: false, note);
+            MatMul(1, 2560, 5120, DType.BF16, slice: false, note);
+            MatMul(2, 2560, 5120, DType.BF16, slice: false, note);
+            MatMul(1, 1000, 264, DType.BF16, slice: false, note);
+            MatMul(2, 77, 64, DType.BF16, slice: true, note);
+            MatMul(1, 96, 129, DType.BF16, slice: true, note);
+            gpu.GemvVariant = GemvVariant.Vec;
+        }
     }
 
     /// <summary>

@@ -142,7 +142,7 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
     }
 
     /// <summary>y = x·wᵀ + b; BF16 weights round x to BF16 on the device, so the reference reads the same rounded x.</summary>
-    private void MatMul(int m, int n, int k, DType type, bool slice)
+    private void MatMul(int m, int n, int k, DType type, bool slice, string note = "")
     {
         var wide = Uniform(-1, 1, m, k + 71);
         var x = slice ? Sliced(wide, k) : Uniform(-1, 1, m, k);
@@ -151,7 +151,7 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         var xRef = type == DType.F32 ? x : x.ToDType(type).ToDType(DType.F32);
         var onGpu = slice ? Sliced(gpu.Upload(wide), k) : gpu.Upload(x);
         var actual = gpu.ToHost(gpu.MatMul(onGpu, gpu.Upload(w), gpu.Upload(b)));
-        Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
+        Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}{note}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
     }
 
     private void Embedding(DType type)

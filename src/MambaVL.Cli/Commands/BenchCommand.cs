@@ -30,10 +30,12 @@ public static class BenchCommand
         var device = SharedOptions.Device();
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
+        var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or cpasync", DefaultValueFactory = _ => "vec" };
+        var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, mambaStep,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -47,7 +49,22 @@ public static class BenchCommand
                 if (parse.GetValue(model) != null) throw new CliException("--device cuda benchmarks a random-weight preset (--preset); -m is not supported there yet");
                 var dtypeList = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype");
                 return CudaBench.Run(CliContext.From(parse), new CudaBench.Plan(gpu, parse.GetValue(preset)!, dtypeList[^1],
-                    CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile)));
+                    CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
+                {
+                    Gemv = parse.GetValue(gemv) switch
+                    {
+                        "vec" => Cuda.GemvVariant.Vec,
+                        "stream" => Cuda.GemvVariant.Stream,
+                        "cpasync" => Cuda.GemvVariant.CpAsync,
+                        var v => throw new CliException($"--gemv: '{v}' is not vec, stream or cpasync"),
+                    },
+                    FusedMambaStep = parse.GetValue(mambaStep) switch
+                    {
+                        "fused" => true,
+                        "ops" => false,
+                        var v => throw new CliException($"--mamba-step: '{v}' is not fused or ops"),
+                    },
+                });
             }
             var plan = new Plan(parse.GetValue(model), parse.GetValue(preset)!, parse.GetValue(prompt), parse.GetValue(gen),
                 CliParse.IntList(parse.GetValue(threads)!, "--threads"), CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype"),
