@@ -15,9 +15,13 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     public string Name => $"cuda ({Gpu.Name})";
     public Device Device => new(DeviceKind.Cuda, Gpu.Index);
 
-    public CudaBackend(CudaDevice gpu) => (Gpu, _gemm) = (gpu, new CudaGemm(gpu));
+    public CudaBackend(CudaDevice gpu) => (Gpu, _gemm, _stepCounters) = (gpu, new CudaGemm(gpu), StepCounters(gpu));
 
-    public void Dispose() => _gemm.Dispose();
+    public void Dispose()
+    {
+        _gemm.Dispose();
+        _stepCounters.Dispose();
+    }
 
     // ---- memory ----
 
@@ -151,37 +155,6 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
             Gpu.Launch("activations", "add_bias_f32", (Gpu.Blocks((long)m * n), 1), 256, 0, Address(y), Address(b), (long)m * n, n);
         }
         return y;
-    }
-
-    private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
-    private int? _gemvBlocksPerSm;
-
-    /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
-    private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
-    {
-        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
-        if (m == 0 || n == 0) return;
-        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
-        bool bf16 = w.DType == DType.BF16;
-        // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
-        // (a last round with a fraction of the warps busy would run at a fraction of the bandwidth)
-        _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
-        long wave = Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value * 8, columnsPerWarp = (n + wave - 1) / wave;
-        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
-        {
-            Gpu.Launch("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
-            return;
-        }
-        if (bf16 && m > 2)
-        {
-            // more rows: x rounded to BF16 once here rather than per weight in every warp
-            using var xb = Gpu.Allocate((long)m * k * 2);
-            Gpu.Launch("conversions", "f32_to_bf16", (Gpu.Blocks((long)m * k), 1), 256, 0, Address(x), xb.Pointer, (long)m * k, k, ldx);
-            Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, xb.Pointer, (long)k, Address(w), b, Address(y), m, n, k, 1, 1);
-            return;
-        }
-        Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0, 0);
     }
 
     public Tensor Embedding(Tensor table, ReadOnlySpan<int> ids)

@@ -12,7 +12,7 @@ public sealed record SelfCheckRow(string Op, string Shape, string DType, double 
     public bool Passed => RelativeError <= Tolerance;
 }
 
-public sealed class CudaSelfCheck(CudaBackend gpu)
+public sealed partial class CudaSelfCheck(CudaBackend gpu)
 {
     public const double Tolerance = 1e-4;
     private static readonly ReferenceBackend Ref = ReferenceBackend.Instance;
@@ -47,6 +47,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         check.Scan(1, dPerChannel: true);
         check.Step(3);
         check.StepKernels(5, 16, 64, 2, 128);
+        check.DecodeChecks();   // the fused MambaStep and the GEMV variants (CudaSelfCheck.Decode.cs)
         // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
         // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
         foreach (var s in new ScanCase[]
@@ -141,7 +142,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
     }
 
     /// <summary>y = x·wᵀ + b; BF16 weights round x to BF16 on the device, so the reference reads the same rounded x.</summary>
-    private void MatMul(int m, int n, int k, DType type, bool slice)
+    private void MatMul(int m, int n, int k, DType type, bool slice, string note = "")
     {
         var wide = Uniform(-1, 1, m, k + 71);
         var x = slice ? Sliced(wide, k) : Uniform(-1, 1, m, k);
@@ -150,7 +151,7 @@ public sealed class CudaSelfCheck(CudaBackend gpu)
         var xRef = type == DType.F32 ? x : x.ToDType(type).ToDType(DType.F32);
         var onGpu = slice ? Sliced(gpu.Upload(wide), k) : gpu.Upload(x);
         var actual = gpu.ToHost(gpu.MatMul(onGpu, gpu.Upload(w), gpu.Upload(b)));
-        Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
+        Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}{note}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
     }
 
     private void Embedding(DType type)

@@ -30,10 +30,12 @@ public static class BenchCommand
         var device = SharedOptions.Device();
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
+        var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or cpasync", DefaultValueFactory = _ => "vec" };
+        var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, mambaStep,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -45,8 +47,22 @@ public static class BenchCommand
             if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
             {
                 // one run per storage type, as on the CPU (the last one was taken alone before)
+                var gemvVariant = parse.GetValue(gemv) switch
+                {
+                    "vec" => Cuda.GemvVariant.Vec,
+                    "stream" => Cuda.GemvVariant.Stream,
+                    "cpasync" => Cuda.GemvVariant.CpAsync,
+                    var v => throw new CliException($"--gemv: '{v}' is not vec, stream or cpasync"),
+                };
+                bool fusedStep = parse.GetValue(mambaStep) switch
+                {
+                    "fused" => true,
+                    "ops" => false,
+                    var v => throw new CliException($"--mamba-step: '{v}' is not fused or ops"),
+                };
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
-                    CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile)));
+                    CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
+                    { Gemv = gemvVariant, FusedMambaStep = fusedStep });
                 var ctx = CliContext.From(parse);
                 return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }

@@ -17,11 +17,13 @@ public sealed record BenchProfile(string Title, double Divisor, string Unit, IRe
 
     /// <summary>
     /// The same on any backend; <paramref name="synchronize"/> waits for an asynchronous one after each op (steps then run
-    /// op by op, without recorded graphs, each op's time including one wait).
+    /// op by op, without recorded graphs, each op's time including one wait). <paramref name="timeFusedOps"/>: fused ops
+    /// (AddRmsNorm, MambaStep) run whole on the backend, one row each, instead of as their parts.
     /// </summary>
-    public static IEnumerable<BenchProfile> Run(CliContext ctx, BenchModel benchModel, IBackend inner, Action? synchronize, string where, int promptTokens, int genTokens)
+    public static IEnumerable<BenchProfile> Run(CliContext ctx, BenchModel benchModel, IBackend inner, Action? synchronize, string where, int promptTokens, int genTokens,
+        bool timeFusedOps = false)
     {
-        var backend = new ProfilingBackend(inner, synchronize);
+        var backend = new ProfilingBackend(inner, synchronize) { TimeFusedOps = timeFusedOps };
         var model = benchModel.Load(backend);
         var ids = BenchStats.RandomIds(Math.Max(promptTokens, 1), model.VocabSize);
         var profiles = new List<BenchProfile>();

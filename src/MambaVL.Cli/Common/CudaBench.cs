@@ -16,15 +16,23 @@ namespace MambaVL.Cli.Common;
 public static class CudaBench
 {
     /// <summary>A Mamba-2 folder (<paramref name="ModelPath"/>, its matrices converted to <paramref name="DType"/>) or, when null, a preset with random weights.</summary>
-    public sealed record Plan(int DeviceIndex, string? ModelPath, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile);
+    public sealed record Plan(int DeviceIndex, string? ModelPath, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile)
+    {
+        /// <summary>The decode GEMV kernel for BF16 weights and M ≤ 2 (`--gemv`).</summary>
+        public GemvVariant Gemv { get; init; } = GemvVariant.Vec;
+
+        /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
+        public bool FusedMambaStep { get; init; } = true;
+    }
 
     private sealed record Row(string Test, string Figure, string Ceiling, double Fraction);
 
     public static int Run(CliContext ctx, Plan plan)
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
-        using var backend = new CudaBackend(gpu);
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep };
         ctx.Out.WriteLine(gpu.Describe());
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);
@@ -73,7 +81,7 @@ public static class CudaBench
         {
             model = null;   // the profiled copy of the weights takes their place
             GC.Collect();
-            foreach (var p in BenchProfile.Run(ctx, bench, backend, gpu.Synchronize, $"{BenchReport.Name(plan.DType)}, {gpu.Name}", plan.Prompts.Min(), 32))
+            foreach (var p in BenchProfile.Run(ctx, bench, backend, gpu.Synchronize, $"{BenchReport.Name(plan.DType)}, {gpu.Name}", plan.Prompts.Min(), 32, timeFusedOps: true))
                 p.WriteMarkdown(ctx.Out);
         }
         return MambaVlCli.Ok;

@@ -136,6 +136,16 @@ public interface IBackend
 
     /// <summary>One recurrent step of <see cref="SsdScan"/> for a batch: x (B, H, P); dt (B, H); b, c (B, G, N); state (B, H, P, N) in place → (B, H, P).</summary>
     Tensor SsmStep(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state);
+
+    /// <summary>
+    /// One decode step of a Mamba-2 mixer direction for B sequences, one token each: the conv step with SiLU over xBC,
+    /// the SSM step over its x, B, C columns, and the gated RMSNorm with z, in one op so a backend can run them as one
+    /// kernel. z (B, Dn), xbc (B, C) with Dn = H·P and C = Dn + 2·G·N, dt (B, H) raw: column views of one in_proj row,
+    /// read in place; convState (B, C, W-1) and ssmState (B, H, P, N) updated in place → gated (B, Dn).
+    /// By default it is the three ops in turn (<see cref="MambaStepComposition.Run"/>).
+    /// </summary>
+    Tensor MambaStep(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState) =>
+        MambaStepComposition.Run(this, z, xbc, dt, p, convState, ssmState);
 }
 
 /// <summary>

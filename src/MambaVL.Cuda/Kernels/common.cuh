@@ -18,6 +18,21 @@ __device__ __forceinline__ unsigned short f32_to_bf16_bits(float v)
 // v rounded to the nearest BF16 value, as an F32
 __device__ __forceinline__ float round_bf16(float v) { return bf16_to_f32(f32_to_bf16_bits(v)); }
 
+// dt' = clamp(softplus(dt + bias), dt_min, dt_max), softplus the identity above 20 (as mamba_ssm): the SSM step kernels'
+__device__ __forceinline__ float dt_of(float raw, float bias, float dt_min, float dt_max)
+{
+    float v = raw + bias;
+    v = v > 20.0f ? v : log1pf(expf(v));
+    return fminf(fmaxf(v, dt_min), dt_max);
+}
+
+// The sum of v over the 32 lanes of a warp; every lane gets it
+__device__ __forceinline__ float warp_total(float v)
+{
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
 // The sum of v over the block (any size up to 1024); every thread gets it. shared: 32 floats.
 __device__ __forceinline__ float block_sum(float v, float* shared)
 {

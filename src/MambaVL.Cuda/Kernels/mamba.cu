@@ -89,13 +89,6 @@ extern "C" __global__ void causal_conv1d_step(const float* __restrict__ x, long 
     out[i] = act ? silu(acc) : acc;
 }
 
-__device__ __forceinline__ float dt_of(float raw, float bias, float dt_min, float dt_max)
-{
-    float v = raw + bias;
-    v = v > 20.0f ? v : log1pf(expf(v));
-    return fminf(fmaxf(v, dt_min), dt_max);
-}
-
 // The selective scan as its recurrence, one block per (sequence b, head h, channel p) with one thread per state column n:
 // S = exp(dt'·A)·S + dt'·x·B;  y = S·C (+ D·x). Steps: T for the scan (batch 1), 1 for the decode step (batch B).
 // Strides are per step (row) for x, dt, B, C; the state is (B, H, P, N); d_mode 0 none, 1 per head, 2 per (h, p).

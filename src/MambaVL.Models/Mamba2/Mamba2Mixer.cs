@@ -8,8 +8,14 @@ using MambaVL.Models.Common;
 
 namespace MambaVL.Models.Mamba2;
 
-/// <summary>One scan direction's own parameters: conv (C, W) and bias (C) F32, and the SSM constants.</summary>
-internal sealed record ScanDirection(Tensor ConvWeight, Tensor? ConvBias, SsmParams Ssm);
+/// <summary>
+/// One scan direction's own parameters: conv (C, W) and bias (C) F32, and the SSM constants; <see cref="Step"/> adds the
+/// shared gate norm for the fused decode step.
+/// </summary>
+internal sealed record ScanDirection(Tensor ConvWeight, Tensor? ConvBias, SsmParams Ssm)
+{
+    public required MambaStepParams Step { get; init; }
+}
 
 internal sealed class Mamba2Mixer
 {
@@ -53,8 +59,12 @@ internal sealed class Mamba2Mixer
         for (int i = 0; i < h; i++) a[i] = -MathF.Exp(aLog[i]);  // in fp32, as mamba_ssm: A = -exp(A_log.float())
         var dSkip = cfg.DHasHdim ? mixer.GetF32(Named(Mamba2Names.D), cfg.DInner).Reshape(h, cfg.HeadDim) : mixer.GetF32(Named(Mamba2Names.D), h);
         Tensor Small(Tensor t) => Parameters.Small(_backend, t);
-        return new ScanDirection(Small(conv), convBias == null ? null : Small(convBias),
-            new SsmParams(Small(Tensor.FromArray(a, h)), Small(mixer.GetF32(Named(Mamba2Names.DtBias), h)), Small(dSkip), cfg.DtMin, cfg.DtMax));
+        var (convWeight, convBiasOnDevice) = (Small(conv), convBias == null ? null : Small(convBias));
+        var ssm = new SsmParams(Small(Tensor.FromArray(a, h)), Small(mixer.GetF32(Named(Mamba2Names.DtBias), h)), Small(dSkip), cfg.DtMin, cfg.DtMax);
+        return new ScanDirection(convWeight, convBiasOnDevice, ssm)
+        {
+            Step = new MambaStepParams(convWeight, convBiasOnDevice, ssm, _gateNorm, cfg.GateGroupSize, cfg.NormEps),
+        };
     }
 
     /// <summary>h (M, D) → zxbcdt (M, InProjDim): the column views z, xBC and dt are read in place by the next ops.</summary>
@@ -63,18 +73,19 @@ internal sealed class Mamba2Mixer
     /// <summary>
     /// One direction over one sequence (prefill) or one token per sequence (step): conv + SiLU over xBC, the scan, and the
     /// gated norm with this sequence's z. zxbcdt (M, InProjDim); states updated in place → gated (M, DInner).
+    /// A step is the backend's fused MambaStep (by default the same three ops in the same order).
     /// </summary>
     public Tensor Scan(Tensor zxbcdt, ScanDirection dir, Tensor convState, Tensor ssmState, bool step)
     {
         int m = zxbcdt.Dim(0), di = _cfg.DInner, gn = _cfg.NGroups * _cfg.DState;
         var xbcIn = zxbcdt.Narrow(1, di, _cfg.ConvDim);
-        var xBC = step ? _backend.CausalConv1dStep(xbcIn, dir.ConvWeight, dir.ConvBias, convState, silu: true)
-                       : _backend.CausalConv1d(xbcIn, dir.ConvWeight, dir.ConvBias, convState, silu: true);
+        var dt = zxbcdt.Narrow(1, di + _cfg.ConvDim, _cfg.NHeads);
+        if (step) return _backend.MambaStep(zxbcdt.Narrow(1, 0, di), xbcIn, dt, dir.Step, convState, ssmState);
+        var xBC = _backend.CausalConv1d(xbcIn, dir.ConvWeight, dir.ConvBias, convState, silu: true);
         var x = xBC.Narrow(1, 0, di).Reshape(m, _cfg.NHeads, _cfg.HeadDim);
         var b = xBC.Narrow(1, di, gn).Reshape(m, _cfg.NGroups, _cfg.DState);
         var c = xBC.Narrow(1, di + gn, gn).Reshape(m, _cfg.NGroups, _cfg.DState);
-        var dt = zxbcdt.Narrow(1, di + _cfg.ConvDim, _cfg.NHeads);
-        var y = step ? _backend.SsmStep(x, dt, b, c, dir.Ssm, ssmState) : _backend.SsdScan(x, dt, b, c, dir.Ssm, ssmState, _cfg.ChunkSize);
+        var y = _backend.SsdScan(x, dt, b, c, dir.Ssm, ssmState, _cfg.ChunkSize);
         _backend.Release(xBC);
         var gated = _backend.GatedRmsNorm(y.Reshape(m, di), zxbcdt.Narrow(1, 0, di), _gateNorm, _cfg.GateGroupSize, _cfg.NormEps);
         _backend.Release(y);

@@ -1,0 +1,87 @@
+// The decode-sized matrix product on CUDA (MatMul with M ≤ 8 rows): gemv.cu's warp-per-column kernel, and the two
+// alternatives of gemv_pipe.cu for BF16 weights and M ≤ 2 (the batch-1 decode), selected by GemvVariant so a run can
+// compare them (`mambavl bench --device cuda --gemv vec|stream|cpasync`). Shapes a variant does not take run gemv_vec.
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cuda;
+
+/// <summary>
+/// The kernel behind the decode GEMV for BF16 weights and M ≤ 2: Vec (gemv_vec, the default: a warp per column, 4 loads in
+/// flight per lane), Stream (gemv_stream: a warp per run of columns, 8 loads in flight without gaps), CpAsync
+/// (gemv_cpasync: w through a 4-stage shared-memory ring by cp.async).
+/// </summary>
+public enum GemvVariant { Vec, Stream, CpAsync }
+
+public sealed partial class CudaBackend
+{
+    private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
+    private int? _gemvBlocksPerSm, _streamBlocksPerSm;
+
+    /// <summary>The kernel for BF16 decode products with M ≤ 2 (default Vec until the others are measured).</summary>
+    public GemvVariant GemvVariant { get; set; } = GemvVariant.Vec;
+
+    /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
+    private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
+    {
+        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
+        if (m == 0 || n == 0) return;
+        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
+        bool bf16 = w.DType == DType.BF16;
+        if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0
+            && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvCpAsync(x, ldx, w, b, y)))
+            return;
+        // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
+        // (a last round with a fraction of the warps busy would run at a fraction of the bandwidth)
+        _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
+        long wave = Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value * 8, columnsPerWarp = (n + wave - 1) / wave;
+        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
+        if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
+        {
+            Gpu.Launch("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
+            return;
+        }
+        if (bf16 && m > 2)
+        {
+            // more rows: x rounded to BF16 once here rather than per weight in every warp
+            using var xb = Gpu.Allocate((long)m * k * 2);
+            Gpu.Launch("conversions", "f32_to_bf16", (Gpu.Blocks((long)m * k), 1), 256, 0, Address(x), xb.Pointer, (long)m * k, k, ldx);
+            Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, xb.Pointer, (long)k, Address(w), b, Address(y), m, n, k, 1, 1);
+            return;
+        }
+        Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0, 0);
+    }
+
+    /// <summary>
+    /// gemv_stream: one wave of 8-warp blocks (as many per SM as registers and x's shared copy allow), each warp a
+    /// contiguous run of columns. Needs K % 256 == 0 and x (M, K) in 48 KB of shared memory; false when it does not apply.
+    /// </summary>
+    private bool GemvStream(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
+    {
+        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
+        long shared = (long)m * k * sizeof(float);
+        if (k % 256 != 0 || shared > 48 * 1024) return false;
+        _streamBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv_pipe", "gemv_stream", 256);
+        long perSm = Math.Max(1, Math.Min(_streamBlocksPerSm.Value, 200 * 1024 / Math.Max(shared, 1)));
+        long wave = Gpu.Multiprocessors * perSm * 8, columnsPerWarp = (n + wave - 1) / wave;
+        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
+        Gpu.Launch("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
+        return true;
+    }
+
+    /// <summary>
+    /// gemv_cpasync: tiles of ~20 KB (1 to 8 columns), a 4-tile ring per block, one or two blocks per SM as their shared
+    /// memory allows (x (M, K) F32 plus the ring); false when that is more than 200 KB.
+    /// </summary>
+    private bool GemvCpAsync(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
+    {
+        const int stages = 4;  // GP_STAGES in gemv_pipe.cu
+        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
+        int rows = (int)Math.Clamp(20480L / (2L * k), 1, 8);
+        long shared = ((long)m * k + 3) / 4 * 16 + (long)stages * rows * (k / 8) * 16;
+        if (shared > 200 * 1024) return false;
+        long tiles = (n + rows - 1) / rows, perSm = shared <= 100 * 1024 ? 2 : 1;
+        uint blocks = (uint)Math.Min(tiles, Gpu.Multiprocessors * perSm);
+        Gpu.Launch("gemv_pipe", "gemv_cpasync", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, rows);
+        return true;
+    }
+}

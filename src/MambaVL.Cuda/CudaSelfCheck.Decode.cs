@@ -1,0 +1,100 @@
+// Selfcheck rows for the batch-1 decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
+// composition (conv step + SiLU, SSM step, gated RMSNorm) and against the GPU's own three ops, at the 2.7B mixer shape
+// and odd ones; and the GEMV variants (gemv_pipe.cu) against the reference product. Each MambaStep case runs two steps
+// in a row, so the second reads the conv state the first wrote and the counters the first launch's last blocks reset.
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cuda;
+
+public sealed partial class CudaSelfCheck
+{
+    /// <summary>A MambaStep case: B sequences, H heads of P, G groups of state N, conv width W, gate groups of Gate channels.</summary>
+    private sealed record StepCase(int Batch, int Heads, int P, int Groups, int N, int Width, int Gate, int DMode, bool ConvBias, bool Clamp);
+
+    private void DecodeChecks()
+    {
+        foreach (var s in new StepCase[]
+        {
+            new(1, 80, 64, 1, 128, 4, 5120, DMode: 1, ConvBias: true, Clamp: false),   // mamba2-2.7b: ngroups 1, one gate group of 5120
+            new(3, 80, 64, 1, 128, 4, 5120, DMode: 1, ConvBias: true, Clamp: false),
+            new(3, 6, 16, 2, 24, 4, 48, DMode: 2, ConvBias: false, Clamp: true),      // 2 groups, a gate group per SSM group
+            new(2, 6, 16, 2, 24, 3, 16, DMode: 1, ConvBias: true, Clamp: false),      // a gate group per head, width 3
+            new(2, 4, 8, 1, 17, 4, 32, DMode: 0, ConvBias: true, Clamp: false),       // N odd: the scalar kernel
+            new(1, 4, 16, 1, 32, 4, 8, DMode: 1, ConvBias: true, Clamp: false),       // gate group inside a head: the three ops
+        }) MambaStep(s);
+        // the GEMV variants on the 2.7B in_proj and out_proj shapes, two rows of x, and shapes they hand back to gemv_vec
+        foreach (var variant in new[] { GemvVariant.Stream, GemvVariant.CpAsync })
+        {
+            gpu.GemvVariant = variant;
+            string note = $" {variant}";
+            MatMul(1, 10576, 2560, DType.BF16, slice: false, note);
+            MatMul(1, 2560, 5120, DType.BF16, slice: false, note);
+            MatMul(2, 2560, 5120, DType.BF16, slice: false, note);
+            MatMul(1, 1000, 264, DType.BF16, slice: false, note);
+            MatMul(2, 77, 64, DType.BF16, slice: true, note);
+            MatMul(1, 96, 129, DType.BF16, slice: true, note);
+            gpu.GemvVariant = GemvVariant.Vec;
+        }
+    }
+
+    /// <summary>
+    /// z, xBC and dt as column views of one (B, ·) in_proj-like matrix at odd offsets; random conv and SSM states; two
+    /// steps. Rows: the output and both states after the second step, against the reference and against the GPU's ops.
+    /// </summary>
+    private void MambaStep(StepCase s)
+    {
+        int dn = s.Heads * s.P, gn = s.Groups * s.N, channels = dn + 2 * gn, width = 3 + dn + channels + s.Heads + 5;
+        var rng = new Random(5);
+        Tensor Wide()
+        {
+            var t = Uniform(-1, 1, s.Batch, width);
+            for (int b = 0; b < s.Batch; b++)   // dt columns around softplus's knee
+                for (int h = 0; h < s.Heads; h++) t.Span<float>()[b * width + 3 + dn + channels + h] = -5 + 6 * rng.NextSingle();
+            return t;
+        }
+        (Tensor Z, Tensor Xbc, Tensor Dt) Views(Tensor wide) =>
+            (wide.Narrow(1, 3, dn), wide.Narrow(1, 3 + dn, channels), wide.Narrow(1, 3 + dn + channels, s.Heads));
+        var inputs = new[] { Wide(), Wide() };
+        var ssm = new SsmParams(Uniform(-16, -1, s.Heads), Uniform(-4, -1, s.Heads),
+            s.DMode switch { 1 => Uniform(0, 1, s.Heads), 2 => Uniform(0, 1, s.Heads, s.P), _ => null },
+            s.Clamp ? 0.001f : 0f, s.Clamp ? 0.1f : float.PositiveInfinity);
+        var p = new MambaStepParams(Uniform(-1, 1, channels, s.Width), s.ConvBias ? Uniform(-0.5f, 0.5f, channels) : null, ssm,
+            Uniform(0.5f, 1.5f, dn), s.Gate, 1e-5f);
+        var (conv0, state0) = (Uniform(-1, 1, s.Batch, channels, s.Width - 1), Uniform(-0.5f, 0.5f, s.Batch, s.Heads, s.P, s.N));
+
+        // the reference: IBackend's default composition on the CPU reference backend
+        var (refConv, refState) = (Copy(conv0), Copy(state0));
+        float[] expected = [];
+        foreach (var wide in inputs)
+        {
+            var (z, xbc, dt) = Views(wide);
+            expected = ((IBackend)Ref).MambaStep(z, xbc, dt, p, refConv, refState).ToFloatArray();
+        }
+
+        var onGpu = new MambaStepParams(gpu.Upload(p.ConvWeight), p.ConvBias is null ? null : gpu.Upload(p.ConvBias), OnGpu(p.Ssm),
+            gpu.Upload(p.GateNorm), p.GateGroupSize, p.NormEps);
+        var wides = inputs.Select(gpu.Upload).ToArray();
+        (float[] Y, float[] Conv, float[] State) Run(bool fused)
+        {
+            gpu.FusedMambaStep = fused;
+            var (conv, state) = (gpu.Upload(Copy(conv0)), gpu.Upload(Copy(state0)));
+            float[] y = [];
+            foreach (var wide in wides)
+            {
+                var (z, xbc, dt) = Views(wide);
+                y = gpu.ToHost(gpu.MambaStep(z, xbc, dt, onGpu, conv, state));
+            }
+            gpu.FusedMambaStep = true;
+            return (y, gpu.ToHost(conv), gpu.ToHost(state));
+        }
+        var (fusedRun, opsRun) = (Run(fused: true), Run(fused: false));
+        string d = s.DMode switch { 1 => " D (H)", 2 => " D (H,P)", _ => " no D" };
+        string shape = $"B={s.Batch} H={s.Heads} P={s.P} G={s.Groups} N={s.N} W={s.Width} gate {s.Gate}{d}{(s.ConvBias ? "" : " no bias")}{(s.Clamp ? " dt clamp" : "")}, 2 steps";
+        Add("MambaStep fused", shape, "f32", fusedRun.Y, expected);
+        Add("MambaStep fused conv state", shape, "f32", fusedRun.Conv, refConv.ToFloatArray());
+        Add("MambaStep fused SSM state", shape, "f32", fusedRun.State, refState.ToFloatArray());
+        Add("MambaStep fused vs ops", shape, "f32", fusedRun.Y, opsRun.Y);
+        Add("MambaStep fused vs ops SSM state", shape, "f32", fusedRun.State, opsRun.State);
+    }
+}
