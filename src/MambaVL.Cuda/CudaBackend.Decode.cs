@@ -49,7 +49,7 @@ public sealed partial class CudaBackend
         var output = Empty(DType.F32, batch, dn);
         var partials = Empty(DType.F32, batch, heads);   // Σ g² per (sequence, head), for the last block's gate norm
         bool vector = n % 4 == 0 && Address(state) % 16 == 0;
-        Gpu.Launch("mamba_step", vector ? "mamba_step_v4" : "mamba_step_v1", ((uint)heads, (uint)batch), 256, (uint)sharedBytes,
+        Gpu.LaunchEarly("mamba_step", vector ? "mamba_step_v4" : "mamba_step_v1", ((uint)heads, (uint)batch), 256, (uint)sharedBytes,
             Address(z), ldz, Address(xbc), ldxbc, Address(dt), lddt, Address(w), convBias, Address(conv),
             Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode, Address(gateNorm), Address(state), Address(output),
             Address(partials), _stepCounters.Pointer, headDim, groups, n, width, gate, p.Ssm.DtMin, p.Ssm.DtMax, p.NormEps);

@@ -6,9 +6,9 @@ using MambaVL.Core.Tensors;
 namespace MambaVL.Cuda;
 
 /// <summary>
-/// The kernel behind the decode GEMV for BF16 weights and M ≤ 2: Vec (gemv_vec, the default: a warp per column, 4 loads in
-/// flight per lane), Stream (gemv_stream: a warp per run of columns, 8 loads in flight without gaps), CpAsync
-/// (gemv_cpasync: w through a 4-stage shared-memory ring by cp.async).
+/// The kernel behind the decode GEMV for BF16 weights and M ≤ 2: Vec (gemv_vec: a warp per column, 4 loads in flight per
+/// lane), Stream (gemv_stream, the default: a warp per run of columns, 8 loads in flight without gaps), CpAsync
+/// (gemv_cpasync: w through a 4-stage shared-memory ring by cp.async). All three launch early (CudaDevice.LaunchEarly).
 /// </summary>
 public enum GemvVariant { Vec, Stream, CpAsync }
 
@@ -17,8 +17,8 @@ public sealed partial class CudaBackend
     private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
     private int? _gemvBlocksPerSm, _streamBlocksPerSm;
 
-    /// <summary>The kernel for BF16 decode products with M ≤ 2 (default Vec until the others are measured).</summary>
-    public GemvVariant GemvVariant { get; set; } = GemvVariant.Vec;
+    /// <summary>The kernel for BF16 decode products with M ≤ 2 (Stream: the fastest of the three on the H100, see PERFORMANCE.md).</summary>
+    public GemvVariant GemvVariant { get; set; } = GemvVariant.Stream;
 
     /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
     private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
@@ -27,7 +27,7 @@ public sealed partial class CudaBackend
         if (m == 0 || n == 0) return;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
         bool bf16 = w.DType == DType.BF16;
-        if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0
+        if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
             && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvCpAsync(x, ldx, w, b, y)))
             return;
         // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
@@ -37,7 +37,7 @@ public sealed partial class CudaBackend
         uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
         if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
         {
-            Gpu.Launch("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
+            Gpu.LaunchEarly("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
             return;
         }
         if (bf16 && m > 2)
@@ -45,10 +45,10 @@ public sealed partial class CudaBackend
             // more rows: x rounded to BF16 once here rather than per weight in every warp
             using var xb = Gpu.Allocate((long)m * k * 2);
             Gpu.Launch("conversions", "f32_to_bf16", (Gpu.Blocks((long)m * k), 1), 256, 0, Address(x), xb.Pointer, (long)m * k, k, ldx);
-            Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, xb.Pointer, (long)k, Address(w), b, Address(y), m, n, k, 1, 1);
+            Gpu.LaunchEarly("gemv", "gemv_vec", (blocks, 1), 256, 0, xb.Pointer, (long)k, Address(w), b, Address(y), m, n, k, 1, 1);
             return;
         }
-        Gpu.Launch("gemv", "gemv_vec", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0, 0);
+        Gpu.LaunchEarly("gemv", "gemv_vec", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0, 0);
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public sealed partial class CudaBackend
         long perSm = Math.Max(1, Math.Min(_streamBlocksPerSm.Value, 200 * 1024 / Math.Max(shared, 1)));
         long wave = Gpu.Multiprocessors * perSm * 8, columnsPerWarp = (n + wave - 1) / wave;
         uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        Gpu.Launch("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
+        Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
         return true;
     }
 
@@ -81,7 +81,7 @@ public sealed partial class CudaBackend
         if (shared > 200 * 1024) return false;
         long tiles = (n + rows - 1) / rows, perSm = shared <= 100 * 1024 ? 2 : 1;
         uint blocks = (uint)Math.Min(tiles, Gpu.Multiprocessors * perSm);
-        Gpu.Launch("gemv_pipe", "gemv_cpasync", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, rows);
+        Gpu.LaunchEarly("gemv_pipe", "gemv_cpasync", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, rows);
         return true;
     }
 }

@@ -192,7 +192,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         var w = Contiguous(F32(weight, "RmsNorm weight"));
         int rows = x.Dim(0), d = x.Dim(1);
         var y = Empty(DType.F32, rows, d);
-        if (rows > 0) Gpu.Launch("norms", "rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(x), Address(w), Address(y), rows, d, ldx, eps);
+        if (rows > 0) Gpu.LaunchEarly("norms", "rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(x), Address(w), Address(y), rows, d, ldx, eps);
         return y;
     }
 
@@ -206,7 +206,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         var w = Contiguous(F32(weight, "AddRmsNorm weight"));
         int rows = residual.Dim(0), d = residual.Dim(1);
         var y = Empty(DType.F32, rows, d);
-        if (rows > 0) Gpu.Launch("norms", "add_rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(residual), Address(x), ldx, Address(w), Address(y), rows, d, eps);
+        if (rows > 0) Gpu.LaunchEarly("norms", "add_rms_norm_f32", ((uint)rows, 1), RowThreads(rows), 0, Address(residual), Address(x), ldx, Address(w), Address(y), rows, d, eps);
         return y;
     }
 

@@ -64,6 +64,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
         _cu.Check(_cu.cuStreamCreate(&stream, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate");
         _stream = stream;
         _compiler = new KernelCompiler(new NvrtcApi(), ComputeMajor, ComputeMinor);
+        LaunchEarlyEnabled = true;
     }
 
     /// <summary>Opens GPU <paramref name="index"/>; throws <see cref="CudaUnavailableException"/> saying why when it cannot.</summary>
@@ -229,6 +230,28 @@ public sealed unsafe partial class CudaDevice : IDisposable
     /// value (their bytes, laid out as the kernel declares them), in the kernel's parameter order.
     /// </summary>
     public void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
+        => Launch(source, function, grid, block, sharedBytes, early: false, args);
+
+    /// <summary>
+    /// As <see cref="Launch(string, string, (uint X, uint Y), uint, uint, object[])"/>, but the kernel may start while the
+    /// one before it still runs (programmatic dependent launch, Hopper on): for kernels that call pdl_wait() (common.cuh)
+    /// before reading anything but weights and before any write. Hides a launch and its ramp behind the kernel before:
+    /// what the decode's small kernels lose most of their time to. A normal launch where the device or driver lacks it
+    /// or <see cref="LaunchEarlyEnabled"/> is off.
+    /// </summary>
+    public void LaunchEarly(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
+        => Launch(source, function, grid, block, sharedBytes, early: LaunchEarlyEnabled, args);
+
+    /// <summary>Whether <see cref="LaunchEarly"/> launches early (on by default where supported; off to compare).</summary>
+    public bool LaunchEarlyEnabled
+    {
+        get => _launchEarly;
+        set => _launchEarly = value && ComputeMajor >= 9 && _cu.cuLaunchKernelEx != null;
+    }
+
+    private bool _launchEarly;
+
+    private void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, bool early, object[] args)
     {
         MakeCurrent();
         nint f = Function(source, function);
@@ -250,7 +273,18 @@ public sealed unsafe partial class CudaDevice : IDisposable
                 storage[i] = Scalar(args[i], i, function);
                 pointers[i] = &storage[i];
             }
-            _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, _stream, pointers, null), $"cuLaunchKernel({function})");
+            if (!early)
+            {
+                _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, _stream, pointers, null), $"cuLaunchKernel({function})");
+                return;
+            }
+            var attribute = new LaunchAttribute { Id = LaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+            var config = new LaunchConfig
+            {
+                GridX = grid.X, GridY = grid.Y, GridZ = 1, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
+                Stream = _stream, Attributes = &attribute, AttributeCount = 1,
+            };
+            _cu.Check(_cu.cuLaunchKernelEx(&config, f, pointers, null), $"cuLaunchKernelEx({function})");
         }
         finally { foreach (var h in pinned) h.Free(); }
     }

@@ -24,7 +24,8 @@ public sealed partial class CudaSelfCheck
             new(1, 4, 16, 1, 32, 4, 8, DMode: 1, ConvBias: true, Clamp: false),       // gate group inside a head: the three ops
         }) MambaStep(s);
         // the GEMV variants on the 2.7B in_proj and out_proj shapes, two rows of x, and shapes they hand back to gemv_vec
-        foreach (var variant in new[] { GemvVariant.Stream, GemvVariant.CpAsync })
+        var chosen = gpu.GemvVariant;
+        foreach (var variant in Enum.GetValues<GemvVariant>())
         {
             gpu.GemvVariant = variant;
             string note = $" {variant}";
@@ -34,8 +35,8 @@ public sealed partial class CudaSelfCheck
             MatMul(1, 1000, 264, DType.BF16, slice: false, note);
             MatMul(2, 77, 64, DType.BF16, slice: true, note);
             MatMul(1, 96, 129, DType.BF16, slice: true, note);
-            gpu.GemvVariant = GemvVariant.Vec;
         }
+        gpu.GemvVariant = chosen;
     }
 
     /// <summary>

@@ -19,10 +19,13 @@ public static class CudaBench
     public sealed record Plan(int DeviceIndex, string? ModelPath, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile)
     {
         /// <summary>The decode GEMV kernel for BF16 weights and M ≤ 2 (`--gemv`).</summary>
-        public GemvVariant Gemv { get; init; } = GemvVariant.Vec;
+        public GemvVariant Gemv { get; init; } = GemvVariant.Stream;
 
         /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
         public bool FusedMambaStep { get; init; } = true;
+
+        /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
+        public bool EarlyLaunch { get; init; } = true;
     }
 
     private sealed record Row(string Test, string Figure, string Ceiling, double Fraction);
@@ -30,9 +33,10 @@ public static class CudaBench
     public static int Run(CliContext ctx, Plan plan)
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
+        gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
         using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

@@ -26,6 +26,27 @@ internal static class FunctionAttribute
     public const int PreferredSharedMemoryCarveout = 9;
 }
 
+/// <summary>CUlaunchAttribute: an id, padding to 8 bytes, then a 64-byte value union (only its first int is used here).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+internal struct LaunchAttribute
+{
+    /// <summary>CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION: the kernel may start before the one before it ends.</summary>
+    public const int ProgrammaticStreamSerialization = 6;
+
+    [FieldOffset(0)] public int Id;
+    [FieldOffset(8)] public int Value;
+}
+
+/// <summary>CUlaunchConfig (CUDA 12+): grid, block, shared bytes, stream and the attributes of one cuLaunchKernelEx.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct LaunchConfig
+{
+    public uint GridX, GridY, GridZ, BlockX, BlockY, BlockZ, SharedBytes;
+    public nint Stream;
+    public LaunchAttribute* Attributes;
+    public uint AttributeCount;
+}
+
 internal sealed unsafe class DriverApi
 {
     private readonly nint _lib;
@@ -51,6 +72,8 @@ internal sealed unsafe class DriverApi
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
+    /// <summary>cuLaunchKernelEx (CUDA 12+), null when the driver lacks it: then nothing launches early.</summary>
+    public readonly delegate* unmanaged<LaunchConfig*, nint, void**, void**, int> cuLaunchKernelEx;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorName;
     public readonly delegate* unmanaged<int, byte**, int> cuGetErrorString;
     public readonly delegate* unmanaged<nint*, uint, int> cuStreamCreate;
@@ -95,6 +118,7 @@ internal sealed unsafe class DriverApi
         cuModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)F("cuModuleGetFunction");
         cuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)F("cuFuncSetAttribute");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)F("cuLaunchKernel");
+        cuLaunchKernelEx = NativeLibrary.TryGetExport(_lib, "cuLaunchKernelEx", out nint launchEx) ? (delegate* unmanaged<LaunchConfig*, nint, void**, void**, int>)launchEx : null;
         cuGetErrorName = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorName");
         cuGetErrorString = (delegate* unmanaged<int, byte**, int>)F("cuGetErrorString");
         cuStreamCreate = (delegate* unmanaged<nint*, uint, int>)F("cuStreamCreate");

@@ -1,5 +1,27 @@
 // Device helpers shared by every kernel source (KernelCompiler puts this file in front of each one).
 
+// Programmatic dependent launch (sm_90; CudaDevice.LaunchEarly). A kernel launched early may start while the kernel
+// before it still runs: before pdl_wait() it may read only what no kernel writes (weights); pdl_wait() returns once the
+// kernel before has finished and its writes are visible, so every other read and every global write comes after it.
+// pdl_launch_dependents() then lets the next kernel start: after the wait, so at most two kernels overlap.
+// Both are no-ops for a normal launch (and compile to nothing before sm_90).
+__device__ __forceinline__ void pdl_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// Both, at the top of a kernel that reads nothing before them
+__device__ __forceinline__ void pdl_enter() { pdl_wait(); pdl_launch_dependents(); }
+
 __device__ __forceinline__ float silu(float v) { return v / (1.0f + expf(-v)); }
 
 // −∞ without math.h (NVRTC has no INFINITY macro)

@@ -118,6 +118,7 @@ __device__ void gemv_column(const void* __restrict__ x, long long ldx, const voi
 extern "C" __global__ void gemv_vec(const void* __restrict__ x, long long ldx, const void* __restrict__ w, const float* __restrict__ bias,
                                     float* __restrict__ y, int m, int n, int k, int w_bf16, int x_bf16)
 {
+    pdl_enter();
     int warp = (int)((blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5), warps = (int)((gridDim.x * (long long)blockDim.x) >> 5);
     for (int col = warp; col < n; col += warps)
     {
@@ -131,6 +132,7 @@ extern "C" __global__ void gemv_vec(const void* __restrict__ x, long long ldx, c
 extern "C" __global__ void gemv_scalar(const float* __restrict__ x, long long ldx, const void* __restrict__ w, const float* __restrict__ bias,
                                        float* __restrict__ y, int m, int n, int k, int bf16)
 {
+    pdl_enter();
     int warp = (int)((blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5), warps = (int)((gridDim.x * (long long)blockDim.x) >> 5);
     int lane = threadIdx.x & 31;
     for (int col = warp; col < n; col += warps)

@@ -34,16 +34,6 @@ __device__ __forceinline__ float gp_dot8(const float* xs, const float* wf)
     return s;
 }
 
-// xs (m, k) = x rounded to BF16 (as F32), from rows at stride ldx; every thread of the block takes part
-__device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long long ldx, int m, int k, float* xs)
-{
-    for (int i = threadIdx.x; i < m * k; i += blockDim.x)
-    {
-        int r = i / k, kk = i - r * k;
-        xs[i] = round_bf16(x[r * ldx + kk]);
-    }
-}
-
 __device__ __forceinline__ void gp_cp_async16(void* dst, const void* src)
 {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);
@@ -51,6 +41,28 @@ __device__ __forceinline__ void gp_cp_async16(void* dst, const void* src)
 }
 
 __device__ __forceinline__ void gp_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+
+// xs (m, k) = x rounded to BF16 (as F32), from rows at stride ldx; every thread of the block takes part. x comes in by
+// cp.async, 16 bytes a copy, all of them in flight at once at no register cost (loaded one at a time, each waited for,
+// x cost ~20 L2 round trips at K = 5120: most of a decode GEMV's time); each thread then rounds what it copied.
+// Waits for ALL of the thread's cp.async groups (gemv_cpasync's first tiles too: they are needed next anyway).
+// Needs K % 4 == 0, ldx % 4 == 0, x 16-byte aligned.
+__device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long long ldx, int m, int k, float* xs)
+{
+    int per_row = k >> 2, total = m * per_row;
+    float4* dst = (float4*)xs;
+    for (int i = threadIdx.x; i < total; i += blockDim.x)
+    {
+        int r = i / per_row;
+        gp_cp_async16(dst + i, x + r * ldx + 4 * (i - r * per_row));
+    }
+    asm volatile("cp.async.commit_group;\ncp.async.wait_all;" ::: "memory");
+    for (int i = threadIdx.x; i < total; i += blockDim.x)
+    {
+        float4 v = dst[i];
+        dst[i] = make_float4(round_bf16(v.x), round_bf16(v.y), round_bf16(v.z), round_bf16(v.w));
+    }
+}
 
 // all but the newest GP_STAGES - 2 groups of this thread are complete
 __device__ __forceinline__ void gp_wait_ring() { asm volatile("cp.async.wait_group %0;" :: "n"(GP_STAGES - 2) : "memory"); }
@@ -96,6 +108,7 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_cpasync(const floa
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     // the first GP_STAGES - 1 tiles go out before anything else; x is staged while they fly
     for (int s = 0; s < GP_STAGES - 1; s++) gp_issue(w, ring, s, rows, n, k, tiles);
+    pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
     gp_stage_x(x, ldx, m, k, xs);
     int it = 0;
     for (; blockIdx.x + it * gridDim.x < tiles; it++)
@@ -156,6 +169,7 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_stream(const float
     uint4 buf[GS_DEPTH];
 #pragma unroll
     for (int d = 0; d < GS_DEPTH; d++) if (d < total) buf[d] = __ldcs(base + 32 * d);   // in flight while x is staged
+    pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
     gp_stage_x(x, ldx, m, k, xs);
     __syncthreads();
     float acc0 = 0.0f, acc1 = 0.0f;

@@ -93,6 +93,7 @@ __device__ __forceinline__ void mamba_step_body(
     __shared__ float warp_sq[MS_WARPS];
     __shared__ int last_block;
 
+    pdl_enter();   // the state and the inputs come from earlier kernels
     const int h = blockIdx.x, b = blockIdx.y, heads = gridDim.x;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int dn = heads * p_dim, gn = groups * n_dim, channels = dn + 2 * gn;

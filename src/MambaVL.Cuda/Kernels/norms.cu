@@ -8,6 +8,7 @@ __device__ __forceinline__ void rms_norm_row(float* __restrict__ residual, const
                                              float* __restrict__ y, int rows, int d, float eps)
 {
     __shared__ float shared[32];
+    pdl_enter();
     int row = blockIdx.x;
     if (row >= rows) return;
     const float* xr = x + (long long)row * ldx;
