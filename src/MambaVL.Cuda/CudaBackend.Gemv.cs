@@ -20,9 +20,6 @@ public sealed partial class CudaBackend
     /// <summary>The kernel for BF16 decode products with M ≤ 2 (Stream: the fastest of the three on the H100, see PERFORMANCE.md).</summary>
     public GemvVariant GemvVariant { get; set; } = GemvVariant.Stream;
 
-    /// <summary>Whether gemv_stream prefetches its weights into L2 before the kernel before it ends (on; off to compare).</summary>
-    public bool GemvL2Prefetch { get; set; } = true;
-
     /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
     private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
     {
@@ -67,12 +64,7 @@ public sealed partial class CudaBackend
         long perSm = Math.Max(1, Math.Min(_streamBlocksPerSm.Value, 200 * 1024 / Math.Max(shared, 1)));
         long wave = Gpu.Multiprocessors * perSm * 8, columnsPerWarp = (n + wave - 1) / wave;
         uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        // each warp prefetches the start of its run into L2 while the kernel before runs: half of L2 in all, so that what
-        // is prefetched is still there when it is read (in_proj's 54 MB would not fit whole)
-        long warps = (n + columnsPerWarp - 1) / columnsPerWarp;
-        int prefetchLines = GemvL2Prefetch ? (int)Math.Min(int.MaxValue, Gpu.L2CacheBytes / 2 / 128 / warps) : 0;
-        Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k,
-            (int)columnsPerWarp, prefetchLines);
+        Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
         return true;
     }
 

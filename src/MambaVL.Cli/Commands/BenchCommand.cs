@@ -31,13 +31,12 @@ public static class BenchCommand
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
         var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or cpasync", DefaultValueFactory = _ => "stream" };
-        var gemvPrefetch = new Option<string>("--gemv-prefetch") { Description = "Decode GEMV (stream) prefetches its weights into L2 while the kernel before runs (--device cuda): on or off", DefaultValueFactory = _ => "on" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, mambaStep, earlyLaunch, gemvPrefetch,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, mambaStep, earlyLaunch,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -62,10 +61,10 @@ public static class BenchCommand
                     "ops" => false,
                     var v => throw new CliException($"--mamba-step: '{v}' is not fused or ops"),
                 };
-                bool early = OnOff(parse.GetValue(earlyLaunch)!, "--early-launch"), l2Prefetch = OnOff(parse.GetValue(gemvPrefetch)!, "--gemv-prefetch");
+                bool early = OnOff(parse.GetValue(earlyLaunch)!, "--early-launch");
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
-                    { Gemv = gemvVariant, FusedMambaStep = fusedStep, EarlyLaunch = early, GemvL2Prefetch = l2Prefetch });
+                    { Gemv = gemvVariant, FusedMambaStep = fusedStep, EarlyLaunch = early });
                 var ctx = CliContext.From(parse);
                 return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }

@@ -26,9 +26,6 @@ public static class CudaBench
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
-
-        /// <summary>Whether gemv_stream prefetches its weights into L2 while the kernel before runs (`--gemv-prefetch on|off`).</summary>
-        public bool GemvL2Prefetch { get; init; } = true;
     }
 
     private sealed record Row(string Test, string Figure, string Ceiling, double Fraction);
@@ -37,9 +34,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep, GemvL2Prefetch = plan.GemvL2Prefetch };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}, L2 prefetch {(plan.GemvL2Prefetch ? "on" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

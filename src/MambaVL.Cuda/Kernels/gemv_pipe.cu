@@ -153,12 +153,10 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_cpasync(const floa
 
 // Grid: one wave of 8-warp blocks; warp i owns columns [i·cols_per_warp, (i + 1)·cols_per_warp) ∩ [0, n), contiguous in
 // w, read as one stream: lane l's slot s is the 16 bytes at (column start)·K·2 + (32·s + l)·16. Needs K % 256 == 0 (all
-// lanes finish a column on the same slot), w 16-byte aligned, m ≤ 2. Shared: xs (m, k) F32. prefetch_lines: how far into
-// its run a warp prefetches into L2 before waiting for the kernel before (0: not at all).
+// lanes finish a column on the same slot), w 16-byte aligned, m ≤ 2. Shared: xs (m, k) F32.
 // (256, 4): at most 64 registers, four blocks per SM (68 without the bound: three)
 extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
-                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp,
-                                                                     int prefetch_lines)
+                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
 {
     extern __shared__ uint4 gp_shared[];
     float* xs = (float*)gp_shared;
@@ -172,12 +170,6 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const fl
     uint4 buf[GS_DEPTH];
 #pragma unroll
     for (int d = 0; d < GS_DEPTH; d++) if (d < total) buf[d] = __ldcs(base + 32 * d);   // in flight while x is staged
-    // more of the run into L2, up to prefetch_lines 128-byte lines from its start (the loads above cover the first
-    // GS_DEPTH·512 bytes): launched early, this streams weights while the kernel before (a latency-bound one, such as
-    // the mixer step before out_proj) leaves DRAM idle, and the loads below then hit L2
-    const char* run = (const char*)(w + col0 * k);
-    int lines = min(prefetch_lines, (int)(((long long)cols * k * 2) >> 7));
-    for (int line = GS_DEPTH * 4 + lane; line < lines; line += 32) asm volatile("prefetch.global.L2 [%0];" :: "l"(run + ((long long)line << 7)));
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
     gp_stage_x(x, ldx, m, k, xs);
     __syncthreads();
