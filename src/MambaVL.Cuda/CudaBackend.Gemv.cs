@@ -1,21 +1,23 @@
 // The decode-sized matrix product on CUDA (MatMul with M ≤ 8 rows): gemv.cu's warp-per-column kernel, and the two
 // alternatives of gemv_pipe.cu for BF16 weights and M ≤ 2 (the batch-1 decode), selected by GemvVariant so a run can
-// compare them (`mambavl bench --device cuda --gemv vec|stream|cpasync`). Shapes a variant does not take run gemv_vec.
+// compare them (`mambavl bench --device cuda --gemv vec|stream|ring`). Shapes a variant does not take run gemv_vec.
 using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cuda;
 
 /// <summary>
 /// The kernel behind the decode GEMV for BF16 weights and M ≤ 2: Vec (gemv_vec: a warp per column, 4 loads in flight per
-/// lane), Stream (gemv_stream, the default: a warp per run of columns, 8 loads in flight without gaps), CpAsync
-/// (gemv_cpasync: w through a 4-stage shared-memory ring by cp.async). All three launch early (CudaDevice.LaunchEarly).
+/// lane), Stream (gemv_stream, the default: a warp per run of columns, 8 loads in flight without gaps), Ring
+/// (gemv_ring: the same walk, 11 or 15 loads per lane in flight by cp.async into shared memory). All three launch early
+/// (CudaDevice.LaunchEarly).
 /// </summary>
-public enum GemvVariant { Vec, Stream, CpAsync }
+public enum GemvVariant { Vec, Stream, Ring }
 
 public sealed partial class CudaBackend
 {
     private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
     private int? _gemvBlocksPerSm, _streamBlocksPerSm;
+    private readonly Dictionary<string, int> _ringBlocksPerSm = [];
 
     /// <summary>The kernel for BF16 decode products with M ≤ 2 (Stream: the fastest of the three on the H100, see PERFORMANCE.md).</summary>
     public GemvVariant GemvVariant { get; set; } = GemvVariant.Stream;
@@ -28,7 +30,7 @@ public sealed partial class CudaBackend
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
         bool bf16 = w.DType == DType.BF16;
         if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
-            && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvCpAsync(x, ldx, w, b, y)))
+            && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvRing(x, ldx, w, b, y)))
             return;
         // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
         // (a last round with a fraction of the warps busy would run at a fraction of the bandwidth)
@@ -69,19 +71,30 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// gemv_cpasync: tiles of ~20 KB (1 to 8 columns), a 4-tile ring per block, one or two blocks per SM as their shared
-    /// memory allows (x (M, K) F32 plus the ring); false when that is more than 200 KB.
+    /// gemv_ring: as gemv_stream, with the loads in flight in a per-warp shared-memory ring of 12 or 16 slots, whichever
+    /// keeps more bytes in flight per SM (blocks per SM × warps × (depth − 1) × 512 B) with x (M, K) staged per block.
+    /// False when x's copy does not leave room for one block.
     /// </summary>
-    private bool GemvCpAsync(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
+    private bool GemvRing(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
     {
-        const int stages = 4;  // GP_STAGES in gemv_pipe.cu
         int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
-        int rows = (int)Math.Clamp(20480L / (2L * k), 1, 8);
-        long shared = ((long)m * k + 3) / 4 * 16 + (long)stages * rows * (k / 8) * 16;
-        if (shared > 200 * 1024) return false;
-        long tiles = (n + rows - 1) / rows, perSm = shared <= 100 * 1024 ? 2 : 1;
-        uint blocks = (uint)Math.Min(tiles, Gpu.Multiprocessors * perSm);
-        Gpu.LaunchEarly("gemv_pipe", "gemv_cpasync", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, rows);
+        if (k % 256 != 0) return false;
+        (string Kernel, long Shared, long PerSm, long InFlight) best = default;
+        foreach (int depth in (int[])[12, 16])
+        {
+            string kernel = $"gemv_ring{depth}";
+            long shared = 8L * depth * 512 + (long)m * k * sizeof(float);
+            if (shared > 200 * 1024) continue;
+            _ringBlocksPerSm.TryGetValue(kernel, out int byRegisters);
+            if (byRegisters == 0) _ringBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_pipe", kernel, 256);
+            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
+            long inFlight = perSm * 8 * (depth - 1) * 512;
+            if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
+        }
+        if (best.Kernel is null) return false;
+        long wave = Gpu.Multiprocessors * best.PerSm * 8, columnsPerWarp = (n + wave - 1) / wave;
+        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
+        Gpu.LaunchEarly("gemv_pipe", best.Kernel, (blocks, 1), 256, (uint)best.Shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
         return true;
     }
 }

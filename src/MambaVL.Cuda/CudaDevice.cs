@@ -31,6 +31,9 @@ public sealed unsafe partial class CudaDevice : IDisposable
     public int Multiprocessors { get; }
     public long TotalMemory { get; }
     public long L2CacheBytes { get; }
+
+    /// <summary>Shared memory of one multiprocessor (228 KB on Hopper; each resident block also takes 1 KB of it).</summary>
+    public long SharedBytesPerMultiprocessor { get; }
     public int DriverVersion { get; }
     public string Architecture => _compiler.Architecture;
     public string NvrtcVersion => _compiler.NvrtcVersion;
@@ -56,6 +59,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
         ComputeMinor = Attribute(DeviceAttribute.ComputeCapabilityMinor, device);
         Multiprocessors = Attribute(DeviceAttribute.MultiprocessorCount, device);
         L2CacheBytes = Attribute(DeviceAttribute.L2CacheSize, device);
+        SharedBytesPerMultiprocessor = Attribute(DeviceAttribute.MaxSharedMemoryPerMultiprocessor, device);
         nint context;
         _cu.Check(_cu.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
         _context = context;

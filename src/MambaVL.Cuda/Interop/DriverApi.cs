@@ -14,7 +14,8 @@ public sealed class CudaException(string call, int code, string message) : Excep
 internal static class DeviceAttribute
 {
     public const int ClockRateKhz = 13, MultiprocessorCount = 16, MemoryClockRateKhz = 36, MemoryBusWidth = 37,
-        L2CacheSize = 38, ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MaxSharedMemoryPerBlockOptin = 97;
+        L2CacheSize = 38, ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MaxSharedMemoryPerMultiprocessor = 81,
+        MaxSharedMemoryPerBlockOptin = 97;
 }
 
 internal static class FunctionAttribute

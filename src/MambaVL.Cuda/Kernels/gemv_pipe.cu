@@ -4,16 +4,13 @@
 // loads come in rounds of 4, 4, then 1 and 1 (the tail loop), each round a full memory latency, so a lane averages 2.5
 // loads in flight, and columns do not overlap (the next column's loads start after the last one's shuffle reduction).
 // It also rounds each x value to BF16 again for every weight (~6 integer ops per multiply-add: about half the issue
-// slots at full bandwidth). Both kernels here stage x once per block in shared memory, already rounded, and
-//   gemv_cpasync: streams w through a ring of GP_STAGES shared-memory tiles with cp.async (16-byte copies that land in
-//     shared memory: bytes in flight cost no registers), GP_STAGES - 1 tiles (~60 KB per block) always in flight;
-//   gemv_stream: a warp owns a contiguous run of columns and keeps GS_DEPTH loads per lane in flight without gaps across
-//     column boundaries (a rolling register pipeline: the slot issued next is GS_DEPTH ahead of the slot being used).
+// slots at full bandwidth). Both kernels here stage x once per block in shared memory, already rounded; a warp owns a
+// contiguous run of columns and keeps loads in flight without gaps across column boundaries, and
+//   gemv_stream: GS_DEPTH loads per lane in registers (a rolling pipeline: the slot issued next is GS_DEPTH ahead);
+//   gemv_ring: DEPTH - 1 loads per lane in flight as cp.async copies into a per-warp shared-memory ring.
 // Both read x as BF16-rounded F32, as gemv_vec does for BF16 weights, so results agree with it to summation order.
 #define GP_THREADS 256
 #define GP_WARPS 8
-#define GP_STAGES 4        // ring tiles: 3 in flight while one is used
-#define GP_MAX_ROWS 8      // columns of w (rows of its storage) per tile
 #define GP_MAX_M 2
 #define GS_DEPTH 8         // gemv_stream: 16-byte loads in flight per lane
 
@@ -64,92 +61,38 @@ __device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long lon
     }
 }
 
-// all but the newest GP_STAGES - 2 groups of this thread are complete
-__device__ __forceinline__ void gp_wait_ring() { asm volatile("cp.async.wait_group %0;" :: "n"(GP_STAGES - 2) : "memory"); }
-
-// Tile `it` of this block (tile index blockIdx.x + it·gridDim.x: `rows` consecutive columns, contiguous in w) copied into
-// ring slot it % GP_STAGES, spread over all threads 16 bytes at a time; always one commit group (empty past the end).
-__device__ __forceinline__ void gp_issue(const unsigned short* __restrict__ w, uint4* ring, int it, int rows, int n, int k, int tiles)
+// A warp's walk over its run of columns, 16 bytes (8 weights) per lane per slot, slots in order: lane l's slot s is
+// the 16 bytes at (run start)·K·2 + (32·s + l)·16, so a column ends on the same slot for every lane (K % 256 == 0);
+// at each column's end the warp reduces its sums and lane 0 writes y[., col] (+ bias).
+struct GemvRun
 {
-    int tile = blockIdx.x + it * gridDim.x;
-    if (tile < tiles)
+    int m, n, k, per_col, kslot, lane;
+    long long col;
+    float acc0, acc1;
+
+    __device__ __forceinline__ GemvRun(int m_, int n_, int k_, long long col0)
+        : m(m_), n(n_), k(k_), per_col(k_ >> 8), kslot(0), lane(threadIdx.x & 31), col(col0), acc0(0.0f), acc1(0.0f) {}
+
+    __device__ __forceinline__ void add(uint4 v, const float* xs, const float* __restrict__ bias, float* __restrict__ y)
     {
-        int here = min(rows, n - tile * rows), slots = here * (k >> 3);
-        const uint4* src = (const uint4*)(w + (long long)tile * rows * k);
-        uint4* dst = ring + (it % GP_STAGES) * rows * (k >> 3);
-        for (int j = threadIdx.x; j < slots; j += GP_THREADS) gp_cp_async16(dst + j, src + j);
-    }
-    gp_commit();
-}
-
-// The reduced sums of the tile before: thread r < rows·m adds the 8 warps' partials of (column r / m, x row r % m)
-__device__ __forceinline__ void gp_finish(const float* red, int tile, int rows, int m, int n, const float* __restrict__ bias, float* __restrict__ y)
-{
-    int t = threadIdx.x;
-    if (t >= rows * m) return;
-    int r = t / m, mm = t - r * m, col = tile * rows + r;
-    if (col >= n) return;
-    float s = 0.0f;
-#pragma unroll
-    for (int w = 0; w < GP_WARPS; w++) s += red[t * GP_WARPS + w];
-    y[(long long)mm * n + col] = s + (bias ? bias[col] : 0.0f);
-}
-
-// Grid: up to two blocks per SM, each walking tiles blockIdx.x, + gridDim.x, ...; shared: xs (m, k) F32 then the ring
-// (GP_STAGES, rows, k) BF16. Needs K % 8 == 0, w 16-byte aligned, m ≤ 2, rows ≤ 8.
-extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_cpasync(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
-                                                                      const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int rows)
-{
-    extern __shared__ uint4 gp_shared[];
-    __shared__ float red[2][GP_MAX_ROWS * GP_MAX_M * GP_WARPS];
-    float* xs = (float*)gp_shared;
-    uint4* ring = gp_shared + (m * k + 3) / 4;
-    int tiles = (n + rows - 1) / rows, slots_row = k >> 3;
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    // the first GP_STAGES - 1 tiles go out before anything else; x is staged while they fly
-    for (int s = 0; s < GP_STAGES - 1; s++) gp_issue(w, ring, s, rows, n, k, tiles);
-    pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
-    gp_stage_x(x, ldx, m, k, xs);
-    int it = 0;
-    for (; blockIdx.x + it * gridDim.x < tiles; it++)
-    {
-        gp_wait_ring();
-        __syncthreads();   // tile it is in shared memory (all threads' copies); everyone is done with tile it - 1's slot and sums
-        if (it > 0) gp_finish(red[(it - 1) & 1], blockIdx.x + (it - 1) * gridDim.x, rows, m, n, bias, y);
-        gp_issue(w, ring, it + GP_STAGES - 1, rows, n, k, tiles);   // into tile it - 1's slot
-        const uint4* tile = ring + (it % GP_STAGES) * rows * slots_row;
-        int here = min(rows, n - (int)(blockIdx.x + it * gridDim.x) * rows);
-        float acc[GP_MAX_ROWS][GP_MAX_M];
-#pragma unroll
-        for (int r = 0; r < GP_MAX_ROWS; r++)
+        float wf[8];
+        gp_widen(v, wf);
+        int kk = (kslot * 32 + lane) * 8;
+        acc0 += gp_dot8(xs + kk, wf);
+        if (m > 1) acc1 += gp_dot8(xs + k + kk, wf);
+        if (++kslot < per_col) return;
+        float s0 = warp_total(acc0), s1 = m > 1 ? warp_total(acc1) : 0.0f;
+        if (lane == 0)
         {
-#pragma unroll
-            for (int mm = 0; mm < GP_MAX_M; mm++) acc[r][mm] = 0.0f;
-            if (r < here)
-                for (int j = threadIdx.x; j < slots_row; j += GP_THREADS)
-                {
-                    float wf[8];
-                    gp_widen(tile[r * slots_row + j], wf);
-#pragma unroll
-                    for (int mm = 0; mm < GP_MAX_M; mm++)
-                        if (mm < m) acc[r][mm] += gp_dot8(xs + mm * k + j * 8, wf);
-                }
+            float b = bias ? bias[col] : 0.0f;
+            y[col] = s0 + b;
+            if (m > 1) y[n + col] = s1 + b;
         }
-        float* out = red[it & 1];
-#pragma unroll
-        for (int r = 0; r < GP_MAX_ROWS; r++)
-#pragma unroll
-            for (int mm = 0; mm < GP_MAX_M; mm++)
-                if (r < rows && mm < m)
-                {
-                    float v = warp_total(acc[r][mm]);
-                    if (lane == 0) out[(r * m + mm) * GP_WARPS + warp] = v;
-                }
+        acc0 = acc1 = 0.0f;
+        kslot = 0;
+        col++;
     }
-    __syncthreads();
-    if (it > 0) gp_finish(red[(it - 1) & 1], blockIdx.x + (it - 1) * gridDim.x, rows, m, n, bias, y);
-    asm volatile("cp.async.wait_all;" ::: "memory");   // the empty groups past the end: nothing left in flight at exit
-}
+};
 
 // Grid: one wave of 8-warp blocks; warp i owns columns [i·cols_per_warp, (i + 1)·cols_per_warp) ∩ [0, n), contiguous in
 // w, read as one stream: lane l's slot s is the 16 bytes at (column start)·K·2 + (32·s + l)·16. Needs K % 256 == 0 (all
@@ -173,8 +116,7 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const fl
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
     gp_stage_x(x, ldx, m, k, xs);
     __syncthreads();
-    float acc0 = 0.0f, acc1 = 0.0f;
-    int kslot = 0, col = 0;
+    GemvRun run(m, n, k, col0);
     for (int i0 = 0; i0 < total; i0 += GS_DEPTH)
     {
 #pragma unroll
@@ -185,26 +127,62 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const fl
             {
                 uint4 v = buf[d];
                 if (i + GS_DEPTH < total) buf[d] = __ldcs(base + 32 * (i + GS_DEPTH));
-                float wf[8];
-                gp_widen(v, wf);
-                int kk = (kslot * 32 + lane) * 8;
-                acc0 += gp_dot8(xs + kk, wf);
-                if (m > 1) acc1 += gp_dot8(xs + k + kk, wf);
-                if (++kslot == per_col)
-                {
-                    long long c = col0 + col;
-                    float s0 = warp_total(acc0), s1 = m > 1 ? warp_total(acc1) : 0.0f;
-                    if (lane == 0)
-                    {
-                        float b = bias ? bias[c] : 0.0f;
-                        y[c] = s0 + b;
-                        if (m > 1) y[n + c] = s1 + b;
-                    }
-                    acc0 = acc1 = 0.0f;
-                    kslot = 0;
-                    col++;
-                }
+                run.add(v, xs, bias, y);
             }
         }
     }
+}
+
+// gemv_ring: as gemv_stream (one wave, a warp per contiguous run of columns, the same slots and sums), but the loads
+// in flight live in shared memory, not registers: each lane cp.asyncs its 16-byte cells into a per-warp ring of
+// DEPTH slots (512 bytes each), DEPTH - 1 in flight, and reads back only its own cells (no barrier: a thread's
+// cp.async data is visible to it after its wait_group). ~4x the bytes in flight per SM at fewer registers: the
+// batch-1 GEMV is latency-bound (ncu: L1TEX scoreboard stalls, 46 % of DRAM peak at 18 warps per SM).
+// Shared: the ring (GP_WARPS, DEPTH, 32) uint4, then xs (m, k) F32. Same requirements as gemv_stream.
+template <int DEPTH>
+__device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
+                                               const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+{
+    extern __shared__ uint4 gp_shared[];
+    int lane = threadIdx.x & 31;
+    uint4* cells = gp_shared + (threadIdx.x >> 5) * DEPTH * 32 + lane;   // this lane's cell of slot s: cells[32 s]
+    float* xs = (float*)(gp_shared + GP_WARPS * DEPTH * 32);
+    long long warp = (blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5;
+    long long col0 = warp * cols_per_warp;
+    int cols = (int)max(0LL, min((long long)cols_per_warp, n - col0));
+    int total = cols * (k >> 8);
+    const uint4* base = (const uint4*)(w + col0 * k) + lane;
+    // slots 0 .. DEPTH - 2 out first (one commit group each, empty past the end: the group count stays uniform)
+#pragma unroll
+    for (int s = 0; s < DEPTH - 1; s++)
+    {
+        if (s < total) gp_cp_async16(cells + 32 * s, base + 32 * s);
+        gp_commit();
+    }
+    pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
+    gp_stage_x(x, ldx, m, k, xs);
+    __syncthreads();
+    GemvRun run(m, n, k, col0);
+    for (int i = 0; i < total; i++)
+    {
+        // slot i + DEPTH - 1 into the cell slot i - 1 used (its values were consumed last iteration)
+        int next = i + DEPTH - 1;
+        if (next < total) gp_cp_async16(cells + 32 * (next % DEPTH), base + 32 * next);
+        gp_commit();
+        asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - 1) : "memory");   // slot i has landed
+        run.add(cells[32 * (i % DEPTH)], xs, bias, y);
+    }
+}
+
+// The ring deep enough for the bytes in flight, or shallow enough for more blocks per SM: CudaBackend picks.
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
+                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+{
+    gemv_ring_body<12>(x, ldx, w, bias, y, m, n, k, cols_per_warp);
+}
+
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
+                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+{
+    gemv_ring_body<16>(x, ldx, w, bias, y, m, n, k, cols_per_warp);
 }
