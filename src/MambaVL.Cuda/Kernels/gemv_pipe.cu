@@ -61,6 +61,32 @@ __device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long lon
     }
 }
 
+// gp_stage_x through registers: up to GP_X_BATCH float4 loads per thread in flight, then rounded and stored. For
+// gemv_ring, whose ring is cp.async groups: a cp.async x would have to wait for the whole ring's first slots (groups
+// complete in order), leaving DRAM idle between that first burst and the next slots. Same requirements.
+#define GP_X_BATCH 8
+__device__ __forceinline__ void gp_stage_x_loads(const float* __restrict__ x, long long ldx, int m, int k, float* xs)
+{
+    int per_row = k >> 2, total = m * per_row;
+    float4* dst = (float4*)xs;
+    for (int base = threadIdx.x; base < total; base += GP_X_BATCH * blockDim.x)
+    {
+        float4 v[GP_X_BATCH];
+#pragma unroll
+        for (int j = 0; j < GP_X_BATCH; j++)
+        {
+            int i = base + j * blockDim.x, r = i / per_row;
+            if (i < total) v[j] = __ldg((const float4*)(x + r * ldx) + (i - r * per_row));
+        }
+#pragma unroll
+        for (int j = 0; j < GP_X_BATCH; j++)
+        {
+            int i = base + j * blockDim.x;
+            if (i < total) dst[i] = make_float4(round_bf16(v[j].x), round_bf16(v[j].y), round_bf16(v[j].z), round_bf16(v[j].w));
+        }
+    }
+}
+
 // A warp's walk over its run of columns, 16 bytes (8 weights) per lane per slot, slots in order: lane l's slot s is
 // the 16 bytes at (run start)·K·2 + (32·s + l)·16, so a column ends on the same slot for every lane (K % 256 == 0);
 // at each column's end the warp reduces its sums and lane 0 writes y[., col] (+ bias).
@@ -160,7 +186,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
         gp_commit();
     }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
-    gp_stage_x(x, ldx, m, k, xs);
+    gp_stage_x_loads(x, ldx, m, k, xs);
     __syncthreads();
     GemvRun run(m, n, k, col0);
     for (int i = 0; i < total; i++)
