@@ -30,7 +30,7 @@ public static class BenchCommand
         var device = SharedOptions.Device();
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
-        var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or ring", DefaultValueFactory = _ => "stream" };
+        var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or ring", DefaultValueFactory = _ => "ring" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 

@@ -19,7 +19,7 @@ public static class CudaBench
     public sealed record Plan(int DeviceIndex, string? ModelPath, string Preset, DType DType, int[] Prompts, int GenTokens, int[] Batches, int Repetitions, bool Profile)
     {
         /// <summary>The decode GEMV kernel for BF16 weights and M ≤ 2 (`--gemv`).</summary>
-        public GemvVariant Gemv { get; init; } = GemvVariant.Stream;
+        public GemvVariant Gemv { get; init; } = GemvVariant.Ring;
 
         /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
         public bool FusedMambaStep { get; init; } = true;
