@@ -71,6 +71,17 @@ public sealed class DeviceCommandTests
     }
 
     [Theory]
+    [InlineData("--gemv", "fast", "--gemv: 'fast' is not vec, stream or ring")]
+    [InlineData("--mamba-step", "one", "--mamba-step: 'one' is not fused or ops")]
+    [InlineData("--early-launch", "yes", "--early-launch: 'yes' is not on or off")]
+    public void A_wrong_decode_kernel_choice_is_a_one_line_error_with_or_without_a_gpu(string option, string value, string message)
+    {
+        var run = Cli.Run("bench", "--device", "cuda", "--preset", "tiny", "-n", "2", "-r", "1", option, value);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, Assert.Single(run.ErrorLines));
+    }
+
+    [Theory]
     [InlineData("selfcheck", "--device", "cpu", "selfcheck checks a GPU")]
     [InlineData("info", "--device", "tpu", "'tpu' is not cpu, cuda or cuda:N")]
     public void A_wrong_device_is_a_one_line_error(string command, string flag, string value, string message)

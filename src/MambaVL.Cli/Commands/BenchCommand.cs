@@ -47,21 +47,10 @@ public static class BenchCommand
         {
             if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
             {
+                var gemvVariant = Choice(parse.GetValue(gemv)!, "--gemv", ("vec", Cuda.GemvVariant.Vec), ("stream", Cuda.GemvVariant.Stream), ("ring", Cuda.GemvVariant.Ring));
+                bool fusedStep = Choice(parse.GetValue(mambaStep)!, "--mamba-step", ("fused", true), ("ops", false));
+                bool early = Choice(parse.GetValue(earlyLaunch)!, "--early-launch", ("on", true), ("off", false));
                 // one run per storage type, as on the CPU (the last one was taken alone before)
-                var gemvVariant = parse.GetValue(gemv) switch
-                {
-                    "vec" => Cuda.GemvVariant.Vec,
-                    "stream" => Cuda.GemvVariant.Stream,
-                    "ring" => Cuda.GemvVariant.Ring,
-                    var v => throw new CliException($"--gemv: '{v}' is not vec, stream or ring"),
-                };
-                bool fusedStep = parse.GetValue(mambaStep) switch
-                {
-                    "fused" => true,
-                    "ops" => false,
-                    var v => throw new CliException($"--mamba-step: '{v}' is not fused or ops"),
-                };
-                bool early = OnOff(parse.GetValue(earlyLaunch)!, "--early-launch");
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
                     { Gemv = gemvVariant, FusedMambaStep = fusedStep, EarlyLaunch = early });
@@ -132,10 +121,12 @@ public static class BenchCommand
         }
     }
 
-    private static bool OnOff(string value, string option) => value switch
+    /// <summary>The value named by <paramref name="value"/> among <paramref name="choices"/>, or a one-line error listing them.</summary>
+    private static T Choice<T>(string value, string option, params (string Name, T Value)[] choices)
     {
-        "on" => true,
-        "off" => false,
-        _ => throw new CliException($"{option}: '{value}' is not on or off"),
-    };
+        foreach (var (name, v) in choices)
+            if (name == value) return v;
+        var names = choices.Select(c => c.Name).ToArray();
+        throw new CliException($"{option}: '{value}' is not {string.Join(", ", names[..^1])} or {names[^1]}");
+    }
 }
