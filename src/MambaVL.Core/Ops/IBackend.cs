@@ -72,6 +72,14 @@ public interface IBackend
     }
 
     /// <summary>
+    /// A pre-norm block's projection in one op: residual += x (in place; x null: nothing added), then RMSNorm of the
+    /// residual times <paramref name="norm"/>, times wᵀ (+ bias). residual (M, D) F32 contiguous, x (M, D) F32, norm (D),
+    /// w (N, D) → (M, N). By default AddRmsNorm (or RmsNorm) then MatMul (<see cref="NormMatMulComposition.Run"/>).
+    /// </summary>
+    Tensor NormMatMul(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias = null) =>
+        NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+
+    /// <summary>
     /// Gated RMSNorm as mamba_ssm's RMSNormGated with norm_before_gate=False: g = y · silu(z), then RMSNorm of g over
     /// each group of <paramref name="groupSize"/> consecutive channels, times w. y, z (M, Dn); w (Dn) → (M, Dn).
     /// </summary>

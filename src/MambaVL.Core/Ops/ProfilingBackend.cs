@@ -16,7 +16,7 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
     public IBackend Inner { get; } = inner;
 
     /// <summary>
-    /// Fused ops (AddRmsNorm, MambaStep) go to the inner backend whole and are timed as one op, as they run unprofiled.
+    /// Fused ops (AddRmsNorm, NormMatMul, MambaStep) go to the inner backend whole and are timed as one op, as they run unprofiled.
     /// Off (the default): they run as their default compositions through this decorator, so each part is timed.
     /// </summary>
     public bool TimeFusedOps { get; init; }
@@ -70,6 +70,10 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
         AddInPlace(residual, x);   // IBackend's default, through this decorator
         return RmsNorm(residual, weight, eps);
     }
+
+    public Tensor NormMatMul(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias = null) => TimeFusedOps
+        ? Time("NormMatMul", $"w {Shape(w)} {w.DType}", () => Inner.NormMatMul(residual, x, norm, eps, w, bias))
+        : NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
 
     public Tensor GatedRmsNorm(Tensor y, Tensor z, Tensor weight, int groupSize, float eps) =>
         Time("GatedRmsNorm", "", () => Inner.GatedRmsNorm(y, z, weight, groupSize, eps));

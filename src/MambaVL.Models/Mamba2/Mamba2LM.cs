@@ -101,17 +101,17 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
 
     private Tensor StepBody(ReadOnlySpan<int> ids, Mamba2State st)
     {
-        var h = Backend.Embedding(_embedding, ids);  // (B, D)
-        Tensor? residual = null;
+        var residual = Backend.Embedding(_embedding, ids);  // (B, D): the residual stream
+        Tensor? h = null;                                   // the last block's output, added to the stream by the next NormMatMul
         for (int l = 0; l < _layers.Length; l++)
         {
-            var normed = BlockInput(ref residual, h, _layers[l].BlockNorm);
-            h = _layers[l].Step(normed, st.ConvState(l), st.SsmState(l));
-            Backend.Release(normed);
+            var output = _layers[l].Step(residual, h, st.ConvState(l), st.SsmState(l));
+            if (h != null) Backend.Release(h);
+            h = output;
         }
-        var final = AddResidual(residual, h);
-        var logits = Head(final);
-        Backend.Release(final);
+        var logits = Backend.NormMatMul(residual, h, _normF, Config.NormEps, _lmHead);  // residual += h, norm_f, the LM head
+        if (h != null) Backend.Release(h);
+        Backend.Release(residual);
         return logits;
     }
 

@@ -70,6 +70,9 @@ internal sealed class Mamba2Mixer
     /// <summary>h (M, D) → zxbcdt (M, InProjDim): the column views z, xBC and dt are read in place by the next ops.</summary>
     public Tensor InProject(Tensor h) => _backend.MatMul(h, _inProj, _inProjBias);
 
+    /// <summary>residual += h (h may be null), RMSNorm with <paramref name="norm"/>, in_proj: one NormMatMul → zxbcdt (M, InProjDim).</summary>
+    public Tensor NormInProject(Tensor residual, Tensor? h, Tensor norm, float eps) => _backend.NormMatMul(residual, h, norm, eps, _inProj, _inProjBias);
+
     /// <summary>
     /// One direction over one sequence (prefill) or one token per sequence (step): conv + SiLU over xBC, the scan, and the
     /// gated norm with this sequence's z. zxbcdt (M, InProjDim); states updated in place → gated (M, DInner).
