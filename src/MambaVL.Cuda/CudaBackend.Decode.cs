@@ -14,15 +14,17 @@ public sealed partial class CudaBackend
     /// <summary>Sequences one fused step serves (a counter each); larger batches run the three ops.</summary>
     internal const int StepCounterCapacity = 4096;
 
-    /// <summary>
-    /// (StepCounterCapacity) uint32, zero between launches: each launch's last block of a sequence resets its counter.
-    /// Allocated and cleared with the backend, so a step recorded into a graph never records the clearing.
-    /// </summary>
+    /// <summary>(StepCounterCapacity) counters: each mamba_step launch's last block of a sequence resets its own.</summary>
     private readonly DeviceBuffer _stepCounters;
 
-    private static DeviceBuffer StepCounters(CudaDevice gpu)
+    /// <summary>
+    /// <paramref name="count"/> uint32 counters, zero between launches (the kernels that count on them reset them), for
+    /// kernels whose last block finishes the work. Allocated and cleared with the backend, so a step recorded into a
+    /// graph never records the clearing.
+    /// </summary>
+    private static DeviceBuffer Counters(CudaDevice gpu, int count)
     {
-        var counters = gpu.Allocate(StepCounterCapacity * sizeof(uint));
+        var counters = gpu.Allocate(count * sizeof(uint));
         gpu.Clear(counters.Pointer, counters.Bytes);
         return counters;
     }

@@ -1,6 +1,7 @@
 // The decode-sized matrix product on CUDA (MatMul with M ≤ 8 rows): gemv.cu's warp-per-column kernel, and the two
 // alternatives of gemv_pipe.cu for BF16 weights and M ≤ 2 (the batch-1 decode), selected by GemvVariant so a run can
 // compare them (`mambavl bench --device cuda --gemv vec|stream|ring`). Shapes a variant does not take run gemv_vec.
+using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
 namespace MambaVL.Cuda;
@@ -70,19 +71,63 @@ public sealed partial class CudaBackend
         return true;
     }
 
+    /// <summary>Whether NormMatMul folds the norm into the decode GEMV's prologue (on; off: AddRmsNorm then MatMul, to compare).</summary>
+    public bool FusedNormMatMul { get; set; } = true;
+
+    /// <summary>One counter: gemv_ring*_norm's last block writes the residual and resets it.</summary>
+    private readonly DeviceBuffer _normCounter;
+
     /// <summary>
-    /// gemv_ring: as gemv_stream, with the loads in flight in a per-warp shared-memory ring of 12 or 16 slots, whichever
-    /// keeps more bytes in flight per SM (blocks per SM × warps × (depth − 1) × 512 B) with x (M, K) staged per block.
-    /// False when x's copy does not leave room for one block.
+    /// The pre-norm projection. For decode rows (M ≤ 2, BF16 w, K % 256 == 0, with the Ring GEMV) one kernel: each block
+    /// normalises residual + x itself into its staged x, the last one writes the residual back; so the block's input
+    /// projection follows the kernel before with no norm kernel between, its weights streaming while that one ends.
+    /// Anything else runs the two ops (<see cref="NormMatMulComposition.Run"/>).
     /// </summary>
+    public Tensor NormMatMul(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias = null)
+    {
+        bool shapes = residual.Rank == 2 && residual.Dim(0) is >= 1 and <= 2 && w.Rank == 2 && w.Dim(1) == residual.Dim(1) && w.Dim(1) % 256 == 0
+            && norm.Length == residual.Dim(1) && (x is null || x.Shape.SequenceEqual(residual.Shape));
+        if (!FusedNormMatMul || GemvVariant != GemvVariant.Ring || !shapes || w.DType != DType.BF16 || residual.DType != DType.F32
+            || residual.Storage is not CudaStorage || !residual.IsContiguous || Address(residual) % 16 != 0)
+            return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+        long ldx = 0;
+        if (x != null) x = Rows(F32(x, "NormMatMul x"), out ldx);
+        var g = Contiguous(F32(norm, "NormMatMul norm"));
+        w = Contiguous(OnDevice(w, "NormMatMul w"));
+        if (x != null && (ldx % 4 != 0 || Address(x) % 16 != 0) || Address(g) % 16 != 0 || Address(w) % 16 != 0)
+            return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+        int m = residual.Dim(0), k = residual.Dim(1), n = w.Dim(0);
+        if (PlanRing(m, k, n, "_norm") is not { } plan) return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+        ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "NormMatMul bias")));
+        var y = Empty(DType.F32, m, n);
+        Gpu.LaunchEarly("gemv_pipe", plan.Kernel, (plan.Blocks, 1), 256, plan.Shared, x is null ? 0UL : Address(x), ldx, Address(w), b, Address(y),
+            m, n, k, plan.ColumnsPerWarp, Address(residual), Address(g), eps, _normCounter.Pointer);
+        return y;
+    }
+
+    /// <summary>gemv_ring: as gemv_stream, with the loads in flight in a per-warp shared-memory ring. False when it does not fit.</summary>
     private bool GemvRing(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
     {
         int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
-        if (k % 256 != 0) return false;
+        if (PlanRing(m, k, n, "") is not { } plan) return false;
+        Gpu.LaunchEarly("gemv_pipe", plan.Kernel, (plan.Blocks, 1), 256, plan.Shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, plan.ColumnsPerWarp);
+        return true;
+    }
+
+    private readonly record struct RingPlan(string Kernel, uint Shared, uint Blocks, int ColumnsPerWarp);
+
+    /// <summary>
+    /// The ring of 12 or 16 slots (kernel gemv_ring{12,16}{suffix}) that keeps more bytes in flight per SM (blocks per
+    /// SM × warps × (depth − 1) × 512 B) with x (M, K) staged per block, and one wave of blocks over the N columns;
+    /// null when K % 256 != 0 or x's copy leaves no room for a block.
+    /// </summary>
+    private RingPlan? PlanRing(int m, int k, int n, string suffix)
+    {
+        if (k % 256 != 0 || n == 0) return null;
         (string Kernel, long Shared, long PerSm, long InFlight) best = default;
         foreach (int depth in (int[])[12, 16])
         {
-            string kernel = $"gemv_ring{depth}";
+            string kernel = $"gemv_ring{depth}{suffix}";
             long shared = 8L * depth * 512 + (long)m * k * sizeof(float);
             if (shared > 200 * 1024) continue;
             _ringBlocksPerSm.TryGetValue(kernel, out int byRegisters);
@@ -91,10 +136,9 @@ public sealed partial class CudaBackend
             long inFlight = perSm * 8 * (depth - 1) * 512;
             if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
         }
-        if (best.Kernel is null) return false;
+        if (best.Kernel is null) return null;
         long wave = Gpu.Multiprocessors * best.PerSm * 8, columnsPerWarp = (n + wave - 1) / wave;
         uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        Gpu.LaunchEarly("gemv_pipe", best.Kernel, (blocks, 1), 256, (uint)best.Shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
-        return true;
+        return new RingPlan(best.Kernel, (uint)best.Shared, blocks, (int)columnsPerWarp);
     }
 }

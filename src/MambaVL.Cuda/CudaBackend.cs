@@ -15,12 +15,14 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     public string Name => $"cuda ({Gpu.Name})";
     public Device Device => new(DeviceKind.Cuda, Gpu.Index);
 
-    public CudaBackend(CudaDevice gpu) => (Gpu, _gemm, _stepCounters) = (gpu, new CudaGemm(gpu), StepCounters(gpu));
+    public CudaBackend(CudaDevice gpu) =>
+        (Gpu, _gemm, _stepCounters, _normCounter) = (gpu, new CudaGemm(gpu), Counters(gpu, StepCounterCapacity), Counters(gpu, 1));
 
     public void Dispose()
     {
         _gemm.Dispose();
         _stepCounters.Dispose();
+        _normCounter.Dispose();
     }
 
     // ---- memory ----

@@ -37,6 +37,51 @@ public sealed partial class CudaSelfCheck
             MatMul(1, 96, 129, DType.BF16, slice: true, note);
         }
         gpu.GemvVariant = chosen;
+        // the pre-norm projection folded into gemv_ring (decode rows), on the 2.7B in_proj shape and smaller odd ones
+        NormMatMul(1, 10576, 2560, add: true, exact: true);
+        NormMatMul(1, 10576, 2560, add: true, exact: false);
+        NormMatMul(2, 1000, 512, add: true, exact: false);
+        NormMatMul(1, 1000, 768, add: false, exact: false);
+    }
+
+    /// <summary>
+    /// NormMatMul fused (residual + x as a column slice, norm, BF16 w, bias) against the reference's AddRmsNorm (or
+    /// RmsNorm), x rounded to BF16, MatMul; the residual written back against the reference's. exact: every |r + x| = 1
+    /// and eps = 0, so the norm's scale is exactly 1 in any summation order and x·norm is exactly a BF16 value; otherwise
+    /// the GPU sums the squares in another order than the reference, which can move one of the K normalised values across
+    /// a BF16 rounding boundary (one ulp, 2^-8 of it): those rows are held to 1e-3.
+    /// </summary>
+    private void NormMatMul(int m, int n, int k, bool add, bool exact)
+    {
+        var rng = new Random(11 + k + n);
+        float eps = exact ? 0f : 1e-5f;
+        Tensor Signs(float magnitude, int[] signs) => Tensor.FromArray(signs.Select(s => s * magnitude).ToArray(), m, k);
+        int[] signs = Enumerable.Range(0, m * k).Select(_ => rng.Next(2) * 2 - 1).ToArray();
+        var residual = exact ? Signs(0.75f, signs) : Uniform(-2, 2, m, k);
+        var wide = Uniform(-1, 1, m, k + 77);
+        if (exact)
+            for (int r = 0; r < m; r++)
+                for (int i = 0; i < k; i++) wide.Span<float>()[r * (k + 77) + 50 + i] = 0.25f * signs[r * k + i];
+        var x = Sliced(wide, k);
+        var norm = Uniform(0.5f, 1.5f, k).ToDType(DType.BF16).ToDType(DType.F32);
+        var (w, bias) = (Uniform(-1, 1, n, k).ToDType(DType.BF16), Uniform(-0.5f, 0.5f, n));
+
+        var refResidual = Copy(residual);
+        var normed = add ? ((IBackend)Ref).AddRmsNorm(refResidual, x, norm, eps) : Ref.RmsNorm(refResidual, norm, eps);
+        var expected = Ref.MatMul(normed.ToDType(DType.BF16).ToDType(DType.F32), w, bias).ToFloatArray();
+
+        var (gpuResidual, gpuWide, gpuNorm, gpuW, gpuBias) = (gpu.Upload(Copy(residual)), gpu.Upload(wide), gpu.Upload(norm), gpu.Upload(w), gpu.Upload(bias));
+        var actual = gpu.ToHost(gpu.NormMatMul(gpuResidual, add ? Sliced(gpuWide, k) : null, gpuNorm, eps, gpuW, gpuBias));
+        gpu.FusedNormMatMul = false;
+        var opsResidual = gpu.Upload(Copy(residual));
+        var ops = gpu.ToHost(gpu.NormMatMul(opsResidual, add ? Sliced(gpuWide, k) : null, gpuNorm, eps, gpuW, gpuBias));
+        gpu.FusedNormMatMul = true;
+
+        string shape = $"{m}x{k}{(add ? " + slice" : "")} · ({n}x{k})ᵀ{(exact ? ", |r + x| = 1, eps 0" : "")}";
+        double bound = exact ? Tolerance : 1e-3;
+        _rows.Add(Compare("NormMatMul fused", shape, "bf16 w+x", actual, expected) with { Tolerance = bound });
+        _rows.Add(Compare("NormMatMul fused vs ops", shape, "bf16 w+x", actual, ops) with { Tolerance = bound });
+        Add("NormMatMul fused residual", shape, "f32", gpu.ToHost(gpuResidual), refResidual.ToFloatArray());
     }
 
     /// <summary>

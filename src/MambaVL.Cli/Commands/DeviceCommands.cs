@@ -46,6 +46,7 @@ public static class DeviceCommands
             rows.Add(Mamba2Parity(backend));
             rows.Add(GraphParity(backend));
             rows.Add(LinearGraphParity(backend));
+            rows.Add(NormFusionParity(backend));
             rows.AddRange(DeviceSamplerCheck.Run(backend));
             rows.Add(HybridParity(backend));
             rows.Add(MlMambaParity(backend));
@@ -126,6 +127,31 @@ public static class DeviceCommands
             for (int t = 0; t < 6; t++) logits.AddRange(gpu.ToHost(lm.Step([t * 7 % 97, 50 + t, 96 - t], state)));
             return (logits.ToArray(), state.ReplaysSteps);
         });
+    }
+
+    /// <summary>
+    /// A BF16 Mamba-2 of width 256 at batch 1, whose blocks' add + norm run inside the in_proj GEMV (and norm_f inside
+    /// the LM head's), 6 steps replayed from a CUDA graph, against the same steps with the norms as their own kernels.
+    /// Bound 2e-3, not 1e-4: the fused norm sums its squares in another order, which can move a normalised value across
+    /// a BF16 rounding boundary (one ulp, 2^-8, of one input of a product) before the projection rounds x to BF16.
+    /// </summary>
+    private static SelfCheckRow NormFusionParity(CudaBackend gpu)
+    {
+        var cfg = new Models.Mamba2.Mamba2Config { DModel = 256, NLayer = 2, VocabSize = 97, DState = 32, HeadDim = 32, ChunkSize = 8 };
+        var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 7, Core.Tensors.DType.BF16));
+        (float[] Logits, bool Replayed) Run(bool fused)
+        {
+            gpu.FusedNormMatMul = fused;
+            var lm = Models.Mamba2.Mamba2LM.Load(cfg, weights, gpu);
+            var state = (Models.Mamba2.Mamba2State)lm.CreateState(1);
+            var logits = new List<float>();
+            for (int t = 0; t < 6; t++) logits.AddRange(gpu.ToHost(lm.Step([t * 13 % 97], state)));
+            gpu.FusedNormMatMul = true;
+            return (logits.ToArray(), state.ReplaysSteps);
+        }
+        var (fused, replayed) = Run(fused: true);
+        var row = CudaSelfCheck.Compare("decode steps, norm inside in_proj", "BF16 Mamba-2 D=256, B=1, 6 graph steps vs norm kernels", "bf16 w+x", fused, Run(fused: false).Logits) with { Tolerance = 2e-3 };
+        return replayed ? row : row with { Op = "decode steps, norm inside in_proj (graph never replayed)", RelativeError = double.PositiveInfinity };
     }
 
     /// <summary>

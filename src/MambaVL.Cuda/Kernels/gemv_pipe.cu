@@ -87,6 +87,62 @@ __device__ __forceinline__ void gp_stage_x_loads(const float* __restrict__ x, lo
     }
 }
 
+// The pre-norm prologue of CudaBackend.NormMatMul: xs (m, k) = round_bf16(v · rsqrt(mean(v²) + eps) · norm) with
+// v = residual + x (x null: the residual alone), each block for itself (k = D is small: a few KB from L2); the same
+// products in the same order as add_rms_norm_f32 (the sum of squares in another order: 256 threads, not 1024).
+// residual (m, k) contiguous, x rows at ldx; both 16-byte aligned, k % 4 == 0. shared: 32 floats for the sums.
+__device__ __forceinline__ void gp_stage_norm(const float* __restrict__ residual, const float* __restrict__ x, long long ldx,
+                                              const float* __restrict__ norm, float eps, int m, int k, float* xs, float* red)
+{
+    int per_row = k >> 2;
+    for (int r = 0; r < m; r++)
+    {
+        const float4* rr = (const float4*)(residual + (long long)r * k);
+        const float4* xr = x ? (const float4*)(x + r * ldx) : nullptr;
+        float4* dst = (float4*)(xs + (long long)r * k);
+        float sq = 0.0f;
+        for (int i = threadIdx.x; i < per_row; i += blockDim.x)
+        {
+            float4 v = __ldcg(rr + i);   // not through the read-only path: this kernel's last block rewrites the residual
+            if (xr)
+            {
+                float4 a = __ldg(xr + i);
+                v.x += a.x; v.y += a.y; v.z += a.z; v.w += a.w;
+            }
+            dst[i] = v;
+            sq += v.x * v.x; sq += v.y * v.y; sq += v.z * v.z; sq += v.w * v.w;
+        }
+        float scale = rsqrtf(block_sum(sq, red) / k + eps);
+        for (int i = threadIdx.x; i < per_row; i += blockDim.x)
+        {
+            float4 v = dst[i], g = __ldg((const float4*)norm + i);
+            dst[i] = make_float4(round_bf16(v.x * scale * g.x), round_bf16(v.y * scale * g.y), round_bf16(v.z * scale * g.z), round_bf16(v.w * scale * g.w));
+        }
+    }
+}
+
+// residual += x, written by the LAST block to finish its prologue (every block has read the residual by then: each
+// counts itself after its reads), which also resets the counter for the next launch.
+__device__ __forceinline__ void gp_write_residual(float* __restrict__ residual, const float* __restrict__ x, long long ldx, int m, int k,
+                                                  unsigned int* __restrict__ counter)
+{
+    __shared__ int last;
+    __syncthreads();
+    if (threadIdx.x == 0) last = atomicAdd(counter, 1u) == gridDim.x - 1;
+    __syncthreads();
+    if (!last) return;
+    int per_row = k >> 2;
+    for (int r = 0; r < m; r++)
+        for (int i = threadIdx.x; i < per_row; i += blockDim.x)
+        {
+            float4* rp = (float4*)(residual + (long long)r * k) + i;
+            float4 v = __ldcg(rp), a = __ldg((const float4*)(x + r * ldx) + i);
+            v.x += a.x; v.y += a.y; v.z += a.z; v.w += a.w;
+            *rp = v;
+        }
+    if (threadIdx.x == 0) *counter = 0u;
+}
+
 // A warp's walk over its run of columns, 16 bytes (8 weights) per lane per slot, slots in order: lane l's slot s is
 // the 16 bytes at (run start)·K·2 + (32·s + l)·16, so a column ends on the same slot for every lane (K % 256 == 0);
 // at each column's end the warp reduces its sums and lane 0 writes y[., col] (+ bias).
@@ -165,9 +221,11 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const fl
 // cp.async data is visible to it after its wait_group). ~4x the bytes in flight per SM at fewer registers: the
 // batch-1 GEMV is latency-bound (ncu: L1TEX scoreboard stalls, 46 % of DRAM peak at 18 warps per SM).
 // Shared: the ring (GP_WARPS, DEPTH, 32) uint4, then xs (m, k) F32. Same requirements as gemv_stream.
-template <int DEPTH>
+// NORM (CudaBackend.NormMatMul): x is RMSNorm(residual + x) · norm, staged by gp_stage_norm; the residual updated.
+template <int DEPTH, bool NORM>
 __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
-                                               const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+                                               const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp,
+                                               float* __restrict__ residual, const float* __restrict__ norm, float eps, unsigned int* __restrict__ counter)
 {
     extern __shared__ uint4 gp_shared[];
     int lane = threadIdx.x & 31;
@@ -186,7 +244,13 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
         gp_commit();
     }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
-    gp_stage_x_loads(x, ldx, m, k, xs);
+    if (NORM)
+    {
+        __shared__ float red[32];
+        gp_stage_norm(residual, x, ldx, norm, eps, m, k, xs, red);
+        if (x) gp_write_residual(residual, x, ldx, m, k, counter);
+    }
+    else gp_stage_x_loads(x, ldx, m, k, xs);
     __syncthreads();
     GemvRun run(m, n, k, col0);
     for (int i = 0; i < total; i++)
@@ -201,14 +265,27 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
 }
 
 // The ring deep enough for the bytes in flight, or shallow enough for more blocks per SM: CudaBackend picks.
-extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
-                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+#define GEMV_RING_ARGS const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w, \
+    const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp
+#define GEMV_RING_NORM_ARGS GEMV_RING_ARGS, float* __restrict__ residual, const float* __restrict__ norm, float eps, unsigned int* __restrict__ counter
+
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12(GEMV_RING_ARGS)
 {
-    gemv_ring_body<12>(x, ldx, w, bias, y, m, n, k, cols_per_warp);
+    gemv_ring_body<12, false>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr);
 }
 
-extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
-                                                                     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp)
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16(GEMV_RING_ARGS)
 {
-    gemv_ring_body<16>(x, ldx, w, bias, y, m, n, k, cols_per_warp);
+    gemv_ring_body<16, false>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr);
+}
+
+// NormMatMul: x (may be null) is what is added to the residual
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12_norm(GEMV_RING_NORM_ARGS)
+{
+    gemv_ring_body<12, true>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter);
+}
+
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16_norm(GEMV_RING_NORM_ARGS)
+{
+    gemv_ring_body<16, true>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter);
 }
