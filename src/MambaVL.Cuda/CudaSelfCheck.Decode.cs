@@ -71,11 +71,13 @@ public sealed partial class CudaSelfCheck
         var expected = Ref.MatMul(normed.ToDType(DType.BF16).ToDType(DType.F32), w, bias).ToFloatArray();
 
         var (gpuResidual, gpuWide, gpuNorm, gpuW, gpuBias) = (gpu.Upload(Copy(residual)), gpu.Upload(wide), gpu.Upload(norm), gpu.Upload(w), gpu.Upload(bias));
+        bool chosen = gpu.FusedNormMatMul;
+        gpu.FusedNormMatMul = true;
         var actual = gpu.ToHost(gpu.NormMatMul(gpuResidual, add ? Sliced(gpuWide, k) : null, gpuNorm, eps, gpuW, gpuBias));
         gpu.FusedNormMatMul = false;
         var opsResidual = gpu.Upload(Copy(residual));
         var ops = gpu.ToHost(gpu.NormMatMul(opsResidual, add ? Sliced(gpuWide, k) : null, gpuNorm, eps, gpuW, gpuBias));
-        gpu.FusedNormMatMul = true;
+        gpu.FusedNormMatMul = chosen;
 
         string shape = $"{m}x{k}{(add ? " + slice" : "")} · ({n}x{k})ᵀ{(exact ? ", |r + x| = 1, eps 0" : "")}";
         double bound = exact ? Tolerance : 1e-3;

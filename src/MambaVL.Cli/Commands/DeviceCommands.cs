@@ -139,6 +139,7 @@ public static class DeviceCommands
     {
         var cfg = new Models.Mamba2.Mamba2Config { DModel = 256, NLayer = 2, VocabSize = 97, DState = 32, HeadDim = 32, ChunkSize = 8 };
         var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 7, Core.Tensors.DType.BF16));
+        bool chosen = gpu.FusedNormMatMul;
         (float[] Logits, bool Replayed) Run(bool fused)
         {
             gpu.FusedNormMatMul = fused;
@@ -146,7 +147,7 @@ public static class DeviceCommands
             var state = (Models.Mamba2.Mamba2State)lm.CreateState(1);
             var logits = new List<float>();
             for (int t = 0; t < 6; t++) logits.AddRange(gpu.ToHost(lm.Step([t * 13 % 97], state)));
-            gpu.FusedNormMatMul = true;
+            gpu.FusedNormMatMul = chosen;
             return (logits.ToArray(), state.ReplaysSteps);
         }
         var (fused, replayed) = Run(fused: true);

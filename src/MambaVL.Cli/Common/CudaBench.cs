@@ -25,7 +25,7 @@ public static class CudaBench
         public bool FusedMambaStep { get; init; } = true;
 
         /// <summary>Whether a block's add + norm runs inside its in_proj GEMV (`--norm-matmul fused|ops`).</summary>
-        public bool FusedNormMatMul { get; init; } = true;
+        public bool FusedNormMatMul { get; init; }
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
