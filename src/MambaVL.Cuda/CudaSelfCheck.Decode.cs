@@ -1,6 +1,6 @@
 // Selfcheck rows for the batch-1 decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
 // composition (conv step + SiLU, SSM step, gated RMSNorm) and against the GPU's own three ops, at the 2.7B mixer shape
-// and odd ones; and the GEMV variants (gemv_pipe.cu) against the reference product. Each MambaStep case runs two steps
+// and odd ones; and the GEMV variants (gemv_pipe.cu, gemv_mma.cu) against the reference product. Each MambaStep case runs two steps
 // in a row, so the second reads the conv state the first wrote and the counters the first launch's last blocks reset.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
@@ -37,6 +37,20 @@ public sealed partial class CudaSelfCheck
             MatMul(1, 96, 129, DType.BF16, slice: true, note);
         }
         gpu.GemvVariant = chosen;
+        // the tensor-core batch GEMV (gemv_mma) at 3, 5 and 8 rows: the 2.7B in_proj and out_proj shapes, N off the 16-column
+        // tiles, K off the 32-wide k-blocks, x rows at a stride, K = 8; and x off 16-byte alignment, which it hands back
+        var batch = gpu.GemvBatch;
+        gpu.GemvBatch = GemvBatchVariant.Mma;
+        foreach (int m in new[] { 3, 5, 8 })
+        {
+            MatMul(m, 10576, 2560, DType.BF16, slice: false, " Mma");
+            MatMul(m, 2560, 5120, DType.BF16, slice: false, " Mma");
+            MatMul(m, 1000, 264, DType.BF16, slice: false, " Mma");
+            MatMul(m, 77, 64, DType.BF16, slice: true, " Mma", aligned: true);
+            MatMul(m, 77, 64, DType.BF16, slice: true, " Mma");
+        }
+        MatMul(8, 40, 8, DType.BF16, slice: false, " Mma");
+        gpu.GemvBatch = batch;
         // the pre-norm projection folded into gemv_ring (decode rows), on the 2.7B in_proj shape and smaller odd ones
         NormMatMul(1, 10576, 2560, add: true, exact: true);
         NormMatMul(1, 10576, 2560, add: true, exact: false);
