@@ -72,6 +72,7 @@ public sealed class DeviceCommandTests
 
     [Theory]
     [InlineData("--gemv", "fast", "--gemv: 'fast' is not vec, stream or ring")]
+    [InlineData("--gemv-batch", "ring", "--gemv-batch: 'ring' is not vec or mma")]
     [InlineData("--mamba-step", "one", "--mamba-step: 'one' is not fused or ops")]
     [InlineData("--early-launch", "yes", "--early-launch: 'yes' is not on or off")]
     [InlineData("--norm-matmul", "both", "--norm-matmul: 'both' is not fused or ops")]

@@ -21,6 +21,9 @@ public static class CudaBench
         /// <summary>The decode GEMV kernel for BF16 weights and M ≤ 2 (`--gemv`).</summary>
         public GemvVariant Gemv { get; init; } = GemvVariant.Ring;
 
+        /// <summary>The decode GEMV kernel for BF16 weights and 3 ≤ M ≤ 8 (`--gemv-batch`).</summary>
+        public GemvBatchVariant GemvBatch { get; init; } = GemvBatchVariant.Vec;
+
         /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
         public bool FusedMambaStep { get; init; } = true;
 
@@ -37,9 +40,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);
