@@ -1,7 +1,8 @@
-// Selfcheck rows for the batch-1 decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
+// Selfcheck rows for the decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
 // composition (conv step + SiLU, SSM step, gated RMSNorm) and against the GPU's own three ops, at the 2.7B mixer shape
-// and odd ones; and the GEMV variants (gemv_pipe.cu, gemv_mma.cu) against the reference product. Each MambaStep case runs two steps
-// in a row, so the second reads the conv state the first wrote and the counters the first launch's last blocks reset.
+// and odd ones; and the GEMV variants (gemv_pipe.cu for M ≤ 2, gemv_mma.cu for batches) against the reference product.
+// Each MambaStep case runs two steps in a row, so the second reads the conv state the first wrote and the counters the
+// first launch's last blocks reset.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
