@@ -48,11 +48,9 @@ public sealed partial class CudaBackend
         if (bf16 && m > 2 && GemvBatch == GemvBatchVariant.Mma && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
             && GemvMma(x, ldx, w, b, y))
             return;
-        // at most one wave of 8-warp blocks (as many per SM as fit), every warp striding over the same number of columns
-        // (a last round with a fraction of the warps busy would run at a fraction of the bandwidth)
+        // one wave of as many 8-warp blocks per SM as fit, each warp striding over the same number of columns
         _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
-        long wave = Gpu.Multiprocessors * (long)_gemvBlocksPerSm.Value * 8, columnsPerWarp = (n + wave - 1) / wave;
-        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
+        var (blocks, _) = OneWave(n, _gemvBlocksPerSm.Value);
         if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
         {
             Gpu.LaunchEarly("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
@@ -80,9 +78,8 @@ public sealed partial class CudaBackend
         if (k % 256 != 0 || shared > 48 * 1024) return false;
         _streamBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv_pipe", "gemv_stream", 256);
         long perSm = Math.Max(1, Math.Min(_streamBlocksPerSm.Value, 200 * 1024 / Math.Max(shared, 1)));
-        long wave = Gpu.Multiprocessors * perSm * 8, columnsPerWarp = (n + wave - 1) / wave;
-        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, (int)columnsPerWarp);
+        var (blocks, columnsPerWarp) = OneWave(n, perSm);
+        Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, columnsPerWarp);
         return true;
     }
 
@@ -155,9 +152,18 @@ public sealed partial class CudaBackend
             if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
         }
         if (best.Kernel is null) return null;
-        long wave = Gpu.Multiprocessors * best.PerSm * 8, columnsPerWarp = (n + wave - 1) / wave;
-        uint blocks = (uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8);
-        return new RingPlan(best.Kernel, (uint)best.Shared, blocks, (int)columnsPerWarp);
+        var (blocks, columnsPerWarp) = OneWave(n, best.PerSm);
+        return new RingPlan(best.Kernel, (uint)best.Shared, blocks, columnsPerWarp);
+    }
+
+    /// <summary>
+    /// At most one wave of 8-warp blocks (<paramref name="blocksPerSm"/> per SM), every warp taking the same number of
+    /// the N columns (a last round with a fraction of the warps busy would run at a fraction of the bandwidth).
+    /// </summary>
+    private (uint Blocks, int ColumnsPerWarp) OneWave(int n, long blocksPerSm)
+    {
+        long wave = Gpu.Multiprocessors * blocksPerSm * 8, columnsPerWarp = (n + wave - 1) / wave;
+        return ((uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8), (int)columnsPerWarp);
     }
 
     /// <summary>gemv_mma: tensor-core MMAs over a few rows of x (w 16-byte aligned, K % 8 == 0, x rows 16-byte aligned). False when no variant fits.</summary>
