@@ -134,9 +134,9 @@ public sealed partial class CudaBackend
     /// <summary>
     /// The ring of 12 or 16 slots (kernel gemv_ring{12,16}{suffix}) that keeps more bytes in flight per SM (blocks per
     /// SM × warps × (depth − 1) × 512 B) with x (M, K) staged per block, and one wave of blocks over the N columns;
-    /// null when K % 256 != 0 or x's copy leaves no room for a block.
+    /// null when K % 256 != 0 or x's copy leaves no room for a block. staticShared: the kernel's own __shared__ bytes.
     /// </summary>
-    private RingPlan? PlanRing(int m, int k, int n, string suffix)
+    private RingPlan? PlanRing(int m, int k, int n, string suffix, long staticShared = 0)
     {
         if (k % 256 != 0 || n == 0) return null;
         (string Kernel, long Shared, long PerSm, long InFlight) best = default;
@@ -147,7 +147,7 @@ public sealed partial class CudaBackend
             if (shared > 200 * 1024) continue;
             _ringBlocksPerSm.TryGetValue(kernel, out int byRegisters);
             if (byRegisters == 0) _ringBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_pipe", kernel, 256);
-            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
+            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + staticShared + 1024));
             long inFlight = perSm * 8 * (depth - 1) * 512;
             if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
         }
