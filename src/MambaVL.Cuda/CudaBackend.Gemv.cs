@@ -98,21 +98,24 @@ public sealed partial class CudaBackend
     /// projection follows the kernel before with no norm kernel between, its weights streaming while that one ends.
     /// Anything else runs the two ops (<see cref="NormMatMulComposition.Run"/>).
     /// </summary>
-    public Tensor NormMatMul(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias = null)
+    public Tensor NormMatMul(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias = null) =>
+        (FusedNormMatMul ? NormGemv(residual, x, norm, eps, w, bias) : null) ?? NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+
+    /// <summary>NormMatMul as one gemv_ring*_norm launch, or null when the shapes, types or alignment do not fit it.</summary>
+    private Tensor? NormGemv(Tensor residual, Tensor? x, Tensor norm, float eps, Tensor w, Tensor? bias)
     {
         bool shapes = residual.Rank == 2 && residual.Dim(0) is >= 1 and <= 2 && w.Rank == 2 && w.Dim(1) == residual.Dim(1) && w.Dim(1) % 256 == 0
             && norm.Length == residual.Dim(1) && (x is null || x.Shape.SequenceEqual(residual.Shape));
-        if (!FusedNormMatMul || GemvVariant != GemvVariant.Ring || !shapes || w.DType != DType.BF16 || residual.DType != DType.F32
+        if (GemvVariant != GemvVariant.Ring || !shapes || w.DType != DType.BF16 || residual.DType != DType.F32
             || residual.Storage is not CudaStorage || !residual.IsContiguous || Address(residual) % 16 != 0)
-            return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+            return null;
         long ldx = 0;
         if (x != null) x = Rows(F32(x, "NormMatMul x"), out ldx);
         var g = Contiguous(F32(norm, "NormMatMul norm"));
         w = Contiguous(OnDevice(w, "NormMatMul w"));
-        if (x != null && (ldx % 4 != 0 || Address(x) % 16 != 0) || Address(g) % 16 != 0 || Address(w) % 16 != 0)
-            return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+        if (x != null && (ldx % 4 != 0 || Address(x) % 16 != 0) || Address(g) % 16 != 0 || Address(w) % 16 != 0) return null;
         int m = residual.Dim(0), k = residual.Dim(1), n = w.Dim(0);
-        if (PlanRing(m, k, n, "_norm") is not { } plan) return NormMatMulComposition.Run(this, residual, x, norm, eps, w, bias);
+        if (PlanRing(m, k, n, "_norm") is not { } plan) return null;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "NormMatMul bias")));
         var y = Empty(DType.F32, m, n);
         Gpu.LaunchEarly("gemv_pipe", plan.Kernel, (plan.Blocks, 1), 256, plan.Shared, x is null ? 0UL : Address(x), ldx, Address(w), b, Address(y),

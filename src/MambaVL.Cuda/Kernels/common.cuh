@@ -48,6 +48,21 @@ __device__ __forceinline__ float dt_of(float raw, float bias, float dt_min, floa
     return fminf(fmaxf(v, dt_min), dt_max);
 }
 
+// 8 BF16 values (one 16-byte load) widened to F32
+__device__ __forceinline__ void widen_bf16x8(uint4 v, float* f)
+{
+    unsigned int u[4] = { v.x, v.y, v.z, v.w };
+#pragma unroll
+    for (int i = 0; i < 4; i++) { f[2 * i] = __uint_as_float(u[i] << 16); f[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u); }
+}
+
+// 16 bytes global → shared by cp.async (sm_80+), bypassing L1; no registers hold them in flight
+__device__ __forceinline__ void cp_async16(void* dst, const void* src)
+{
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(d), "l"(src) : "memory");
+}
+
 // The sum of v over the 32 lanes of a warp; every lane gets it
 __device__ __forceinline__ float warp_total(float v)
 {

@@ -5,14 +5,6 @@
 // (x_bf16 = 0, cheap for M ≤ 2), or given already rounded as BF16 (x_bf16 = 1, for more rows).
 #define GEMV_MAX_M 8
 
-// 8 BF16 values (one 16-byte load) widened to F32
-__device__ __forceinline__ void widen_bf16x8(uint4 v, float* f)
-{
-    unsigned int u[4] = { v.x, v.y, v.z, v.w };
-#pragma unroll
-    for (int i = 0; i < 4; i++) { f[2 * i] = __uint_as_float(u[i] << 16); f[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u); }
-}
-
 // the 8 x values of row r at k0: F32 (rounded to BF16 when round_x) or BF16
 template <bool XBF16>
 __device__ __forceinline__ void load_x8(const void* __restrict__ x, long long ldx, int r, int k0, bool round_x, float* xs)

@@ -11,15 +11,7 @@
 // Both read x as BF16-rounded F32, as gemv_vec does for BF16 weights, so results agree with it to summation order.
 #define GP_THREADS 256
 #define GP_WARPS 8
-#define GP_MAX_M 2
 #define GS_DEPTH 8         // gemv_stream: 16-byte loads in flight per lane
-
-__device__ __forceinline__ void gp_widen(uint4 v, float* f)
-{
-    unsigned int u[4] = { v.x, v.y, v.z, v.w };
-#pragma unroll
-    for (int i = 0; i < 4; i++) { f[2 * i] = __uint_as_float(u[i] << 16); f[2 * i + 1] = __uint_as_float(u[i] & 0xffff0000u); }
-}
 
 // Σ_i xs[i] · wf[i] for 8 consecutive x values in shared memory (16-byte aligned)
 __device__ __forceinline__ float gp_dot8(const float* xs, const float* wf)
@@ -31,18 +23,12 @@ __device__ __forceinline__ float gp_dot8(const float* xs, const float* wf)
     return s;
 }
 
-__device__ __forceinline__ void gp_cp_async16(void* dst, const void* src)
-{
-    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(d), "l"(src) : "memory");
-}
-
 __device__ __forceinline__ void gp_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 
 // xs (m, k) = x rounded to BF16 (as F32), from rows at stride ldx; every thread of the block takes part. x comes in by
 // cp.async, 16 bytes a copy, all of them in flight at once at no register cost (loaded one at a time, each waited for,
 // x cost ~20 L2 round trips at K = 5120: most of a decode GEMV's time); each thread then rounds what it copied.
-// Waits for ALL of the thread's cp.async groups (gemv_cpasync's first tiles too: they are needed next anyway).
+// Waits for ALL of the thread's cp.async groups (so gemv_ring stages x with gp_stage_x_loads instead).
 // Needs K % 4 == 0, ldx % 4 == 0, x 16-byte aligned.
 __device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long long ldx, int m, int k, float* xs)
 {
@@ -51,7 +37,7 @@ __device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long lon
     for (int i = threadIdx.x; i < total; i += blockDim.x)
     {
         int r = i / per_row;
-        gp_cp_async16(dst + i, x + r * ldx + 4 * (i - r * per_row));
+        cp_async16(dst + i, x + r * ldx + 4 * (i - r * per_row));
     }
     asm volatile("cp.async.commit_group;\ncp.async.wait_all;" ::: "memory");
     for (int i = threadIdx.x; i < total; i += blockDim.x)
@@ -207,7 +193,7 @@ struct GemvRun
     __device__ __forceinline__ void add(uint4 v, const float* xs, const float* __restrict__ bias, float* __restrict__ y)
     {
         float wf[8];
-        gp_widen(v, wf);
+        widen_bf16x8(v, wf);
         int kk = (kslot * 32 + lane) * 8;
         acc0 += gp_dot8(xs + kk, wf);
         if (m > 1) acc1 += gp_dot8(xs + k + kk, wf);
@@ -295,7 +281,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
 #pragma unroll
     for (int s = 0; s < DEPTH - 1; s++)
     {
-        if (s < total) gp_cp_async16(cells + 32 * s, base + 32 * s);
+        if (s < total) cp_async16(cells + 32 * s, base + 32 * s);
         gp_commit();
     }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
@@ -313,7 +299,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
     {
         // slot i + DEPTH - 1 into the cell slot i - 1 used (its values were consumed last iteration)
         int next = i + DEPTH - 1;
-        if (next < total) gp_cp_async16(cells + 32 * (next % DEPTH), base + 32 * next);
+        if (next < total) cp_async16(cells + 32 * (next % DEPTH), base + 32 * next);
         gp_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - 1) : "memory");   // slot i has landed
         run.add(cells[32 * (i % DEPTH)], xs, bias, y);

@@ -67,12 +67,6 @@ __device__ __forceinline__ void load_b(FragB& f, const unsigned* hi, const unsig
     f.lo[0] = lo[i]; f.lo[1] = lo[i + 4];
 }
 
-__device__ __forceinline__ void cp_async16(void* dst, const void* src)
-{
-    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(d), "l"(src) : "memory");
-}
-
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
 // dt' = clamp(softplus(dt + bias), lo, hi), softplus the identity above 20 (as mamba_ssm)
