@@ -11,6 +11,7 @@
 // Both read x as BF16-rounded F32, as gemv_vec does for BF16 weights, so results agree with it to summation order.
 #define GP_THREADS 256
 #define GP_WARPS 8
+#define GP_MAX_M 2         // rows of x the ring kernels take (the batch-1 decode and pairs)
 #define GS_DEPTH 8         // gemv_stream: 16-byte loads in flight per lane
 
 // Σ_i xs[i] · wf[i] for 8 consecutive x values in shared memory (16-byte aligned)
