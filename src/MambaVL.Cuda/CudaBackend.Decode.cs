@@ -31,15 +31,34 @@ public sealed partial class CudaBackend
 
     public Tensor MambaStep(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState)
     {
-        var (batch, heads, headDim, groups, n) = MambaStepComposition.Shapes(z, xbc, dt, ssmState);
-        int dn = heads * headDim, gate = p.GateGroupSize, width = p.ConvWeight.Rank == 2 ? p.ConvWeight.Dim(1) : 0;
-        int normGroups = gate > 0 ? dn / gate : 0;
-        long sharedBytes = (2L * n + 2L * headDim + normGroups) * sizeof(float);
-        // the kernel's limits: gate groups of whole heads, counters for the batch, 48 KB of shared memory, width 1..9
-        bool fits = FusedMambaStep && batch is > 0 and <= StepCounterCapacity && gate > 0 && dn % gate == 0 && gate % headDim == 0
-            && width is >= 1 and <= 9 && sharedBytes <= 48 * 1024 && p.GateNorm.Length == dn;
-        if (!fits) return MambaStepComposition.Run(this, z, xbc, dt, p, convState, ssmState);
+        if (!StepFits(z, xbc, dt, p, ssmState)) return MambaStepComposition.Run(this, z, xbc, dt, p, convState, ssmState);
+        var (output, partials) = LaunchMambaStep(z, xbc, dt, p, convState, ssmState, deferNorm: false);
+        Release(partials);
+        return output;
+    }
 
+    /// <summary>Whether FusedMambaStep is on and the step's shapes fit the mamba_step kernel (else: the three ops).</summary>
+    private bool StepFits(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor ssmState)
+    {
+        var (batch, heads, headDim, _, n) = MambaStepComposition.Shapes(z, xbc, dt, ssmState);
+        int dn = heads * headDim, gate = p.GateGroupSize, width = p.ConvWeight.Rank == 2 ? p.ConvWeight.Dim(1) : 0;
+        // the kernel's limits: gate groups of whole heads, counters for the batch, 48 KB of shared memory, width 1..9
+        return FusedMambaStep && batch is > 0 and <= StepCounterCapacity && gate > 0 && dn % gate == 0 && gate % headDim == 0
+            && width is >= 1 and <= 9 && StepSharedBytes(n, headDim, dn / gate) <= 48 * 1024 && p.GateNorm.Length == dn;
+    }
+
+    // shared: B and C (N each), x and silu(z) (P each), the gate groups' scales
+    private static long StepSharedBytes(int n, int headDim, int normGroups) => (2L * n + 2L * headDim + normGroups) * sizeof(float);
+
+    /// <summary>
+    /// The mamba_step launch (shapes checked by StepFits) → its output (B, Dn) and partials (B, H), Σ g² per (sequence,
+    /// head). deferNorm: the output stays g = y · silu(z), the gate norm left to the caller (MambaStepProject's GEMV).
+    /// </summary>
+    private (Tensor Output, Tensor Partials) LaunchMambaStep(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState,
+        bool deferNorm)
+    {
+        var (batch, heads, headDim, groups, n) = MambaStepComposition.Shapes(z, xbc, dt, ssmState);
+        int dn = heads * headDim, gate = p.GateGroupSize, width = p.ConvWeight.Dim(1);
         var (w, convBias, _) = ConvWeights(xbc, p.ConvWeight, p.ConvBias, "MambaStep");
         var conv = DeviceState(convState, [batch, xbc.Dim(1), width - 1], "MambaStep conv state");
         var state = DeviceState(ssmState, [batch, heads, headDim, n], "MambaStep SSM state");
@@ -51,12 +70,12 @@ public sealed partial class CudaBackend
         var output = Empty(DType.F32, batch, dn);
         var partials = Empty(DType.F32, batch, heads);   // Σ g² per (sequence, head), for the last block's gate norm
         bool vector = n % 4 == 0 && Address(state) % 16 == 0;
-        Gpu.LaunchEarly("mamba_step", vector ? "mamba_step_v4" : "mamba_step_v1", ((uint)heads, (uint)batch), 256, (uint)sharedBytes,
+        Gpu.LaunchEarly("mamba_step", vector ? "mamba_step_v4" : "mamba_step_v1", ((uint)heads, (uint)batch), 256,
+            (uint)StepSharedBytes(n, headDim, dn / gate),
             Address(z), ldz, Address(xbc), ldxbc, Address(dt), lddt, Address(w), convBias, Address(conv),
             Address(a), Address(dtBias), d is null ? 0UL : Address(d), dMode, Address(gateNorm), Address(state), Address(output),
-            Address(partials), _stepCounters.Pointer, headDim, groups, n, width, gate, p.Ssm.DtMin, p.Ssm.DtMax, p.NormEps);
-        Release(partials);
-        return output;
+            Address(partials), _stepCounters.Pointer, headDim, groups, n, width, gate, p.Ssm.DtMin, p.Ssm.DtMax, p.NormEps, deferNorm ? 1 : 0);
+        return (output, partials);
     }
 
     /// <summary>A, dt_bias and D as F32 device vectors, with D's mode: 0 none, 1 per head (H), 2 per head channel (H, P).</summary>

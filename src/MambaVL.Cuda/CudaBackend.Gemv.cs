@@ -1,6 +1,8 @@
-// The decode-sized matrix product on CUDA (MatMul with M ≤ 8 rows): gemv.cu's warp-per-column kernel, and the two
+// The decode-sized matrix product on CUDA (MatMul with M ≤ 8 rows): gemv.cu's warp-per-column kernel, the two
 // alternatives of gemv_pipe.cu for BF16 weights and M ≤ 2 (the batch-1 decode), selected by GemvVariant so a run can
-// compare them (`mambavl bench --device cuda --gemv vec|stream|ring`). Shapes a variant does not take run gemv_vec.
+// compare them (`mambavl bench --device cuda --gemv vec|stream|ring`), and gemv_mma.cu's tensor-core kernel for BF16
+// weights and 3 ≤ M ≤ 8 (batched decode), selected by GemvBatch (`--gemv-batch vec|mma`). Shapes a variant does not
+// take run gemv_vec.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
@@ -14,14 +16,24 @@ namespace MambaVL.Cuda;
 /// </summary>
 public enum GemvVariant { Vec, Stream, Ring }
 
+/// <summary>
+/// The kernel behind the decode GEMV for BF16 weights and 3 ≤ M ≤ 8 (a batch of sequences): Vec (gemv_vec on x rounded
+/// to BF16 by a kernel before it: M sums per lane on the CUDA cores) or Mma (gemv_mma: tensor-core MMAs, x rounded as
+/// it is read, weights loading before the kernel before has ended).
+/// </summary>
+public enum GemvBatchVariant { Vec, Mma }
+
 public sealed partial class CudaBackend
 {
     private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
     private int? _gemvBlocksPerSm, _streamBlocksPerSm;
-    private readonly Dictionary<string, int> _ringBlocksPerSm = [];
+    private readonly Dictionary<string, int> _ringBlocksPerSm = [], _mmaBlocksPerSm = [];
 
     /// <summary>The kernel for BF16 decode products with M ≤ 2 (Ring: the fastest of the three on the H100, see PERFORMANCE.md).</summary>
     public GemvVariant GemvVariant { get; set; } = GemvVariant.Ring;
+
+    /// <summary>The kernel for BF16 decode products with 3 ≤ M ≤ 8 (Vec until Mma has been measured on a GPU).</summary>
+    public GemvBatchVariant GemvBatch { get; set; } = GemvBatchVariant.Vec;
 
     /// <summary>The decode-sized product (M ≤ 8): one pass over w at memory speed, bias fused.</summary>
     private void Gemv(Tensor x, long ldx, Tensor w, Tensor? bias, Tensor y)
@@ -32,6 +44,9 @@ public sealed partial class CudaBackend
         bool bf16 = w.DType == DType.BF16;
         if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
             && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvRing(x, ldx, w, b, y)))
+            return;
+        if (bf16 && m > 2 && GemvBatch == GemvBatchVariant.Mma && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
+            && GemvMma(x, ldx, w, b, y))
             return;
         // one wave of as many 8-warp blocks per SM as fit, each warp striding over the same number of columns
         _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
@@ -122,9 +137,9 @@ public sealed partial class CudaBackend
     /// <summary>
     /// The ring of 12 or 16 slots (kernel gemv_ring{12,16}{suffix}) that keeps more bytes in flight per SM (blocks per
     /// SM × warps × (depth − 1) × 512 B) with x (M, K) staged per block, and one wave of blocks over the N columns;
-    /// null when K % 256 != 0 or x's copy leaves no room for a block.
+    /// null when K % 256 != 0 or x's copy leaves no room for a block. staticShared: the kernel's own __shared__ bytes.
     /// </summary>
-    private RingPlan? PlanRing(int m, int k, int n, string suffix)
+    private RingPlan? PlanRing(int m, int k, int n, string suffix, long staticShared = 0)
     {
         if (k % 256 != 0 || n == 0) return null;
         (string Kernel, long Shared, long PerSm, long InFlight) best = default;
@@ -135,7 +150,7 @@ public sealed partial class CudaBackend
             if (shared > 200 * 1024) continue;
             _ringBlocksPerSm.TryGetValue(kernel, out int byRegisters);
             if (byRegisters == 0) _ringBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_pipe", kernel, 256);
-            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
+            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + staticShared + 1024));
             long inFlight = perSm * 8 * (depth - 1) * 512;
             if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
         }
@@ -152,5 +167,45 @@ public sealed partial class CudaBackend
     {
         long wave = Gpu.Multiprocessors * blocksPerSm * 8, columnsPerWarp = (n + wave - 1) / wave;
         return ((uint)(((n + columnsPerWarp - 1) / columnsPerWarp + 7) / 8), (int)columnsPerWarp);
+    }
+
+    /// <summary>gemv_mma: tensor-core MMAs over a few rows of x (w 16-byte aligned, K % 8 == 0, x rows 16-byte aligned). False when no variant fits.</summary>
+    private bool GemvMma(Tensor x, long ldx, Tensor w, ulong bias, Tensor y)
+    {
+        int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
+        if (PlanMma(m, k, n) is not { } plan) return false;
+        Gpu.LaunchEarly("gemv_mma", plan.Kernel, (plan.Blocks, 1), 256, plan.Shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, plan.GroupsPerBlock);
+        return true;
+    }
+
+    private readonly record struct MmaPlan(string Kernel, uint Shared, uint Blocks, int GroupsPerBlock);
+
+    /// <summary>(T tiles of 16 columns per warp at once, ring depth D) of the gemv_mma_t{T}_d{D} kernels.</summary>
+    private static readonly (int Tiles, int Depth)[] MmaKernels = [(1, 4), (1, 6), (1, 8), (1, 12), (2, 4), (2, 6), (2, 8)];
+
+    /// <summary>
+    /// The gemv_mma variant that keeps the most weight bytes in flight, as PlanRing: blocks per SM (registers; shared
+    /// memory: 8 warps × D slots of T KB of w and M · 128 B of x, plus T × 4 KB of partial sums) × 8 warps ×
+    /// min(D − 1, a warp's slots) × T KB, with one wave of blocks, each a run of groups of T tiles. Null when none fits.
+    /// </summary>
+    private MmaPlan? PlanMma(int m, int k, int n)
+    {
+        long tiles = (n + 15) / 16, slotsPerGroup = ((k + 31) / 32 + 7) / 8;   // a warp's k-blocks of 32 per group (at most)
+        (MmaPlan Plan, long InFlight) best = default;
+        foreach (var (t, d) in MmaKernels)
+        {
+            string kernel = $"gemv_mma_t{t}_d{d}";
+            long shared = 16L * (8L * d * (64 * t + 8 * m) + 256 * t);   // as gemv_mma_body lays it out, in uint4
+            if (shared > 200 * 1024) continue;
+            if (!_mmaBlocksPerSm.TryGetValue(kernel, out int byRegisters))
+                _mmaBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_mma", kernel, 256);
+            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
+            if (perSm == 0) continue;
+            long groups = (tiles + t - 1) / t, wave = Gpu.Multiprocessors * perSm;
+            long perBlock = (groups + wave - 1) / wave, blocks = (groups + perBlock - 1) / perBlock;
+            long inFlight = blocks * 8 * Math.Min(d - 1, perBlock * slotsPerGroup) * t * 1024;
+            if (inFlight > best.InFlight) best = (new MmaPlan(kernel, (uint)shared, (uint)blocks, (int)perBlock), inFlight);
+        }
+        return best.InFlight > 0 ? best.Plan : null;
     }
 }

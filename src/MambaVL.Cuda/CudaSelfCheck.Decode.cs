@@ -1,7 +1,8 @@
-// Selfcheck rows for the batch-1 decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
+// Selfcheck rows for the decode path: the fused MambaStep kernel (mamba_step.cu) against the reference backend's
 // composition (conv step + SiLU, SSM step, gated RMSNorm) and against the GPU's own three ops, at the 2.7B mixer shape
-// and odd ones; and the GEMV variants (gemv_pipe.cu) against the reference product. Each MambaStep case runs two steps
-// in a row, so the second reads the conv state the first wrote and the counters the first launch's last blocks reset.
+// and odd ones; and the GEMV variants (gemv_pipe.cu for M ≤ 2, gemv_mma.cu for batches) against the reference product.
+// Each MambaStep case runs two steps in a row, so the second reads the conv state the first wrote and the counters the
+// first launch's last blocks reset.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
@@ -37,11 +38,26 @@ public sealed partial class CudaSelfCheck
             MatMul(1, 96, 129, DType.BF16, slice: true, note);
         }
         gpu.GemvVariant = chosen;
+        // the tensor-core batch GEMV (gemv_mma) at 3, 5 and 8 rows: the 2.7B in_proj and out_proj shapes, N off the 16-column
+        // tiles, K off the 32-wide k-blocks, x rows at a stride, K = 8; and x off 16-byte alignment, which it hands back
+        var batch = gpu.GemvBatch;
+        gpu.GemvBatch = GemvBatchVariant.Mma;
+        foreach (int m in new[] { 3, 5, 8 })
+        {
+            MatMul(m, 10576, 2560, DType.BF16, slice: false, " Mma");
+            MatMul(m, 2560, 5120, DType.BF16, slice: false, " Mma");
+            MatMul(m, 1000, 264, DType.BF16, slice: false, " Mma");
+            MatMul(m, 77, 64, DType.BF16, slice: true, " Mma", aligned: true);
+            MatMul(m, 77, 64, DType.BF16, slice: true, " Mma");
+        }
+        MatMul(8, 40, 8, DType.BF16, slice: false, " Mma");
+        gpu.GemvBatch = batch;
         // the pre-norm projection folded into gemv_ring (decode rows), on the 2.7B in_proj shape and smaller odd ones
         NormMatMul(1, 10576, 2560, add: true, exact: true);
         NormMatMul(1, 10576, 2560, add: true, exact: false);
         NormMatMul(2, 1000, 512, add: true, exact: false);
         NormMatMul(1, 1000, 768, add: false, exact: false);
+        StepProjectChecks();   // the step with out_proj, gate norm folded into the GEMV (CudaSelfCheck.StepProject.cs)
     }
 
     /// <summary>
@@ -92,24 +108,8 @@ public sealed partial class CudaSelfCheck
     /// </summary>
     private void MambaStep(StepCase s)
     {
-        int dn = s.Heads * s.P, gn = s.Groups * s.N, channels = dn + 2 * gn, width = 3 + dn + channels + s.Heads + 5;
-        var rng = new Random(5);
-        Tensor Wide()
-        {
-            var t = Uniform(-1, 1, s.Batch, width);
-            for (int b = 0; b < s.Batch; b++)   // dt columns around softplus's knee
-                for (int h = 0; h < s.Heads; h++) t.Span<float>()[b * width + 3 + dn + channels + h] = -5 + 6 * rng.NextSingle();
-            return t;
-        }
-        (Tensor Z, Tensor Xbc, Tensor Dt) Views(Tensor wide) =>
-            (wide.Narrow(1, 3, dn), wide.Narrow(1, 3 + dn, channels), wide.Narrow(1, 3 + dn + channels, s.Heads));
-        var inputs = new[] { Wide(), Wide() };
-        var ssm = new SsmParams(Uniform(-16, -1, s.Heads), Uniform(-4, -1, s.Heads),
-            s.DMode switch { 1 => Uniform(0, 1, s.Heads), 2 => Uniform(0, 1, s.Heads, s.P), _ => null },
-            s.Clamp ? 0.001f : 0f, s.Clamp ? 0.1f : float.PositiveInfinity);
-        var p = new MambaStepParams(Uniform(-1, 1, channels, s.Width), s.ConvBias ? Uniform(-0.5f, 0.5f, channels) : null, ssm,
-            Uniform(0.5f, 1.5f, dn), s.Gate, 1e-5f);
-        var (conv0, state0) = (Uniform(-1, 1, s.Batch, channels, s.Width - 1), Uniform(-0.5f, 0.5f, s.Batch, s.Heads, s.P, s.N));
+        var (inputs, p, conv0, state0) = StepInputs(s);
+        (Tensor Z, Tensor Xbc, Tensor Dt) Views(Tensor wide) => StepViews(s, wide);
 
         // the reference: IBackend's default composition on the CPU reference backend
         var (refConv, refState) = (Copy(conv0), Copy(state0));
@@ -120,8 +120,7 @@ public sealed partial class CudaSelfCheck
             expected = ((IBackend)Ref).MambaStep(z, xbc, dt, p, refConv, refState).ToFloatArray();
         }
 
-        var onGpu = new MambaStepParams(gpu.Upload(p.ConvWeight), p.ConvBias is null ? null : gpu.Upload(p.ConvBias), OnGpu(p.Ssm),
-            gpu.Upload(p.GateNorm), p.GateGroupSize, p.NormEps);
+        var onGpu = OnGpu(p);
         var wides = inputs.Select(gpu.Upload).ToArray();
         (float[] Y, float[] Conv, float[] State) Run(bool fused)
         {
@@ -137,12 +136,53 @@ public sealed partial class CudaSelfCheck
             return (y, gpu.ToHost(conv), gpu.ToHost(state));
         }
         var (fusedRun, opsRun) = (Run(fused: true), Run(fused: false));
-        string d = s.DMode switch { 1 => " D (H)", 2 => " D (H,P)", _ => " no D" };
-        string shape = $"B={s.Batch} H={s.Heads} P={s.P} G={s.Groups} N={s.N} W={s.Width} gate {s.Gate}{d}{(s.ConvBias ? "" : " no bias")}{(s.Clamp ? " dt clamp" : "")}, 2 steps";
+        string shape = StepShape(s);
         Add("MambaStep fused", shape, "f32", fusedRun.Y, expected);
         Add("MambaStep fused conv state", shape, "f32", fusedRun.Conv, refConv.ToFloatArray());
         Add("MambaStep fused SSM state", shape, "f32", fusedRun.State, refState.ToFloatArray());
         Add("MambaStep fused vs ops", shape, "f32", fusedRun.Y, opsRun.Y);
         Add("MambaStep fused vs ops SSM state", shape, "f32", fusedRun.State, opsRun.State);
+    }
+
+    /// <summary>
+    /// A step case's inputs: two (B, ·) in_proj-like matrices (z, xBC and dt as column views at odd offsets: StepViews),
+    /// the constants, and random conv (B, C, W-1) and SSM (B, H, P, N) states.
+    /// </summary>
+    private (Tensor[] Wides, MambaStepParams P, Tensor Conv0, Tensor State0) StepInputs(StepCase s)
+    {
+        int dn = s.Heads * s.P, channels = dn + 2 * s.Groups * s.N, width = StepWidth(s);
+        var rng = new Random(5);
+        Tensor Wide()
+        {
+            var t = Uniform(-1, 1, s.Batch, width);
+            for (int b = 0; b < s.Batch; b++)   // dt columns around softplus's knee
+                for (int h = 0; h < s.Heads; h++) t.Span<float>()[b * width + 3 + dn + channels + h] = -5 + 6 * rng.NextSingle();
+            return t;
+        }
+        var inputs = new[] { Wide(), Wide() };
+        var ssm = new SsmParams(Uniform(-16, -1, s.Heads), Uniform(-4, -1, s.Heads),
+            s.DMode switch { 1 => Uniform(0, 1, s.Heads), 2 => Uniform(0, 1, s.Heads, s.P), _ => null },
+            s.Clamp ? 0.001f : 0f, s.Clamp ? 0.1f : float.PositiveInfinity);
+        var p = new MambaStepParams(Uniform(-1, 1, channels, s.Width), s.ConvBias ? Uniform(-0.5f, 0.5f, channels) : null, ssm,
+            Uniform(0.5f, 1.5f, dn), s.Gate, 1e-5f);
+        return (inputs, p, Uniform(-1, 1, s.Batch, channels, s.Width - 1), Uniform(-0.5f, 0.5f, s.Batch, s.Heads, s.P, s.N));
+    }
+
+    private static int StepWidth(StepCase s) => 3 + s.Heads * s.P + (s.Heads * s.P + 2 * s.Groups * s.N) + s.Heads + 5;
+
+    /// <summary>z (B, Dn), xbc (B, C), dt (B, H): column views of one of StepInputs' matrices.</summary>
+    private static (Tensor Z, Tensor Xbc, Tensor Dt) StepViews(StepCase s, Tensor wide)
+    {
+        int dn = s.Heads * s.P, channels = dn + 2 * s.Groups * s.N;
+        return (wide.Narrow(1, 3, dn), wide.Narrow(1, 3 + dn, channels), wide.Narrow(1, 3 + dn + channels, s.Heads));
+    }
+
+    private MambaStepParams OnGpu(MambaStepParams p) => new(gpu.Upload(p.ConvWeight), p.ConvBias is null ? null : gpu.Upload(p.ConvBias),
+        OnGpu(p.Ssm), gpu.Upload(p.GateNorm), p.GateGroupSize, p.NormEps);
+
+    private static string StepShape(StepCase s)
+    {
+        string d = s.DMode switch { 1 => " D (H)", 2 => " D (H,P)", _ => " no D" };
+        return $"B={s.Batch} H={s.Heads} P={s.P} G={s.Groups} N={s.N} W={s.Width} gate {s.Gate}{d}{(s.ConvBias ? "" : " no bias")}{(s.Clamp ? " dt clamp" : "")}, 2 steps";
     }
 }

@@ -141,17 +141,22 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         Add("AddInPlace", $"{rows}x{d}", "f32", gpu.ToHost(acc), expected.ToFloatArray());
     }
 
-    /// <summary>y = x·wᵀ + b; BF16 weights round x to BF16 on the device, so the reference reads the same rounded x.</summary>
-    private void MatMul(int m, int n, int k, DType type, bool slice, string note = "")
+    /// <summary>
+    /// y = x·wᵀ + b; BF16 weights round x to BF16 on the device, so the reference reads the same rounded x. slice: x a
+    /// column slice (rows at a stride, not 16-byte aligned: the scalar GEMV), or with aligned a 16-byte aligned one.
+    /// </summary>
+    private void MatMul(int m, int n, int k, DType type, bool slice, string note = "", bool aligned = false)
     {
-        var wide = Uniform(-1, 1, m, k + 71);
-        var x = slice ? Sliced(wide, k) : Uniform(-1, 1, m, k);
+        var wide = Uniform(-1, 1, m, k + (aligned ? 72 : 71));
+        Tensor Slice(Tensor t) => aligned ? t.Narrow(1, 48, k) : Sliced(t, k);
+        var x = slice ? Slice(wide) : Uniform(-1, 1, m, k);
         var w = Uniform(-1, 1, n, k).ToDType(type);
         var b = Uniform(-0.5f, 0.5f, n);
         var xRef = type == DType.F32 ? x : x.ToDType(type).ToDType(DType.F32);
-        var onGpu = slice ? Sliced(gpu.Upload(wide), k) : gpu.Upload(x);
+        var onGpu = slice ? Slice(gpu.Upload(wide)) : gpu.Upload(x);
         var actual = gpu.ToHost(gpu.MatMul(onGpu, gpu.Upload(w), gpu.Upload(b)));
-        Add("MatMul+bias", $"{m}x{k} · ({n}x{k})ᵀ{(slice ? " slice" : "")}{note}", type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
+        string shape = $"{m}x{k} · ({n}x{k})ᵀ{(slice ? aligned ? " aligned slice" : " slice" : "")}{note}";
+        Add("MatMul+bias", shape, type == DType.F32 ? "f32" : "bf16 w+x", actual, Ref.MatMul(xRef, w, b).ToFloatArray());
     }
 
     private void Embedding(DType type)

@@ -1,6 +1,7 @@
 // The fused decode mixer op (IBackend.MambaStep): backends without their own kernel run the default composition, which
 // must give exactly the bits of the three ops the Mamba-2 mixer called before it existed (conv step + SiLU, SSM step,
 // gated RMSNorm), outputs and states; the profiling decorator times it as its parts or whole, with the same bits.
+// MambaStepProject (the step with out_proj) likewise: by default MambaStep then MatMul, bit for bit.
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 using MambaVL.Cpu;
@@ -65,6 +66,43 @@ public sealed class MambaStepTests : IDisposable
         Assert.Equal(ssm2.ToFloatArray(), ssm.ToFloatArray());
         var ops = profiled.Timings.Select(t => t.Op).ToHashSet();
         Assert.Equal(whole ? ["MambaStep"] : new HashSet<string> { "CausalConv1dStep", "SsmStep", "GatedRmsNorm" }, ops);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Default_MambaStepProject_is_MambaStep_then_MatMul_bit_for_bit_over_two_steps(bool withBias)
+    {
+        var (z, xbc, dt, p, conv, ssm) = Build(4);
+        var inputs = new Inputs(5);
+        var (w, bias) = (inputs.Uniform(-1, 1, 13, Dn), withBias ? inputs.Uniform(-1, 1, 13) : null);
+        var (conv2, ssm2) = (OpCheck.Copy(conv), OpCheck.Copy(ssm));
+        for (int step = 0; step < 2; step++)
+        {
+            var fused = ((IBackend)_cpu).MambaStepProject(z, xbc, dt, p, conv, ssm, w, bias);
+            var ops = _cpu.MatMul(((IBackend)_cpu).MambaStep(z, xbc, dt, p, conv2, ssm2), w, bias);
+            Assert.Equal([B, 13], fused.ShapeArray);
+            Assert.Equal(ops.ToFloatArray(), fused.ToFloatArray());
+            Assert.Equal(conv2.ToFloatArray(), conv.ToFloatArray());
+            Assert.Equal(ssm2.ToFloatArray(), ssm.ToFloatArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Profiling_times_MambaStepProject_as_its_parts_or_whole_with_the_same_bits(bool whole)
+    {
+        var (z, xbc, dt, p, conv, ssm) = Build(6);
+        var w = new Inputs(7).Uniform(-1, 1, 5, Dn);
+        var (conv2, ssm2) = (OpCheck.Copy(conv), OpCheck.Copy(ssm));
+        var profiled = new ProfilingBackend(_cpu) { TimeFusedOps = whole };
+        var y = profiled.MambaStepProject(z, xbc, dt, p, conv, ssm, w);
+        Assert.Equal(((IBackend)_cpu).MambaStepProject(z, xbc, dt, p, conv2, ssm2, w).ToFloatArray(), y.ToFloatArray());
+        Assert.Equal(conv2.ToFloatArray(), conv.ToFloatArray());
+        Assert.Equal(ssm2.ToFloatArray(), ssm.ToFloatArray());
+        var ops = profiled.Timings.Select(t => t.Op).ToHashSet();
+        Assert.Equal(whole ? ["MambaStepProject"] : new HashSet<string> { "CausalConv1dStep", "SsmStep", "GatedRmsNorm", "MatMul" }, ops);
     }
 
     [Fact]

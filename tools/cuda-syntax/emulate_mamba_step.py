@@ -3,7 +3,8 @@
 port of the reference composition (ReferenceBackend: conv step + SiLU, SSM step, gated RMSNorm) on small and 2.7B-like
 shapes, two steps in a row. Blocks run one after another in a shuffled order and each block's threads, warps and lanes
 as loops, so it checks the kernel's indexing (channels, groups, rows, chunks), its conv-state ownership (x channels by
-their head's block, B and C by the last block), the last-block hand-off and the counter reset. It proves nothing about
+their head's block, B and C by the last block), the last-block hand-off and the counter reset; and, with defer_norm, that gemv_ring*_gate's prologue (gp_stage_gate,
+ported below) stages exactly the values the normalising kernel writes (its group and partial indexing). It proves nothing about
 races or the hardware (that is `mambavl selfcheck --device cuda`). No GPU or numpy needed. Usage: emulate_mamba_step.py"""
 import math, random
 
@@ -17,7 +18,7 @@ def dt_of(raw, bias, lo, hi):
     return min(max(v, lo), hi)
 
 def kernel(V, B, H, P, G, N, W, gate, zxbcdt, conv_w, conv_b, conv_state, a, dt_bias, dvec, d_mode, gate_w, state, counters,
-           dt_min, dt_max, eps, order):
+           dt_min, dt_max, eps, order, defer_norm=False, partials_out=None):
     """zxbcdt[b] = [z (Dn) | xbc (C) | dt (H)]; conv_state[b][c] list of W-1; state[b][h][p][n]; returns out[b][Dn]"""
     dn, gn = H * P, G * N
     channels = dn + 2 * gn
@@ -88,14 +89,12 @@ def kernel(V, B, H, P, G, N, W, gate, zxbcdt, conv_w, conv_b, conv_state, a, dt_
         if counters[b] != H:   # atomicAdd returned H - 1: the last block
             continue
         # 4.
-        norm_groups, heads_per_norm = dn // gate, gate // P
-        scales = [None] * norm_groups
-        for k in range(norm_groups):
-            s = sum(partials[b][k * heads_per_norm + j] for j in range(heads_per_norm))
-            scales[k] = 1.0 / math.sqrt(s / gate + eps)
         o = out[b]
         assert None not in o
-        for i in range(dn): o[i] = o[i] * scales[i // gate] * gate_w[i]
+        if not defer_norm:
+            norm_groups, heads_per_norm = dn // gate, gate // P
+            scales = [gate_scale(partials[b], k, heads_per_norm, gate, eps) for k in range(norm_groups)]
+            for i in range(dn): o[i] = o[i] * scales[i // gate] * gate_w[i]
         # 5.
         for i in range(2 * gn):
             c = dn + i
@@ -106,7 +105,35 @@ def kernel(V, B, H, P, G, N, W, gate, zxbcdt, conv_w, conv_b, conv_state, a, dt_
             if W > 1: sc[W - 2] = xrow(c)
         # 6.
         counters[b] = 0
+    if partials_out is not None: partials_out[:] = partials
     return out
+
+def warp_total(v):
+    """common.cuh's butterfly: v[l] += v[l ^ offset] for offset 16, 8, 4, 2, 1 (every lane ends with the same sum)."""
+    for offset in (16, 8, 4, 2, 1):
+        v = [v[l] + v[l ^ offset] for l in range(32)]
+    return v[0]
+
+def gate_scale(partials_row, k, heads_per_group, gate, eps):
+    """common.cuh's gate_scale: lane-strided sums of group k's partials, the butterfly, rsqrt(s / gate + eps)."""
+    lanes = [0.0] * 32
+    for lane in range(32):
+        for j in range(lane, heads_per_group, 32): lanes[lane] += partials_row[k * heads_per_group + j]
+    return 1.0 / math.sqrt(warp_total(lanes) / gate + eps)
+
+def stage_gate(g, partials, heads, gate_w, gate, eps, m, k):
+    """gp_stage_gate without the BF16 rounding: xs (m, k) = g · scale[group] · w, walking float4 cells as the kernel does."""
+    groups, heads_per_group = k // gate, heads // (k // gate)
+    scales = [None] * (m * groups)
+    for i in range(m * groups):   # a warp per (row, group)
+        r = i // groups
+        scales[i] = gate_scale(partials[r], i - r * groups, heads_per_group, gate, eps)
+    per_row, xs = k // 4, [[None] * k for _ in range(m)]
+    for i in range(m * per_row):
+        r, c4 = i // per_row, i - (i // per_row) * per_row
+        s = scales[r * groups + 4 * c4 // gate]
+        for e in range(4): xs[r][4 * c4 + e] = g[r][4 * c4 + e] * s * gate_w[4 * c4 + e]
+    return xs
 
 def reference(B, H, P, G, N, W, gate, zxbcdt, conv_w, conv_b, conv_state, a, dt_bias, dvec, d_mode, gate_w, state, dt_min, dt_max, eps):
     """ReferenceBackend's CausalConv1dStep(silu) → SsmStep → GatedRmsNorm, as IBackend's default MambaStep calls them"""
@@ -171,6 +198,7 @@ def case(B, H, P, G, N, W, gate, d_mode, bias, clamp, seed=1):
     counters = [0] * B
     V = 4 if N % 4 == 0 else 1
     worst = 0.0
+    dc, ds, dcounters = copy(conv0), copy(state0), [0] * B   # the deferred-norm kernel + gemv_ring*_gate's prologue
     for zx in steps:
         want = reference(B, H, P, G, N, W, gate, zx, conv_w, conv_b, rc, a, dt_bias, dvec, d_mode, gate_w, rs, dt_min, dt_max, 1e-5)
         order = [(h, b) for b in range(B) for h in range(H)]
@@ -183,6 +211,12 @@ def case(B, H, P, G, N, W, gate, d_mode, bias, clamp, seed=1):
             scale = max(abs(v) for v in fy) or 1.0
             worst = max(worst, max(abs(u - v) for u, v in zip(fx, fy)) / scale)
         assert counters == [0] * B, counters
+        if gate % 4 == 0:
+            partials = []
+            g = kernel(V, B, H, P, G, N, W, gate, zx, conv_w, conv_b, dc, a, dt_bias, dvec, d_mode, gate_w, ds, dcounters, dt_min, dt_max, 1e-5,
+                       order, defer_norm=True, partials_out=partials)
+            staged = stage_gate(g, partials, H, gate_w, gate, 1e-5, B, H * P)
+            assert staged == got and dc == kc and ds == ks and dcounters == [0] * B, "defer_norm + stage_gate differ from the normalising kernel"
     ok = worst < 1e-9
     print(f"{'ok  ' if ok else 'FAIL'}  B={B} H={H} P={P} G={G} N={N} W={W} gate {gate} D mode {d_mode}{'' if bias else ' no bias'}{' clamp' if clamp else ''} (V={V}): max rel diff {worst:.1e}")
     return ok
@@ -195,5 +229,6 @@ if __name__ == "__main__":
         case(1, 3, 80, 1, 20, 2, 240, 1, True, False),    # P > 64: a second round of rows per warp
         case(1, 2, 8, 1, 256, 4, 16, 1, True, False),     # N > 128: two chunks per lane
         case(1, 80, 64, 1, 128, 4, 5120, 1, True, False),  # mamba2-2.7b
+        case(2, 24, 32, 3, 21, 3, 128, 2, False, True),    # the selfcheck's odd MambaStepProject shape: 6 gate groups
     ]
     raise SystemExit(0 if all(results) else 1)

@@ -31,13 +31,15 @@ public static class BenchCommand
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
         var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or ring", DefaultValueFactory = _ => "ring" };
+        var gemvBatch = new Option<string>("--gemv-batch") { Description = "Decode GEMV kernel for BF16 weights, 3 ≤ M ≤ 8 (--device cuda): vec or mma (tensor cores)", DefaultValueFactory = _ => "vec" };
         var normMatMul = new Option<string>("--norm-matmul") { Description = "Decode block input (--device cuda): fused (add + norm inside the in_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
+        var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, mambaStep, normMatMul, earlyLaunch,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, gemvBatch, mambaStep, normMatMul, earlyLaunch, stepProjection,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -49,13 +51,15 @@ public static class BenchCommand
             if (Backends.CudaIndex(parse.GetValue(device)!) is int gpu)
             {
                 var gemvVariant = Choice(parse.GetValue(gemv)!, "--gemv", ("vec", Cuda.GemvVariant.Vec), ("stream", Cuda.GemvVariant.Stream), ("ring", Cuda.GemvVariant.Ring));
+                var gemvBatchVariant = Choice(parse.GetValue(gemvBatch)!, "--gemv-batch", ("vec", Cuda.GemvBatchVariant.Vec), ("mma", Cuda.GemvBatchVariant.Mma));
                 bool fusedStep = Choice(parse.GetValue(mambaStep)!, "--mamba-step", ("fused", true), ("ops", false));
                 bool fusedNorm = Choice(parse.GetValue(normMatMul)!, "--norm-matmul", ("fused", true), ("ops", false));
                 bool early = Choice(parse.GetValue(earlyLaunch)!, "--early-launch", ("on", true), ("off", false));
+                bool fusedProjection = Choice(parse.GetValue(stepProjection)!, "--step-projection", ("fused", true), ("ops", false));
                 // one run per storage type, as on the CPU (the last one was taken alone before)
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
-                    { Gemv = gemvVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, EarlyLaunch = early });
+                    { Gemv = gemvVariant, GemvBatch = gemvBatchVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, FusedStepProjection = fusedProjection, EarlyLaunch = early });
                 var ctx = CliContext.From(parse);
                 return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }

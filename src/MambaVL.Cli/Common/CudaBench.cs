@@ -21,11 +21,17 @@ public static class CudaBench
         /// <summary>The decode GEMV kernel for BF16 weights and M ≤ 2 (`--gemv`).</summary>
         public GemvVariant Gemv { get; init; } = GemvVariant.Ring;
 
+        /// <summary>The decode GEMV kernel for BF16 weights and 3 ≤ M ≤ 8 (`--gemv-batch`).</summary>
+        public GemvBatchVariant GemvBatch { get; init; } = GemvBatchVariant.Vec;
+
         /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
         public bool FusedMambaStep { get; init; } = true;
 
         /// <summary>Whether a block's add + norm runs inside its in_proj GEMV (`--norm-matmul fused|ops`).</summary>
         public bool FusedNormMatMul { get; init; }
+
+        /// <summary>Whether the step's gate norm runs inside its out_proj GEMV (`--step-projection fused|ops`).</summary>
+        public bool FusedStepProjection { get; init; }
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
@@ -37,9 +43,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

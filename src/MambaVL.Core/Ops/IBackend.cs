@@ -154,6 +154,15 @@ public interface IBackend
     /// </summary>
     Tensor MambaStep(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState) =>
         MambaStepComposition.Run(this, z, xbc, dt, p, convState, ssmState);
+
+    /// <summary>
+    /// A Mamba-2 decode step and the mixer's output projection in one op, so a backend can fold the gated RMSNorm's
+    /// cross-head scaling into the product's prologue: <see cref="MambaStep"/>, then gated (B, Dn) times wᵀ (+ bias).
+    /// Arguments as MambaStep's; w (D, Dn), bias (D) or null → (B, D). States updated in place.
+    /// By default the two ops in turn (<see cref="MambaStepProjectComposition.Run"/>).
+    /// </summary>
+    Tensor MambaStepProject(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState, Tensor w, Tensor? bias = null) =>
+        MambaStepProjectComposition.Run(this, z, xbc, dt, p, convState, ssmState, w, bias);
 }
 
 /// <summary>

@@ -1,5 +1,5 @@
-// The fused Mamba-2 decode mixer op (IBackend.MambaStep): its constants and its default composition from the three ops
-// it replaces. The composition lives here, not only in the interface, so a decorator (ProfilingBackend) that must
+// The fused Mamba-2 decode mixer ops (IBackend.MambaStep, and MambaStepProject: the step with out_proj): their constants
+// and their default compositions from the ops they replace. The composition lives here, not only in the interface, so a decorator (ProfilingBackend) that must
 // implement the method can still run it through itself, timing each part, as the interface default would.
 using MambaVL.Core.Tensors;
 
@@ -47,5 +47,22 @@ public static class MambaStepComposition
         int groups = rest / (2 * n);
         if (heads % groups != 0) throw new ArgumentException($"MambaStep: {heads} heads do not split into {groups} groups");
         return (m, heads, headDim, groups, n);
+    }
+}
+
+public static class MambaStepProjectComposition
+{
+    /// <summary>
+    /// MambaStep, then the product of its gated output with w (+ bias), releasing the gated rows: the calls the mixer made
+    /// before the op existed (Mamba2Mixer's Scan then OutProject), so every backend without its own kernel gives the same
+    /// bits. Arguments as <see cref="MambaStepComposition.Run"/>; w (D, Dn), bias (D) or null → (B, D).
+    /// </summary>
+    public static Tensor Run(IBackend backend, Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState,
+        Tensor w, Tensor? bias)
+    {
+        var gated = backend.MambaStep(z, xbc, dt, p, convState, ssmState);
+        var y = backend.MatMul(gated, w, bias);
+        backend.Release(gated);
+        return y;
     }
 }

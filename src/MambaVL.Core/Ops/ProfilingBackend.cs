@@ -16,7 +16,7 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
     public IBackend Inner { get; } = inner;
 
     /// <summary>
-    /// Fused ops (AddRmsNorm, NormMatMul, MambaStep) go to the inner backend whole and are timed as one op, as they run unprofiled.
+    /// Fused ops (AddRmsNorm, NormMatMul, MambaStep, MambaStepProject) go to the inner backend whole and are timed as one op, as they run unprofiled.
     /// Off (the default): they run as their default compositions through this decorator, so each part is timed.
     /// </summary>
     public bool TimeFusedOps { get; init; }
@@ -112,6 +112,11 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
     public Tensor MambaStep(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState) => TimeFusedOps
         ? Time("MambaStep", "", () => Inner.MambaStep(z, xbc, dt, p, convState, ssmState))
         : MambaStepComposition.Run(this, z, xbc, dt, p, convState, ssmState);
+
+    public Tensor MambaStepProject(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState, Tensor w, Tensor? bias = null) =>
+        TimeFusedOps
+            ? Time("MambaStepProject", $"w {Shape(w)} {w.DType}", () => Inner.MambaStepProject(z, xbc, dt, p, convState, ssmState, w, bias))
+            : MambaStepProjectComposition.Run(this, z, xbc, dt, p, convState, ssmState, w, bias);
 
     private T Time<T>(string op, string shapes, Func<T> call)
     {

@@ -70,6 +70,18 @@ __device__ __forceinline__ float warp_total(float v)
     return v;
 }
 
+// The gated RMSNorm's scale of gate group k of one sequence: rsqrt(Σ partials of its heads / gate_group + eps), summed
+// lane-strided then across the warp; every lane gets it. partials (heads) of the sequence, read from L2 (other blocks or
+// the kernel before wrote them). mamba_step's last block and gemv_ring*_gate's prologue both call this one function: the
+// same sums in the same order, so the same scale to the bit.
+__device__ __forceinline__ float gate_scale(const float* partials, int k, int heads_per_group, int gate_group, float eps)
+{
+    float s = 0.0f;
+    for (int j = threadIdx.x & 31; j < heads_per_group; j += 32) s += __ldcg(partials + (long long)k * heads_per_group + j);
+    s = warp_total(s);
+    return rsqrtf(s / gate_group + eps);
+}
+
 // The sum of v over the block (any size up to 1024); every thread gets it. shared: 32 floats.
 __device__ __forceinline__ float block_sum(float v, float* shared)
 {

@@ -11,6 +11,7 @@
 // Both read x as BF16-rounded F32, as gemv_vec does for BF16 weights, so results agree with it to summation order.
 #define GP_THREADS 256
 #define GP_WARPS 8
+#define GP_MAX_M 2         // rows of x the ring kernels take (the batch-1 decode and pairs)
 #define GS_DEPTH 8         // gemv_stream: 16-byte loads in flight per lane
 
 // Σ_i xs[i] · wf[i] for 8 consecutive x values in shared memory (16-byte aligned)
@@ -103,6 +104,55 @@ __device__ __forceinline__ void gp_stage_norm(const float* __restrict__ residual
         {
             float4 v = dst[i], g = __ldg((const float4*)norm + i);
             dst[i] = make_float4(round_bf16(v.x * scale * g.x), round_bf16(v.y * scale * g.y), round_bf16(v.z * scale * g.z), round_bf16(v.w * scale * g.w));
+        }
+    }
+}
+
+// The gated RMSNorm prologue of CudaBackend.MambaStepProject (out_proj after mamba_step with defer_norm):
+// xs (m, k) = round_bf16(g · scale[group] · gate_w), g (m, k) rows at ldg, un-normalised (y · silu(z)); the scale of each
+// gate group from partials (m, heads), Σ g² per (sequence, head), by gate_scale: the function and the product order
+// (gv · s · wv) of mamba_step's own step 4, so xs equals round_bf16 of its normalised output to the bit (what
+// gp_stage_x_loads stages from it). g, gate_w 16-byte aligned, ldg % 4 == 0, gate_group % 4 == 0 (a float4 in one
+// group), k / gate_group ≤ GP_GATE_GROUPS.
+#define GP_GATE_GROUPS 64
+#define GP_GATE_BATCH 4   // float4 of g and of w in flight per thread: 32 registers, the ring's limit of 64 kept
+__device__ __forceinline__ void gp_stage_gate(const float* __restrict__ g, long long ldg, const float* __restrict__ partials, int heads,
+                                              const float* __restrict__ gate_w, int gate_group, float eps, int m, int k, float* xs)
+{
+    __shared__ float scales[GP_MAX_M * GP_GATE_GROUPS];   // (m, groups)
+    const int groups = k / gate_group, heads_per_group = heads / groups;
+    for (int i = threadIdx.x >> 5; i < m * groups; i += GP_WARPS)
+    {
+        int r = i / groups;
+        float s = gate_scale(partials + (long long)r * heads, i - r * groups, heads_per_group, gate_group, eps);
+        if ((threadIdx.x & 31) == 0) scales[i] = s;
+    }
+    __syncthreads();
+    int per_row = k >> 2, total = m * per_row;
+    float4* dst = (float4*)xs;
+    for (int base = threadIdx.x; base < total; base += GP_GATE_BATCH * blockDim.x)
+    {
+        float4 v[GP_GATE_BATCH], wv[GP_GATE_BATCH];
+#pragma unroll
+        for (int j = 0; j < GP_GATE_BATCH; j++)
+        {
+            int i = base + j * blockDim.x, r = i / per_row;
+            if (i < total)
+            {
+                v[j] = __ldcg((const float4*)(g + r * ldg) + (i - r * per_row));
+                wv[j] = __ldg((const float4*)gate_w + (i - r * per_row));
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < GP_GATE_BATCH; j++)
+        {
+            int i = base + j * blockDim.x, r = i / per_row;
+            if (i < total)
+            {
+                float s = scales[r * groups + 4 * (i - r * per_row) / gate_group];
+                dst[i] = make_float4(round_bf16(v[j].x * s * wv[j].x), round_bf16(v[j].y * s * wv[j].y),
+                                     round_bf16(v[j].z * s * wv[j].z), round_bf16(v[j].w * s * wv[j].w));
+            }
         }
     }
 }
@@ -207,11 +257,17 @@ extern "C" __global__ void __launch_bounds__(GP_THREADS, 4) gemv_stream(const fl
 // cp.async data is visible to it after its wait_group). ~4x the bytes in flight per SM at fewer registers: the
 // batch-1 GEMV is latency-bound (ncu: L1TEX scoreboard stalls, 46 % of DRAM peak at 18 warps per SM).
 // Shared: the ring (GP_WARPS, DEPTH, 32) uint4, then xs (m, k) F32. Same requirements as gemv_stream.
-// NORM (CudaBackend.NormMatMul): x is RMSNorm(residual + x) · norm, staged by gp_stage_norm; the residual updated.
-template <int DEPTH, bool NORM>
+// MODE, how x is staged: GP_PLAIN (x as is, rounded); GP_NORM (CudaBackend.NormMatMul: RMSNorm(residual + x) · norm by
+// gp_stage_norm, the residual updated); GP_GATE (CudaBackend.MambaStepProject: x = g, scaled by the gate norm from
+// partials (m, heads) and norm = the gate weight, by gp_stage_gate).
+#define GP_PLAIN 0
+#define GP_NORM 1
+#define GP_GATE 2
+template <int DEPTH, int MODE>
 __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w,
                                                const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp,
-                                               float* __restrict__ residual, const float* __restrict__ norm, float eps, unsigned int* __restrict__ counter)
+                                               float* __restrict__ residual, const float* __restrict__ norm, float eps, unsigned int* __restrict__ counter,
+                                               const float* __restrict__ partials, int heads, int gate_group)
 {
     extern __shared__ uint4 gp_shared[];
     int lane = threadIdx.x & 31;
@@ -230,12 +286,13 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
         gp_commit();
     }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
-    if (NORM)
+    if (MODE == GP_NORM)
     {
         __shared__ float red[32];
         gp_stage_norm(residual, x, ldx, norm, eps, m, k, xs, red);
         if (x) gp_write_residual(residual, x, ldx, m, k, counter);
     }
+    else if (MODE == GP_GATE) gp_stage_gate(x, ldx, partials, heads, norm, gate_group, eps, m, k, xs);
     else gp_stage_x_loads(x, ldx, m, k, xs);
     __syncthreads();
     GemvRun run(m, n, k, col0);
@@ -254,24 +311,36 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
 #define GEMV_RING_ARGS const float* __restrict__ x, long long ldx, const unsigned short* __restrict__ w, \
     const float* __restrict__ bias, float* __restrict__ y, int m, int n, int k, int cols_per_warp
 #define GEMV_RING_NORM_ARGS GEMV_RING_ARGS, float* __restrict__ residual, const float* __restrict__ norm, float eps, unsigned int* __restrict__ counter
+#define GEMV_RING_GATE_ARGS GEMV_RING_ARGS, const float* __restrict__ partials, int heads, const float* __restrict__ gate_w, int gate_group, float eps
 
 extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12(GEMV_RING_ARGS)
 {
-    gemv_ring_body<12, false>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr);
+    gemv_ring_body<12, GP_PLAIN>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr, nullptr, 0, 0);
 }
 
 extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16(GEMV_RING_ARGS)
 {
-    gemv_ring_body<16, false>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr);
+    gemv_ring_body<16, GP_PLAIN>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, nullptr, 0.0f, nullptr, nullptr, 0, 0);
 }
 
 // NormMatMul: x (may be null) is what is added to the residual
 extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12_norm(GEMV_RING_NORM_ARGS)
 {
-    gemv_ring_body<12, true>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter);
+    gemv_ring_body<12, GP_NORM>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter, nullptr, 0, 0);
 }
 
 extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16_norm(GEMV_RING_NORM_ARGS)
 {
-    gemv_ring_body<16, true>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter);
+    gemv_ring_body<16, GP_NORM>(x, ldx, w, bias, y, m, n, k, cols_per_warp, residual, norm, eps, counter, nullptr, 0, 0);
+}
+
+// MambaStepProject: x is mamba_step's un-normalised g (defer_norm), partials (m, heads) its Σ g² per head
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring12_gate(GEMV_RING_GATE_ARGS)
+{
+    gemv_ring_body<12, GP_GATE>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, gate_w, eps, nullptr, partials, heads, gate_group);
+}
+
+extern "C" __global__ void __launch_bounds__(GP_THREADS) gemv_ring16_gate(GEMV_RING_GATE_ARGS)
+{
+    gemv_ring_body<16, GP_GATE>(x, ldx, w, bias, y, m, n, k, cols_per_warp, nullptr, gate_w, eps, nullptr, partials, heads, gate_group);
 }

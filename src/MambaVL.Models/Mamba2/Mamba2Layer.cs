@@ -36,10 +36,19 @@ internal sealed class Mamba2Layer
     public Tensor Step(Tensor residual, Tensor? h, Tensor convState, Tensor ssmState) =>
         Mix(_mixer.NormInProject(residual, h, BlockNorm, _normEps), convState, ssmState, step: true);
 
-    /// <summary>zxbcdt (M, InProjDim), this block's in_proj output, through the scan and out_proj → (M, D).</summary>
+    /// <summary>
+    /// zxbcdt (M, InProjDim), this block's in_proj output, through the scan and out_proj → (M, D). A step is one
+    /// MambaStepProject (the backend may fold the gate norm into out_proj); prefill the scan then out_proj.
+    /// </summary>
     private Tensor Mix(Tensor zxbcdt, Tensor convState, Tensor ssmState, bool step)
     {
-        var gated = _mixer.Scan(zxbcdt, _mixer.Directions[0], convState, ssmState, step);
+        if (step)
+        {
+            var output = _mixer.StepProject(zxbcdt, _mixer.Directions[0], convState, ssmState);
+            _backend.Release(zxbcdt);
+            return output;
+        }
+        var gated = _mixer.Scan(zxbcdt, _mixer.Directions[0], convState, ssmState, step: false);
         _backend.Release(zxbcdt);
         return _mixer.OutProject(gated);
     }

@@ -95,6 +95,18 @@ internal sealed class Mamba2Mixer
         return gated;
     }
 
+    /// <summary>
+    /// One decode step of one direction and out_proj as the backend's MambaStepProject (by default MambaStep then the
+    /// product: what Scan(step: true) then OutProject do). zxbcdt (B, InProjDim), read in place; states in place → (B, D).
+    /// </summary>
+    public Tensor StepProject(Tensor zxbcdt, ScanDirection dir, Tensor convState, Tensor ssmState)
+    {
+        int di = _cfg.DInner;
+        var xbc = zxbcdt.Narrow(1, di, _cfg.ConvDim);
+        var dt = zxbcdt.Narrow(1, di + _cfg.ConvDim, _cfg.NHeads);
+        return _backend.MambaStepProject(zxbcdt.Narrow(1, 0, di), xbc, dt, dir.Step, convState, ssmState, _outProj, _outProjBias);
+    }
+
     /// <summary>gated (M, DInner) → out_proj (M, D), releasing the input.</summary>
     public Tensor OutProject(Tensor gated)
     {
