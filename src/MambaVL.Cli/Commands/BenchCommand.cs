@@ -31,10 +31,10 @@ public static class BenchCommand
         var batches = new Option<string>("--batch", "-b") { Description = "Decode batch sizes, comma separated (--device cuda)", DefaultValueFactory = _ => "1,8,64" };
         var prompts = new Option<string>("--prompts") { Description = "Prefill lengths, comma separated (--device cuda)", DefaultValueFactory = _ => "2048,8192,32768" };
         var gemv = new Option<string>("--gemv") { Description = "Decode GEMV kernel for BF16 weights, M ≤ 2 (--device cuda): vec, stream or ring", DefaultValueFactory = _ => "ring" };
-        var gemvBatch = new Option<string>("--gemv-batch") { Description = "Decode GEMV kernel for BF16 weights, 3 ≤ M ≤ 8 (--device cuda): vec or mma (tensor cores)", DefaultValueFactory = _ => "vec" };
+        var gemvBatch = new Option<string>("--gemv-batch") { Description = "Decode GEMV kernel for BF16 weights, 3 ≤ M ≤ 8 (--device cuda): vec or mma (tensor cores)", DefaultValueFactory = _ => "mma" };
         var normMatMul = new Option<string>("--norm-matmul") { Description = "Decode block input (--device cuda): fused (add + norm inside the in_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
-        var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
+        var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "fused" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")

@@ -22,7 +22,7 @@ public static class CudaBench
         public GemvVariant Gemv { get; init; } = GemvVariant.Ring;
 
         /// <summary>The decode GEMV kernel for BF16 weights and 3 ≤ M ≤ 8 (`--gemv-batch`).</summary>
-        public GemvBatchVariant GemvBatch { get; init; } = GemvBatchVariant.Vec;
+        public GemvBatchVariant GemvBatch { get; init; } = GemvBatchVariant.Mma;
 
         /// <summary>The decode mixer step as one kernel, or as its three ops (`--mamba-step fused|ops`).</summary>
         public bool FusedMambaStep { get; init; } = true;
@@ -31,7 +31,7 @@ public static class CudaBench
         public bool FusedNormMatMul { get; init; }
 
         /// <summary>Whether the step's gate norm runs inside its out_proj GEMV (`--step-projection fused|ops`).</summary>
-        public bool FusedStepProjection { get; init; }
+        public bool FusedStepProjection { get; init; } = true;
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
