@@ -163,6 +163,15 @@ public interface IBackend
     /// </summary>
     Tensor MambaStepProject(Tensor z, Tensor xbc, Tensor dt, MambaStepParams p, Tensor convState, Tensor ssmState, Tensor w, Tensor? bias = null) =>
         MambaStepProjectComposition.Run(this, z, xbc, dt, p, convState, ssmState, w, bias);
+
+    /// <summary>
+    /// One decode step through a stack of pre-norm Mamba-2 blocks, so a backend can run the whole stack as one kernel:
+    /// per block, residual += h, NormMatMul into in_proj, MambaStepProject. residual (B, D) F32 contiguous, updated in
+    /// place; one conv state (B, C, W-1) and one SSM state (B, H, P, N) per block, updated in place → the last block's
+    /// output h (B, D), not yet added to the residual. By default the per-block ops (<see cref="MambaBlocksStepComposition.Run"/>).
+    /// </summary>
+    Tensor MambaBlocksStep(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates) =>
+        MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
 }
 
 /// <summary>

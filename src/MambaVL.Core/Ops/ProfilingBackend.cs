@@ -16,7 +16,7 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
     public IBackend Inner { get; } = inner;
 
     /// <summary>
-    /// Fused ops (AddRmsNorm, NormMatMul, MambaStep, MambaStepProject) go to the inner backend whole and are timed as one op, as they run unprofiled.
+    /// Fused ops (AddRmsNorm, NormMatMul, MambaStep, MambaStepProject, MambaBlocksStep) go to the inner backend whole and are timed as one op, as they run unprofiled.
     /// Off (the default): they run as their default compositions through this decorator, so each part is timed.
     /// </summary>
     public bool TimeFusedOps { get; init; }
@@ -117,6 +117,11 @@ public sealed class ProfilingBackend(IBackend inner, Action? synchronize = null)
         TimeFusedOps
             ? Time("MambaStepProject", $"w {Shape(w)} {w.DType}", () => Inner.MambaStepProject(z, xbc, dt, p, convState, ssmState, w, bias))
             : MambaStepProjectComposition.Run(this, z, xbc, dt, p, convState, ssmState, w, bias);
+
+    public Tensor MambaBlocksStep(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates) =>
+        TimeFusedOps
+            ? Time("MambaBlocksStep", $"{blocks.Count} blocks", () => Inner.MambaBlocksStep(residual, blocks, convStates, ssmStates))
+            : MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
 
     private T Time<T>(string op, string shapes, Func<T> call)
     {

@@ -10,6 +10,7 @@ namespace MambaVL.Models.Mamba2;
 public sealed class Mamba2LM : ILanguageModel, IContextMemory
 {
     private readonly Mamba2Layer[] _layers;
+    private readonly MambaBlockWeights[] _stepWeights;  // per layer, what a decode step reads
     private readonly Tensor _embedding;  // (PaddedVocab, D) stored dtype
     private readonly Tensor _normF;      // (D) F32
     private readonly Tensor _lmHead;     // (PaddedVocab, D) stored dtype; the embedding itself when tied
@@ -21,6 +22,7 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
     private Mamba2LM(Mamba2Config cfg, IBackend backend, Mamba2Layer[] layers, Tensor embedding, Tensor normF, Tensor lmHead)
     {
         (Config, Backend, _layers, _embedding, _normF, _lmHead) = (cfg, backend, layers, embedding, normF, lmHead);
+        _stepWeights = layers.Select(l => l.StepWeights).ToArray();
     }
 
     /// <summary>
@@ -102,15 +104,9 @@ public sealed class Mamba2LM : ILanguageModel, IContextMemory
     private Tensor StepBody(ReadOnlySpan<int> ids, Mamba2State st)
     {
         var residual = Backend.Embedding(_embedding, ids);  // (B, D): the residual stream
-        Tensor? h = null;                                   // the last block's output, added to the stream by the next NormMatMul
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            var output = _layers[l].Step(residual, h, st.ConvState(l), st.SsmState(l));
-            if (h != null) Backend.Release(h);
-            h = output;
-        }
+        var h = Backend.MambaBlocksStep(residual, _stepWeights, st.ConvStates, st.SsmStates);  // the last block's output
         var logits = Backend.NormMatMul(residual, h, _normF, Config.NormEps, _lmHead);  // residual += h, norm_f, the LM head
-        if (h != null) Backend.Release(h);
+        Backend.Release(h);
         Backend.Release(residual);
         return logits;
     }

@@ -67,11 +67,12 @@ internal sealed class Mamba2Mixer
         };
     }
 
+    /// <summary>The decode weights of the block this mixer (one direction, the first) sits in, behind <paramref name="norm"/>.</summary>
+    public MambaBlockWeights BlockWeights(Tensor norm, float eps) =>
+        new(norm, eps, _inProj, _inProjBias, Directions[0].Step, _outProj, _outProjBias);
+
     /// <summary>h (M, D) → zxbcdt (M, InProjDim): the column views z, xBC and dt are read in place by the next ops.</summary>
     public Tensor InProject(Tensor h) => _backend.MatMul(h, _inProj, _inProjBias);
-
-    /// <summary>residual += h (h may be null), RMSNorm with <paramref name="norm"/>, in_proj: one NormMatMul → zxbcdt (M, InProjDim).</summary>
-    public Tensor NormInProject(Tensor residual, Tensor? h, Tensor norm, float eps) => _backend.NormMatMul(residual, h, norm, eps, _inProj, _inProjBias);
 
     /// <summary>
     /// One direction over one sequence (prefill) or one token per sequence (step): conv + SiLU over xBC, the scan, and the
@@ -93,18 +94,6 @@ internal sealed class Mamba2Mixer
         var gated = _backend.GatedRmsNorm(y.Reshape(m, di), zxbcdt.Narrow(1, 0, di), _gateNorm, _cfg.GateGroupSize, _cfg.NormEps);
         _backend.Release(y);
         return gated;
-    }
-
-    /// <summary>
-    /// One decode step of one direction and out_proj as the backend's MambaStepProject (by default MambaStep then the
-    /// product: what Scan(step: true) then OutProject do). zxbcdt (B, InProjDim), read in place; states in place → (B, D).
-    /// </summary>
-    public Tensor StepProject(Tensor zxbcdt, ScanDirection dir, Tensor convState, Tensor ssmState)
-    {
-        int di = _cfg.DInner;
-        var xbc = zxbcdt.Narrow(1, di, _cfg.ConvDim);
-        var dt = zxbcdt.Narrow(1, di + _cfg.ConvDim, _cfg.NHeads);
-        return _backend.MambaStepProject(zxbcdt.Narrow(1, 0, di), xbc, dt, dir.Step, convState, ssmState, _outProj, _outProjBias);
     }
 
     /// <summary>gated (M, DInner) → out_proj (M, D), releasing the input.</summary>

@@ -59,6 +59,11 @@ public sealed class Mamba2State : IModelState
     /// <summary>Layer <paramref name="layer"/>'s SSM state, (B, H, P, N) F32, on the backend.</summary>
     public Tensor SsmState(int layer) => _ssm[layer];
 
+    /// <summary>Every layer's conv state and SSM state, in layer order (for the backend's MambaBlocksStep).</summary>
+    internal IReadOnlyList<Tensor> ConvStates => _conv;
+
+    internal IReadOnlyList<Tensor> SsmStates => _ssm;
+
     /// <summary>The single sequence's conv state as (C, W-1), sharing storage (Prefill: batch size 1).</summary>
     internal Tensor SequenceConvState(int layer) => _conv[layer].Reshape(_convDim, _convHistory);
 
