@@ -16,13 +16,15 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
     public Device Device => new(DeviceKind.Cuda, Gpu.Index);
 
     public CudaBackend(CudaDevice gpu) =>
-        (Gpu, _gemm, _stepCounters, _normCounter) = (gpu, new CudaGemm(gpu), Counters(gpu, StepCounterCapacity), Counters(gpu, 1));
+        (Gpu, _gemm, _stepCounters, _normCounter, _blocksBarrier) = (gpu, new CudaGemm(gpu), Counters(gpu, StepCounterCapacity), Counters(gpu, 1), Counters(gpu, 2));
 
     public void Dispose()
     {
         _gemm.Dispose();
         _stepCounters.Dispose();
         _normCounter.Dispose();
+        _blocksBarrier.Dispose();
+        foreach (var table in _blockTables.Values) table.Dispose();
     }
 
     // ---- memory ----

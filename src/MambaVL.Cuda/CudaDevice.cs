@@ -302,6 +302,20 @@ public sealed unsafe partial class CudaDevice : IDisposable
         return Math.Max(blocks, 1);
     }
 
+    /// <summary>
+    /// How many blocks of <paramref name="threads"/> with <paramref name="sharedBytes"/> of dynamic shared memory fit on one
+    /// multiprocessor at once (0: none), the shared memory opted in first as a launch would.
+    /// </summary>
+    public int ResidentBlocks(string source, string function, int threads, uint sharedBytes)
+    {
+        MakeCurrent();
+        nint f = Function(source, function);
+        if (sharedBytes > DefaultSharedBytes) AllowShared(f, function, sharedBytes);
+        int blocks;
+        _cu.Check(_cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, f, threads, sharedBytes), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({function})");
+        return blocks;
+    }
+
     /// <summary>Dynamic shared memory a launch gets without asking; more (up to 227 KB on Hopper) needs a per-function opt-in.</summary>
     private const uint DefaultSharedBytes = 48 * 1024;
 

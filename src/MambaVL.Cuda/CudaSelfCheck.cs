@@ -48,6 +48,7 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         check.Step(3);
         check.StepKernels(5, 16, 64, 2, 128);
         check.DecodeChecks();   // the fused MambaStep and the GEMV variants (CudaSelfCheck.Decode.cs)
+        check.BlocksChecks();   // the block stack as one persistent kernel (CudaSelfCheck.Blocks.cs)
         // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
         // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
         foreach (var s in new ScanCase[]

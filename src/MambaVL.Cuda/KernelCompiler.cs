@@ -4,11 +4,12 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using MambaVL.Cuda.Interop;
 
 namespace MambaVL.Cuda;
 
-internal sealed unsafe class KernelCompiler(NvrtcApi nvrtc, int major, int minor)
+internal sealed unsafe partial class KernelCompiler(NvrtcApi nvrtc, int major, int minor)
 {
     public string Architecture => $"sm_{major}{minor}";
 
@@ -22,8 +23,28 @@ internal sealed unsafe class KernelCompiler(NvrtcApi nvrtc, int major, int minor
         }
     }
 
-    /// <summary>The text of an embedded kernel source (Kernels/NAME.cu) after the shared helpers (Kernels/common.cuh).</summary>
-    public static string Source(string name) => Resource("common.cuh") + "\n#line 1 \"" + name + ".cu\"\n" + Resource(name + ".cu");
+    /// <summary>
+    /// The text of an embedded kernel source (Kernels/NAME.cu) after the shared helpers (Kernels/common.cuh), each of its
+    /// <c>#include "X.cuh"</c> lines replaced by that embedded header (NVRTC is given no include paths).
+    /// </summary>
+    public static string Source(string name) => Resource("common.cuh") + "\n" + Expand(name + ".cu");
+
+    private static string Expand(string file)
+    {
+        var text = new StringBuilder($"#line 1 \"{file}\"\n");
+        int line = 0;
+        foreach (var raw in Resource(file).Split('\n'))
+        {
+            line++;
+            var m = IncludeLine().Match(raw);
+            if (!m.Success) { text.Append(raw).Append('\n'); continue; }
+            text.Append(Expand(m.Groups[1].Value)).Append($"#line {line + 1} \"{file}\"\n");
+        }
+        return text.ToString();
+    }
+
+    [GeneratedRegex("^\\s*#include\\s+\"([A-Za-z0-9_]+\\.cuh)\"\\s*$")]
+    private static partial Regex IncludeLine();
 
     private static string Resource(string file)
     {

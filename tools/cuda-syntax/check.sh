@@ -12,7 +12,7 @@ status=0
 for f in "$kernels"/*.cu; do
   name="$(basename "$f")"
   cat "$here/shim.cuh" "$kernels/common.cuh" "$f" > "$tmp/$name"
-  if "$clang" -x cuda --cuda-gpu-arch=sm_80 -nocudainc -nocudalib --cuda-device-only -fsyntax-only -std=c++17 -Wno-unknown-cuda-version "$tmp/$name" 2> "$tmp/$name.log"; then
+  if "$clang" -x cuda --cuda-gpu-arch=sm_80 -nocudainc -nocudalib -I "$kernels" --cuda-device-only -fsyntax-only -std=c++17 -Wno-unknown-cuda-version "$tmp/$name" 2> "$tmp/$name.log"; then
     echo "ok    $name"
   else
     echo "FAIL  $name"; sed "s|$tmp/||" "$tmp/$name.log" | head -30; status=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Compiles every embedded kernel (src/MambaVL.Cuda/Kernels/*.cu, common.cuh in front, the options KernelCompiler
-uses) with a local NVRTC for sm_90 and prints ptxas' register / spill report per kernel. Needs only libnvrtc (e.g. the
+"""Compiles every embedded kernel (src/MambaVL.Cuda/Kernels/*.cu, common.cuh in front, its #include "X.cuh" headers, the
+options KernelCompiler uses) with a local NVRTC for sm_90 and prints ptxas' register / spill report per kernel. Needs only libnvrtc (e.g. the
 Debian package libnvrtc11.2, NVRTC 11.8): no GPU, no CUDA toolkit. A real compile: stronger than check.sh's clang
 syntax pass, and the register counts say what occupancy to expect. Usage: nvrtc_check.py [kernel.cu ...]"""
 import ctypes, ctypes.util, glob, os, sys
@@ -19,7 +19,9 @@ def compile_one(nvrtc, path, common, arch):
     name = os.path.basename(path).encode()
     if nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, name, 0, None, None) != 0:
         return False, "nvrtcCreateProgram failed"
-    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++17", b"-default-device", b"--ptxas-options=-v"]
+    # #include "X.cuh" from the kernels' folder (KernelCompiler pastes those headers in itself)
+    include = "--include-path=" + os.path.dirname(os.path.abspath(path))
+    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++17", b"-default-device", b"--ptxas-options=-v", include.encode()]
     arr = (ctypes.c_char_p * len(opts))(*opts)
     rc = nvrtc.nvrtcCompileProgram(prog, len(opts), arr)
     size = ctypes.c_size_t()

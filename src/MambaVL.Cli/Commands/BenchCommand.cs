@@ -34,12 +34,13 @@ public static class BenchCommand
         var gemvBatch = new Option<string>("--gemv-batch") { Description = "Decode GEMV kernel for BF16 weights, 3 ≤ M ≤ 8 (--device cuda): vec or mma (tensor cores)", DefaultValueFactory = _ => "mma" };
         var normMatMul = new Option<string>("--norm-matmul") { Description = "Decode block input (--device cuda): fused (add + norm inside the in_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
+        var blocks = new Option<string>("--blocks") { Description = "Decode block stack at batch 1 (--device cuda): fused (one persistent kernel) or ops (kernels per block)", DefaultValueFactory = _ => "ops" };
         var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "fused" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, gemvBatch, mambaStep, normMatMul, earlyLaunch, stepProjection,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, gemvBatch, mambaStep, normMatMul, earlyLaunch, stepProjection, blocks,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -56,10 +57,11 @@ public static class BenchCommand
                 bool fusedNorm = Choice(parse.GetValue(normMatMul)!, "--norm-matmul", ("fused", true), ("ops", false));
                 bool early = Choice(parse.GetValue(earlyLaunch)!, "--early-launch", ("on", true), ("off", false));
                 bool fusedProjection = Choice(parse.GetValue(stepProjection)!, "--step-projection", ("fused", true), ("ops", false));
+                bool fusedBlocks = Choice(parse.GetValue(blocks)!, "--blocks", ("fused", true), ("ops", false));
                 // one run per storage type, as on the CPU (the last one was taken alone before)
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
-                    { Gemv = gemvVariant, GemvBatch = gemvBatchVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, FusedStepProjection = fusedProjection, EarlyLaunch = early });
+                    { Gemv = gemvVariant, GemvBatch = gemvBatchVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, FusedStepProjection = fusedProjection, FusedBlocksStep = fusedBlocks, EarlyLaunch = early });
                 var ctx = CliContext.From(parse);
                 return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }

@@ -48,6 +48,7 @@ public static class DeviceCommands
             rows.Add(LinearGraphParity(backend));
             rows.Add(NormFusionParity(backend));
             rows.Add(StepProjectionParity(backend));
+            rows.Add(BlocksParity(backend));
             rows.AddRange(DeviceSamplerCheck.Run(backend));
             rows.Add(HybridParity(backend));
             rows.Add(MlMambaParity(backend));
@@ -160,6 +161,21 @@ public static class DeviceCommands
                 CudaSelfCheck.Tolerance);
         }
         finally { gpu.FusedStepProjection = chosen; }
+    }
+
+    /// <summary>
+    /// The same model and steps with the block stack as the one mamba_blocks kernel (its table built on the first, eager
+    /// step, then replayed from the graph), against the blocks' own kernels. Bound 2e-3: the kernel sums each block
+    /// norm's squares in another order (NormFusionParity's reason).
+    /// </summary>
+    private static SelfCheckRow BlocksParity(CudaBackend gpu)
+    {
+        bool chosen = gpu.FusedBlocksStep;
+        try
+        {
+            return FusionParity(gpu, fused => gpu.FusedBlocksStep = fused, "decode steps, block stack as one kernel", "per-block kernels", 2e-3);
+        }
+        finally { gpu.FusedBlocksStep = chosen; }
     }
 
     /// <summary>

@@ -33,6 +33,9 @@ public static class CudaBench
         /// <summary>Whether the step's gate norm runs inside its out_proj GEMV (`--step-projection fused|ops`).</summary>
         public bool FusedStepProjection { get; init; } = true;
 
+        /// <summary>Whether a batch-1 decode step runs the block stack as one persistent kernel (`--blocks fused|ops`).</summary>
+        public bool FusedBlocksStep { get; init; }
+
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
     }
@@ -43,9 +46,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? "one kernel" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

@@ -1,0 +1,132 @@
+// The decode step through the whole Mamba-2 block stack on CUDA (IBackend.MambaBlocksStep): one persistent kernel
+// (mamba_blocks.cu) for one sequence, its weight streams never pausing at the blocks' small ops; shapes and placements
+// it does not take, and FusedBlocksStep = false, run the per-block composition. The kernel reads the blocks' tensors
+// through a device table of their addresses, built once per (weights, states) and kept, so a recorded step replays it.
+using System.Runtime.InteropServices;
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cuda;
+
+public sealed partial class CudaBackend
+{
+    private const int BlockTableFields = 13;        // MbLayer's pointers
+    private const int BlockTablesKept = 256;         // distinct (weights, states) tables; more run the composition
+    private const long BlocksStaticShared = 1024;    // the kernel's own __shared__ (672 B by NVRTC) and the driver's 1 KB, rounded up
+    private readonly Dictionary<string, DeviceBuffer> _blockTables = [];
+    private readonly DeviceBuffer _blocksBarrier;    // (2) uint32: arrivals, generation (mamba_blocks' grid barrier)
+
+    /// <summary>
+    /// Whether MambaBlocksStep runs the stack as the one mamba_blocks kernel where it fits (batch 1, BF16 projections),
+    /// or block by block (to compare: `bench --blocks fused|ops`). Off until measured on a GPU.
+    /// </summary>
+    public bool FusedBlocksStep { get; set; }
+
+    public Tensor MambaBlocksStep(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
+    {
+        MambaBlocksStepComposition.Check(blocks, convStates, ssmStates);
+        if ((FusedBlocksStep ? PlanBlocks(residual, blocks, convStates, ssmStates) : null) is not { } plan
+            || BlocksTable(blocks, convStates, ssmStates) is not { } table)
+            return MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
+        var d = plan.Dims;
+        int dn = d.Heads * d.HeadDim;
+        var h = Empty(DType.F32, 1, d.D);
+        var zx = Empty(DType.F32, 1, d.InRows);
+        var g = Empty(DType.F32, 1, dn);
+        var partials = Empty(DType.F32, 1, d.Heads);
+        Gpu.Launch("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
+            Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
+        Release(zx);
+        Release(g);
+        Release(partials);
+        return h;
+    }
+
+    /// <summary>MbDims of mamba_blocks.cu: the shapes and constants every block shares.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct BlockDims(int D, int InRows, int Heads, int HeadDim, int Groups, int StateSize, int Width, int GateGroup,
+        int DMode, int Layers, float NormEps, float GateEps, float DtMin, float DtMax);
+
+    private static byte[] DimsBytes(BlockDims d) => MemoryMarshal.AsBytes(new ReadOnlySpan<BlockDims>(in d)).ToArray();
+
+    private sealed record BlocksPlan(string Kernel, uint Shared, uint Grid, BlockDims Dims);
+
+    /// <summary>The launch for this stack, or null where the kernel does not take it (see mamba_blocks.cu's Needs).</summary>
+    private BlocksPlan? PlanBlocks(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
+    {
+        if (!Resident(residual) || residual.Rank != 2 || residual.Dim(0) != 1 || Address(residual) % 16 != 0) return null;
+        if (BlockShapes(blocks[0], ssmStates[0], residual.Dim(1)) is not { } dims) return null;
+        dims = dims with { Layers = blocks.Count };
+        for (int l = 0; l < blocks.Count; l++)
+            if (!BlockFits(blocks[l], convStates[l], ssmStates[l], dims)) return null;
+        int dn = dims.Heads * dims.HeadDim;
+        long xs = Math.Max(Math.Max(dims.D, dn), 2L * dims.StateSize + 2L * dims.HeadDim) * sizeof(float);
+        foreach (int depth in (int[])[48, 24])
+        {
+            long shared = 8L * depth * 512 + xs;
+            if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
+            string kernel = $"mamba_blocks{depth}";
+            // the grid barrier needs every block resident at once: one per SM, and the SM must hold one
+            if (Gpu.ResidentBlocks("mamba_blocks", kernel, 256, (uint)shared) < 1) continue;
+            return new BlocksPlan(kernel, (uint)shared, (uint)Gpu.Multiprocessors, dims);
+        }
+        return null;
+    }
+
+    /// <summary>The shapes of the first block (D from the residual), or null where the kernel's limits exclude them.</summary>
+    private static BlockDims? BlockShapes(MambaBlockWeights b, Tensor ssm, int d)
+    {
+        if (ssm.Rank != 4 || b.InProj.Rank != 2 || b.Step.ConvWeight.Rank != 2) return null;
+        int heads = ssm.Dim(1), p = ssm.Dim(2), n = ssm.Dim(3), dn = heads * p, inRows = b.InProj.Dim(0);
+        int bc = inRows - 2 * dn - heads, gate = b.Step.GateGroupSize, width = b.Step.ConvWeight.Dim(1);
+        if (bc <= 0 || bc % (2 * n) != 0) return null;
+        int groups = bc / (2 * n);
+        int dMode = b.Step.Ssm.D is null ? 0 : b.Step.Ssm.D.Length == heads ? 1 : b.Step.Ssm.D.Length == dn ? 2 : -1;
+        bool fits = d % 256 == 0 && dn % 256 == 0 && n % 4 == 0 && heads % groups == 0 && width is >= 1 and <= 9 && dMode >= 0
+            && gate > 0 && dn % gate == 0 && gate % p == 0 && gate % 4 == 0 && dn / gate <= 64;
+        return fits ? new BlockDims(d, inRows, heads, p, groups, n, width, gate, dMode, 0, b.NormEps, b.Step.NormEps, b.Step.Ssm.DtMin, b.Step.Ssm.DtMax) : null;
+    }
+
+    /// <summary>One block's tensors: on this device, contiguous, of the first block's shapes, dtypes and constants.</summary>
+    private bool BlockFits(MambaBlockWeights b, Tensor conv, Tensor ssm, BlockDims d)
+    {
+        int dn = d.Heads * d.HeadDim, convDim = dn + 2 * d.Groups * d.StateSize;
+        var s = b.Step;
+        bool Vector(Tensor? t, long length) => t is null || (Resident(t) && t.DType == DType.F32 && t.Length == length);
+        bool Matrix(Tensor w, int rows, int cols) => Resident(w) && w.DType == DType.BF16 && w.Rank == 2 && w.Dim(0) == rows && w.Dim(1) == cols && Address(w) % 16 == 0;
+        return BlockShapes(b, ssm, d.D) == d with { Layers = 0 }
+            && Matrix(b.InProj, d.InRows, d.D) && Matrix(b.OutProj, d.D, dn)
+            && Vector(b.Norm, d.D) && Vector(b.InProjBias, d.InRows) && Vector(b.OutProjBias, d.D)
+            && Vector(s.ConvWeight, (long)convDim * d.Width) && Vector(s.ConvBias, convDim) && Vector(s.Ssm.A, d.Heads)
+            && Vector(s.Ssm.DtBias, d.Heads) && Vector(s.Ssm.D, d.DMode == 2 ? dn : d.Heads) && Vector(s.GateNorm, dn)
+            && Vector(conv, (long)convDim * (d.Width - 1)) && conv.Rank == 3 && conv.Dim(0) == 1 && conv.Dim(1) == convDim
+            && Vector(ssm, (long)dn * d.StateSize) && ssm.Dim(0) == 1 && Address(ssm) % 16 == 0;
+    }
+
+    /// <summary>A contiguous tensor on this device (so its address can go into a table and stay valid).</summary>
+    private bool Resident(Tensor t) => t.Storage is CudaStorage s && s.Device.Index == Gpu.Index && t.IsContiguous;
+
+    /// <summary>
+    /// The device table of every block's 13 addresses (MbLayer), made once per distinct set and kept (a recorded step's
+    /// kernel reads it at every replay). Null while recording a step that has none yet (no host copy can be recorded)
+    /// or once BlockTablesKept are held.
+    /// </summary>
+    private DeviceBuffer? BlocksTable(IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
+    {
+        var entries = new ulong[blocks.Count * BlockTableFields];
+        for (int l = 0; l < blocks.Count; l++)
+        {
+            var (b, s) = (blocks[l], blocks[l].Step);
+            ulong Of(Tensor? t) => t is null ? 0UL : Address(t);
+            ulong[] fields = [Of(b.Norm), Of(b.InProj), Of(b.InProjBias), Of(s.ConvWeight), Of(s.ConvBias), Of(convStates[l]), Of(s.Ssm.A),
+                Of(s.Ssm.DtBias), Of(s.Ssm.D), Of(s.GateNorm), Of(ssmStates[l]), Of(b.OutProj), Of(b.OutProjBias)];
+            fields.CopyTo(entries, l * BlockTableFields);
+        }
+        string key = Convert.ToHexString(MemoryMarshal.AsBytes(entries.AsSpan()));
+        if (_blockTables.TryGetValue(key, out var table)) return table;
+        if (Gpu.IsRecording || _blockTables.Count >= BlockTablesKept) return null;
+        table = Gpu.UploadBytes(MemoryMarshal.AsBytes(entries.AsSpan()));
+        _blockTables[key] = table;
+        return table;
+    }
+}

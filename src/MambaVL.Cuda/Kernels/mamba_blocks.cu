@@ -1,0 +1,216 @@
+// The decode step of a whole stack of pre-norm Mamba-2 blocks as ONE persistent kernel (IBackend.MambaBlocksStep, one
+// sequence). Launched as separate kernels, every block costs four launches whose ramps and tails leave DRAM idle at each
+// boundary, and the latency-bound mixer step between the two GEMVs streams no weights at all: batch-1 decode reached
+// 57 % of the weight floor. Here one block per SM runs every layer, with grid barriers between the phases, and each warp
+// streams ITS weight cells (its columns of in_proj, then of out_proj, layer after layer) through one cp.async ring that
+// never stops: while the barriers, the norm and the mixer step run, the next product's weights are already in flight.
+//
+// Per layer l, for every block (residual: the stream before h_{l-1} is added; hbuf: h_{l-1}):
+//   0. xs = round_bf16(RMSNorm(residual + hbuf) · norm_l), each block for itself (D floats from L2), as gp_stage_norm;
+//   1. in_proj: each warp's columns of zx = xs · in_wᵀ (+ bias), from its ring (GemvRun, the slots of gemv_ring);
+//   barrier;
+//   2. the mixer step, head h on block h mod grid (ms_head_step: conv, SSM state, g = y · silu(z) and Σ g² per head);
+//      the last block adds hbuf (h_{l-1}) to residual (every block read both in 0.);
+//   barrier;
+//   3. out_proj: xs = round_bf16(g · gate scale · gate_w) (gp_stage_gate), each warp's columns of hbuf = xs · out_wᵀ;
+//      the last block shifts the B/C conv history (every head read it in 2.);
+//   barrier (not after the last layer: the kernel's end orders it).
+// The result equals MambaBlocksStep's composition up to the order of the block norm's sum of squares (256 threads here,
+// add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
+// Needs: one sequence, BF16 in_proj / out_proj with D and Dn multiples of 256, N % 4 == 0 (float4 state rows), every
+// block resident at once (grid ≤ SMs, one block each: CudaBackend checks), conv width ≤ 9, a gate group of whole heads.
+#include "mamba_step.cuh"
+#include "gemv_ring.cuh"
+
+#define MB_THREADS 256   // = MS_THREADS = GP_THREADS: the step's and the ring's loops are written for 8 warps
+#define MB_WARPS 8
+
+// One block's tensors, as CudaBackend.BlocksTable writes them (13 device addresses, in this order).
+struct MbLayer
+{
+    const float* norm;             // (D) the block's RMSNorm weight
+    const unsigned short* in_w;    // (Nin, D) BF16
+    const float* in_b;             // (Nin) or null
+    const float* conv_w;           // (C, W)
+    const float* conv_b;           // (C) or null
+    float* conv_state;             // (C, W-1)
+    const float* a;                // (H) −exp(A_log)
+    const float* dt_bias;          // (H)
+    const float* dvec;             // (H) or (H, P) by d_mode, or null
+    const float* gate_w;           // (Dn) the gated RMSNorm's weight
+    float* ssm_state;              // (H, P, N)
+    const unsigned short* out_w;   // (D, Dn) BF16
+    const float* out_b;            // (D) or null
+};
+
+// The shapes, the same for every layer.
+struct MbDims
+{
+    int d, n_in, heads, p_dim, groups, n_dim, width, gate_group, d_mode, layers;
+    float norm_eps, gate_eps, dt_min, dt_max;
+};
+
+// A load acquiring what the block that released it wrote before (the barrier's generation)
+__device__ __forceinline__ unsigned int mb_load_acquire(const unsigned int* p)
+{
+    unsigned int v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
+
+// Every block of the grid waits here until all have arrived; their writes before it are visible after it.
+// bar[0] counts arrivals (the last one resets it), bar[1] is the generation the waiters watch. A wait of ~2 s means a
+// block never arrived (not resident): trap, so the launch fails with an error instead of hanging.
+__device__ __forceinline__ void mb_grid_sync(unsigned int* bar)
+{
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        unsigned int generation = mb_load_acquire(bar + 1);   // cannot move before this block arrives
+        __threadfence();
+        if (atomicAdd(bar, 1u) == gridDim.x - 1)
+        {
+            atomicExch(bar, 0u);
+            __threadfence();
+            atomicAdd(bar + 1, 1u);
+        }
+        else
+        {
+            long long polls = 0;
+            while (mb_load_acquire(bar + 1) == generation)
+            {
+                if (++polls > (1LL << 22)) __trap();
+                if (polls > 64) __nanosleep(32);
+            }
+        }
+        __threadfence();
+    }
+    __syncthreads();
+}
+
+// The producer side of a warp's ring: the source of each next 16-byte cell of the lane, layer by layer its in_proj
+// slots then its out_proj slots (in_off / out_off: the warp's first column, in uint4 cells); null past the last layer.
+struct MbStream
+{
+    const MbLayer* layers;
+    int count, slots_in, slots_out, layer, r;
+    long long in_off, out_off;
+    const uint4* src_in;
+    const uint4* src_out;
+
+    __device__ __forceinline__ MbStream(const MbLayer* layers_, int count_, int slots_in_, int slots_out_, long long in_off_, long long out_off_)
+        : layers(layers_), count(count_), slots_in(slots_in_), slots_out(slots_out_), layer(0), r(0), in_off(in_off_), out_off(out_off_)
+    {
+        bind();
+    }
+
+    __device__ __forceinline__ void bind()
+    {
+        if (layer >= count) return;
+        src_in = (const uint4*)__ldg((const unsigned long long*)&layers[layer].in_w) + in_off;
+        src_out = (const uint4*)__ldg((const unsigned long long*)&layers[layer].out_w) + out_off;
+    }
+
+    __device__ __forceinline__ const uint4* next()
+    {
+        if (layer >= count || slots_in + slots_out == 0) return nullptr;
+        const uint4* p = r < slots_in ? src_in + 32 * r : src_out + 32 * (r - slots_in);
+        if (++r == slots_in + slots_out)
+        {
+            r = 0;
+            layer++;
+            bind();
+        }
+        return p;
+    }
+};
+
+// One product's slots of the warp: each consumes the oldest ring cell (issued DEPTH - 1 slots ago) and issues the next
+// cell of the stream into the one freed last time, exactly as gemv_ring's loop (one commit group per slot).
+template <int DEPTH>
+__device__ __forceinline__ void mb_gemv(MbStream& stream, unsigned int& consumed, uint4* cells, const float* xs, int slots, int k,
+                                        long long col0, const float* __restrict__ bias, float* __restrict__ y)
+{
+    GemvRun run(1, 0, k, col0);
+    for (int i = 0; i < slots; i++)
+    {
+        const uint4* src = stream.next();
+        if (src) cp_async16(cells + 32 * ((consumed + DEPTH - 1) % DEPTH), src + (threadIdx.x & 31));
+        gp_commit();
+        asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - 1) : "memory");
+        run.add(cells[32 * (consumed % DEPTH)], xs, bias, y);
+        consumed++;
+    }
+}
+
+template <int DEPTH>
+__device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual,
+                                                  float* __restrict__ hbuf, float* __restrict__ zx, float* __restrict__ gbuf,
+                                                  float* __restrict__ partials, unsigned int* __restrict__ bar)
+{
+    // shared: the rings (MB_WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
+    extern __shared__ uint4 mb_shared[];
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    uint4* cells = mb_shared + warp * DEPTH * 32 + lane;
+    float* xs = (float*)(mb_shared + (MB_WARPS * DEPTH * 32));
+    __shared__ float red[32];
+    const int dn = dm.heads * dm.p_dim, gn = dm.groups * dm.n_dim;
+    const int last = gridDim.x - 1;
+
+    // this warp's columns of each product, as even as integers allow (the same for every layer)
+    const long long warps = (long long)gridDim.x * MB_WARPS, wid = (long long)blockIdx.x * MB_WARPS + warp;
+    const long long in0 = wid * dm.n_in / warps, in1 = (wid + 1) * dm.n_in / warps;
+    const long long out0 = wid * dm.d / warps, out1 = (wid + 1) * dm.d / warps;
+    const int slots_in = (int)(in1 - in0) * (dm.d >> 8), slots_out = (int)(out1 - out0) * (dn >> 8);
+    MbStream stream(layers, dm.layers, slots_in, slots_out, in0 * (dm.d >> 3), out0 * (dn >> 3));
+
+    // the first DEPTH - 1 slots out at once (a commit group each, empty past the end: the count stays uniform)
+    unsigned int consumed = 0;
+#pragma unroll 1
+    for (int s = 0; s < DEPTH - 1; s++)
+    {
+        const uint4* src = stream.next();
+        if (src) cp_async16(cells + 32 * s, src + lane);
+        gp_commit();
+    }
+
+    for (int l = 0; l < dm.layers; l++)
+    {
+        const MbLayer& L = layers[l];
+        // 0. the block's normalised input
+        gp_stage_norm(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
+        __syncthreads();
+        // 1. in_proj
+        mb_gemv<DEPTH>(stream, consumed, cells, xs, slots_in, dm.d, in0, L.in_b, zx);
+        mb_grid_sync(bar);
+
+        // 2. the mixer step; the residual takes h_{l-1}
+        const float* z = zx;
+        const float* xbc = zx + dn;
+        const float* dt = zx + dn + dn + 2 * gn;
+        for (int h = blockIdx.x; h < dm.heads; h += gridDim.x)
+            ms_head_step<4>(z, xbc, dt, L.conv_w, L.conv_b, L.conv_state, L.a, L.dt_bias, L.dvec, dm.d_mode, L.ssm_state, gbuf, partials,
+                            h, dm.heads, dm.p_dim, dm.groups, dm.n_dim, dm.width, dm.dt_min, dm.dt_max, xs);
+        if (blockIdx.x == last && l > 0)
+            for (int i = threadIdx.x; i < dm.d; i += MB_THREADS) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
+        mb_grid_sync(bar);
+
+        // 3. out_proj over the gate-normed g (xs held the step's B, C, x, z: the barrier ended their use); the B/C
+        //    conv history shifts
+        gp_stage_gate(gbuf, dn, partials, dm.heads, L.gate_w, dm.gate_group, dm.gate_eps, 1, dn, xs);
+        __syncthreads();
+        if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);
+        mb_gemv<DEPTH>(stream, consumed, cells, xs, slots_out, dn, out0, L.out_b, hbuf);
+        if (l + 1 < dm.layers) mb_grid_sync(bar);
+    }
+    asm volatile("cp.async.wait_all;" ::: "memory");   // nothing left in flight (the stream ended: empty groups)
+}
+
+#define MB_ARGS const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual, float* __restrict__ hbuf, \
+    float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned int* __restrict__ bar
+
+// 48 slots: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120 (20 KB of xs)
+extern "C" __global__ void __launch_bounds__(MB_THREADS, 1) mamba_blocks48(MB_ARGS) { mamba_blocks_body<48>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+
+// 24 slots: wider models (xs up to ~130 KB) or devices with less shared memory
+extern "C" __global__ void __launch_bounds__(MB_THREADS, 1) mamba_blocks24(MB_ARGS) { mamba_blocks_body<24>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
