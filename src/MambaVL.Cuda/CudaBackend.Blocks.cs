@@ -22,12 +22,17 @@ public sealed partial class CudaBackend
     /// </summary>
     public bool FusedBlocksStep { get; set; }
 
+    /// <summary>Why the last MambaBlocksStep with FusedBlocksStep on ran the per-block composition (null: it ran the kernel).</summary>
+    public string? BlocksFallback { get; private set; }
+
     public Tensor MambaBlocksStep(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
     {
         MambaBlocksStepComposition.Check(blocks, convStates, ssmStates);
-        if ((FusedBlocksStep ? PlanBlocks(residual, blocks, convStates, ssmStates) : null) is not { } plan
+        BlocksFallback = "FusedBlocksStep is off";
+        if (!FusedBlocksStep || PlanBlocks(residual, blocks, convStates, ssmStates) is not { } plan
             || BlocksTable(blocks, convStates, ssmStates) is not { } table)
             return MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
+        BlocksFallback = null;
         var d = plan.Dims;
         int dn = d.Heads * d.HeadDim;
         var h = Empty(DType.F32, 1, d.D);
@@ -51,14 +56,24 @@ public sealed partial class CudaBackend
 
     private sealed record BlocksPlan(string Kernel, uint Shared, uint Grid, BlockDims Dims);
 
-    /// <summary>The launch for this stack, or null where the kernel does not take it (see mamba_blocks.cu's Needs).</summary>
+    /// <summary>
+    /// The launch for this stack, or null where the kernel does not take it (see mamba_blocks.cu's Needs), the reason in
+    /// BlocksFallback.
+    /// </summary>
     private BlocksPlan? PlanBlocks(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
     {
-        if (!Resident(residual) || residual.Rank != 2 || residual.Dim(0) != 1 || Address(residual) % 16 != 0) return null;
+        BlocksFallback = "the residual is not one contiguous, aligned F32 row on this device";
+        if (!Resident(residual) || residual.DType != DType.F32 || residual.Rank != 2 || residual.Dim(0) != 1 || Address(residual) % 16 != 0) return null;
+        BlocksFallback = "the first block's shapes are outside the kernel's limits";
         if (BlockShapes(blocks[0], ssmStates[0], residual.Dim(1)) is not { } dims) return null;
         dims = dims with { Layers = blocks.Count };
         for (int l = 0; l < blocks.Count; l++)
-            if (!BlockFits(blocks[l], convStates[l], ssmStates[l], dims)) return null;
+            if (BlockMismatch(blocks[l], convStates[l], ssmStates[l], dims) is { } why)
+            {
+                BlocksFallback = $"block {l}: {why}";
+                return null;
+            }
+        BlocksFallback = "no ring depth fits this device's shared memory with one block per SM";
         int dn = dims.Heads * dims.HeadDim;
         long xs = Math.Max(Math.Max(dims.D, dn), 2L * dims.StateSize + 2L * dims.HeadDim) * sizeof(float);
         foreach (int depth in (int[])[48, 24])
@@ -87,20 +102,25 @@ public sealed partial class CudaBackend
         return fits ? new BlockDims(d, inRows, heads, p, groups, n, width, gate, dMode, 0, b.NormEps, b.Step.NormEps, b.Step.Ssm.DtMin, b.Step.Ssm.DtMax) : null;
     }
 
-    /// <summary>One block's tensors: on this device, contiguous, of the first block's shapes, dtypes and constants.</summary>
-    private bool BlockFits(MambaBlockWeights b, Tensor conv, Tensor ssm, BlockDims d)
+    /// <summary>
+    /// Null when one block's tensors are on this device, contiguous, of the first block's shapes, dtypes and constants;
+    /// else what is not.
+    /// </summary>
+    private string? BlockMismatch(MambaBlockWeights b, Tensor conv, Tensor ssm, BlockDims d)
     {
         int dn = d.Heads * d.HeadDim, convDim = dn + 2 * d.Groups * d.StateSize;
         var s = b.Step;
         bool Vector(Tensor? t, long length) => t is null || (Resident(t) && t.DType == DType.F32 && t.Length == length);
         bool Matrix(Tensor w, int rows, int cols) => Resident(w) && w.DType == DType.BF16 && w.Rank == 2 && w.Dim(0) == rows && w.Dim(1) == cols && Address(w) % 16 == 0;
-        return BlockShapes(b, ssm, d.D) == d with { Layers = 0 }
-            && Matrix(b.InProj, d.InRows, d.D) && Matrix(b.OutProj, d.D, dn)
-            && Vector(b.Norm, d.D) && Vector(b.InProjBias, d.InRows) && Vector(b.OutProjBias, d.D)
-            && Vector(s.ConvWeight, (long)convDim * d.Width) && Vector(s.ConvBias, convDim) && Vector(s.Ssm.A, d.Heads)
-            && Vector(s.Ssm.DtBias, d.Heads) && Vector(s.Ssm.D, d.DMode == 2 ? dn : d.Heads) && Vector(s.GateNorm, dn)
-            && Vector(conv, (long)convDim * (d.Width - 1)) && conv.Rank == 3 && conv.Dim(0) == 1 && conv.Dim(1) == convDim
-            && Vector(ssm, (long)dn * d.StateSize) && ssm.Dim(0) == 1 && Address(ssm) % 16 == 0;
+        if (BlockShapes(b, ssm, d.D) != d with { Layers = 0 }) return "its shapes or constants differ from the first block's";
+        if (!Matrix(b.InProj, d.InRows, d.D) || !Matrix(b.OutProj, d.D, dn)) return "in_proj or out_proj is not a BF16 device matrix";
+        if (!Vector(b.Norm, d.D) || !Vector(b.InProjBias, d.InRows) || !Vector(b.OutProjBias, d.D)) return "its norm or a bias is not an F32 device vector";
+        if (!Vector(s.ConvWeight, (long)convDim * d.Width) || !Vector(s.ConvBias, convDim) || !Vector(s.Ssm.A, d.Heads)
+            || !Vector(s.Ssm.DtBias, d.Heads) || !Vector(s.Ssm.D, d.DMode == 2 ? dn : d.Heads) || !Vector(s.GateNorm, dn))
+            return "a step constant is not an F32 device tensor";
+        if (!Vector(conv, (long)convDim * (d.Width - 1)) || conv.Rank != 3 || conv.Dim(0) != 1 || conv.Dim(1) != convDim) return "its conv state is not (1, C, W-1) F32 on this device";
+        if (!Vector(ssm, (long)dn * d.StateSize) || ssm.Dim(0) != 1 || Address(ssm) % 16 != 0) return "its SSM state is not (1, H, P, N) F32 on this device";
+        return null;
     }
 
     /// <summary>A contiguous tensor on this device (so its address can go into a table and stay valid).</summary>
@@ -124,6 +144,7 @@ public sealed partial class CudaBackend
         }
         string key = Convert.ToHexString(MemoryMarshal.AsBytes(entries.AsSpan()));
         if (_blockTables.TryGetValue(key, out var table)) return table;
+        BlocksFallback = Gpu.IsRecording ? "recording a step whose address table was never made" : $"{BlockTablesKept} address tables are held already";
         if (Gpu.IsRecording || _blockTables.Count >= BlockTablesKept) return null;
         table = Gpu.UploadBytes(MemoryMarshal.AsBytes(entries.AsSpan()));
         _blockTables[key] = table;

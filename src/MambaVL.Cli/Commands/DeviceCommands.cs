@@ -173,7 +173,8 @@ public static class DeviceCommands
         bool chosen = gpu.FusedBlocksStep;
         try
         {
-            return FusionParity(gpu, fused => gpu.FusedBlocksStep = fused, "decode steps, block stack as one kernel", "per-block kernels", 2e-3);
+            return FusionParity(gpu, fused => gpu.FusedBlocksStep = fused, "decode steps, block stack as one kernel", "per-block kernels", 2e-3,
+                () => gpu.BlocksFallback);
         }
         finally { gpu.FusedBlocksStep = chosen; }
     }
@@ -182,7 +183,8 @@ public static class DeviceCommands
     /// A BF16 Mamba-2 of width 256 (DInner 512: 16 heads of 32, one gate group), batch 1, 6 steps from a CUDA graph with a
     /// fusion switched on (<paramref name="set"/>(true)) against the same steps with it off; the graph must have replayed.
     /// </summary>
-    private static SelfCheckRow FusionParity(CudaBackend gpu, Action<bool> set, string op, string against, double bound)
+    /// <paramref name="fallback"/>, asked after the fused run: why it ran the composition (null: it did not), which fails the row.
+    private static SelfCheckRow FusionParity(CudaBackend gpu, Action<bool> set, string op, string against, double bound, Func<string?>? fallback = null)
     {
         var cfg = new Models.Mamba2.Mamba2Config { DModel = 256, NLayer = 2, VocabSize = 97, DState = 32, HeadDim = 32, ChunkSize = 8 };
         var weights = new Core.Weights.DictionaryWeightSource(Models.Mamba2.Mamba2Random.CreateWeights(cfg, 7, Core.Tensors.DType.BF16));
@@ -196,6 +198,7 @@ public static class DeviceCommands
             return (logits.ToArray(), state.ReplaysSteps);
         }
         var (fused, replayed) = Run(fused: true);
+        if (fallback?.Invoke() is { } why) return new SelfCheckRow($"{op} (ran the composition: {why})", "BF16 Mamba-2 D=256, B=1", "bf16 w+x", double.PositiveInfinity, 0);
         var row = CudaSelfCheck.Compare(op, $"BF16 Mamba-2 D=256, B=1, 6 graph steps vs {against}", "bf16 w+x", fused, Run(fused: false).Logits)
             with { Tolerance = bound };
         return replayed ? row : row with { Op = $"{op} (graph never replayed)", RelativeError = double.PositiveInfinity };

@@ -66,6 +66,7 @@ public static class CudaBench
         var rows = new List<Row>();
         long weightBytes = bench.DecodeBytesPerToken;
         double floorTokensPerSecond = copyBytesPerSecond / weightBytes;
+        string? blocksFallback = null;   // why a batch-1 step ran the block stack per block though --blocks fused asked otherwise
         foreach (int batch in plan.Batches)
             foreach (bool graphs in batch == 1 ? new[] { true, false } : [true])
             {
@@ -73,6 +74,7 @@ public static class CudaBench
                 var state = model.CreateState(batch);
                 double seconds = ctx.ErrConsole.Status().Start($"decode, batch {batch}{(graphs ? "" : ", no graphs")}", _ => DecodeSeconds(model, state, plan.GenTokens, plan.Repetitions));
                 double tokensPerSecond = batch * plan.GenTokens / seconds;
+                if (batch == 1 && plan.FusedBlocksStep) blocksFallback ??= backend.BlocksFallback;
                 long stepBytes = weightBytes + 2 * state.ByteSize;   // the state is read and written every step
                 double gbs = stepBytes * (plan.GenTokens / seconds) / 1e9;
                 string test = $"decode batch {batch}{(graphs ? " (CUDA graph)" : " (op by op)")}";
@@ -93,6 +95,7 @@ public static class CudaBench
         foreach (var r in rows) table.AddRow(Markup.Escape(r.Test), Markup.Escape(r.Figure), Markup.Escape(r.Ceiling), F($"{r.Fraction:P0}"));
         ctx.OutConsole.Write(table);
         ctx.Out.WriteLine(F($"medians of {plan.Repetitions} warm repeats; decode {plan.GenTokens} steps per repeat, prefill on a fresh state"));
+        if (blocksFallback != null) ctx.Out.WriteLine($"note: the batch-1 block stack ran per block, not as one kernel: {blocksFallback}");
         if (plan.Profile)
         {
             model = null;   // the profiled copy of the weights takes their place
