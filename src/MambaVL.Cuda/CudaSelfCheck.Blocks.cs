@@ -17,10 +17,10 @@ public sealed partial class CudaSelfCheck
     }
 
     /// <summary>
-    /// Bounds: against the GPU composition 2e-3, not 1e-4: the kernel sums each block norm's squares in another order
-    /// (256 threads, add_rms_norm's 1024), which can move a normalised value across a BF16 rounding boundary before the
-    /// in_proj GEMV rounds x (NormMatMul fused's reason). Against the reference 1e-2: every GPU product of BF16 weights
-    /// rounds its x to BF16 (2^-9 relative per input), the reference multiplies the F32 x, and the stack compounds it.
+    /// Bounds 2e-3, not 1e-4, against the GPU composition and the reference alike: the kernel sums each block norm's
+    /// squares in another order (256 threads, add_rms_norm's 1024), and the reference its gate norm's, which can move a
+    /// normalised value across a BF16 rounding boundary (2^-8 of one input) before a product rounds x (NormMatMul
+    /// fused's reason); the stack carries such a difference on.
     /// </summary>
     private void Blocks(StepCase s, int d, int layers, bool bias)
     {
@@ -35,7 +35,7 @@ public sealed partial class CudaSelfCheck
         foreach (var input in inputs)
         {
             refResidual = Copy(input);
-            expected = ((IBackend)Ref).MambaBlocksStep(refResidual, host, refConv, refState).ToFloatArray();
+            expected = ReferenceBlocks(refResidual, host, refConv, refState).ToFloatArray();
         }
 
         var onGpu = host.Select(b => new MambaBlockWeights(gpu.Upload(b.Norm), b.NormEps, gpu.Upload(b.InProj), UploadOrNull(b.InProjBias),
@@ -75,8 +75,30 @@ public sealed partial class CudaSelfCheck
         })
         {
             _rows.Add(Compare($"MambaBlocksStep fused{what} vs ops", shape, "bf16 w+x", f, o) with { Tolerance = 2e-3 });
-            _rows.Add(Compare($"MambaBlocksStep fused{what}", shape, "bf16 w+x", f, r) with { Tolerance = 1e-2 });
+            _rows.Add(Compare($"MambaBlocksStep fused{what}", shape, "bf16 w+x", f, r) with { Tolerance = 2e-3 });
         }
+    }
+
+    /// <summary>
+    /// The composition on the reference backend with each product's x rounded to BF16, as every GPU product of BF16
+    /// weights reads it (the reference MatMul multiplies the F32 x): per block residual += h, RMSNorm, in_proj, the step,
+    /// out_proj. States and the residual in place → the last h.
+    /// </summary>
+    private static Tensor ReferenceBlocks(Tensor residual, MambaBlockWeights[] blocks, Tensor[] conv, Tensor[] state)
+    {
+        static Tensor Bf16(Tensor x) => x.ToDType(DType.BF16).ToDType(DType.F32);
+        IBackend r = Ref;
+        Tensor? h = null;
+        for (int l = 0; l < blocks.Length; l++)
+        {
+            var b = blocks[l];
+            var normed = h is null ? r.RmsNorm(residual, b.Norm, b.NormEps) : r.AddRmsNorm(residual, h, b.Norm, b.NormEps);
+            var zx = r.MatMul(Bf16(normed), b.InProj, b.InProjBias);
+            var (dn, convDim, heads) = MambaBlocksStepComposition.Columns(b, state[l]);
+            var gated = r.MambaStep(zx.Narrow(1, 0, dn), zx.Narrow(1, dn, convDim), zx.Narrow(1, dn + convDim, heads), b.Step, conv[l], state[l]);
+            h = r.MatMul(Bf16(gated), b.OutProj, b.OutProjBias);
+        }
+        return h!;
     }
 
     /// <summary>

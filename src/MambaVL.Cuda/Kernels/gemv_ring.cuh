@@ -130,5 +130,22 @@ struct GemvRun
         kslot = 0;
         col++;
     }
+
+    // add for one row (m = 1) with the slot's dot product already taken (gp_dot8 of its cell): the same sums in the same
+    // order as add, so a caller can take several slots' products at once (independent chains) and feed them in order
+    __device__ __forceinline__ void add_dot(float dot, const float* __restrict__ bias, float* __restrict__ y)
+    {
+        acc0 += dot;
+        if (++kslot < per_col) return;
+        float s0 = warp_total(acc0);
+        if (lane == 0)
+        {
+            float b = bias ? bias[col] : 0.0f;
+            y[col] = s0 + b;
+        }
+        acc0 = 0.0f;
+        kslot = 0;
+        col++;
+    }
 };
 
