@@ -39,7 +39,7 @@ public sealed partial class CudaBackend
         var zx = Empty(DType.F32, 1, d.InRows);
         var g = Empty(DType.F32, 1, dn);
         var partials = Empty(DType.F32, 1, d.Heads);
-        Gpu.Launch("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
+        Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
             Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
         Release(zx);
         Release(g);

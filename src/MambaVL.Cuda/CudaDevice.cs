@@ -246,6 +246,14 @@ public sealed unsafe partial class CudaDevice : IDisposable
     public void LaunchEarly(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
         => Launch(source, function, grid, block, sharedBytes, early: LaunchEarlyEnabled, args);
 
+    /// <summary>
+    /// As <see cref="Launch(string, string, (uint X, uint Y), uint, uint, object[])"/> for a kernel with grid-wide
+    /// barriers: the driver starts every block at once or fails the launch (a block left waiting would hang the others).
+    /// A plain launch where the driver lacks cuLaunchKernelEx (the caller has checked that the grid fits at once).
+    /// </summary>
+    public void LaunchCooperative(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, params object[] args)
+        => Launch(source, function, grid, block, sharedBytes, early: false, args, cooperative: _cu.cuLaunchKernelEx != null);
+
     /// <summary>Whether <see cref="LaunchEarly"/> launches early (on by default where supported; off to compare).</summary>
     public bool LaunchEarlyEnabled
     {
@@ -255,7 +263,8 @@ public sealed unsafe partial class CudaDevice : IDisposable
 
     private bool _launchEarly;
 
-    private void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, bool early, object[] args)
+    private void Launch(string source, string function, (uint X, uint Y) grid, uint block, uint sharedBytes, bool early, object[] args,
+        bool cooperative = false)
     {
         MakeCurrent();
         nint f = Function(source, function);
@@ -277,12 +286,12 @@ public sealed unsafe partial class CudaDevice : IDisposable
                 storage[i] = Scalar(args[i], i, function);
                 pointers[i] = &storage[i];
             }
-            if (!early)
+            if (!early && !cooperative)
             {
                 _cu.Check(_cu.cuLaunchKernel(f, grid.X, grid.Y, 1, block, 1, 1, sharedBytes, _stream, pointers, null), $"cuLaunchKernel({function})");
                 return;
             }
-            var attribute = new LaunchAttribute { Id = LaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+            var attribute = new LaunchAttribute { Id = early ? LaunchAttribute.ProgrammaticStreamSerialization : LaunchAttribute.Cooperative, Value = 1 };
             var config = new LaunchConfig
             {
                 GridX = grid.X, GridY = grid.Y, GridZ = 1, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,

@@ -34,6 +34,9 @@ internal struct LaunchAttribute
     /// <summary>CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION: the kernel may start before the one before it ends.</summary>
     public const int ProgrammaticStreamSerialization = 6;
 
+    /// <summary>CU_LAUNCH_ATTRIBUTE_COOPERATIVE: every block resident at once, or the launch fails (grid-wide barriers).</summary>
+    public const int Cooperative = 2;
+
     [FieldOffset(0)] public int Id;
     [FieldOffset(8)] public int Value;
 }
