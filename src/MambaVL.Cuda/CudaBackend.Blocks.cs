@@ -5,6 +5,7 @@
 using System.Runtime.InteropServices;
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
+using MambaVL.Cuda.Interop;
 
 namespace MambaVL.Cuda;
 
@@ -18,9 +19,13 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// Whether MambaBlocksStep runs the stack as the one mamba_blocks kernel where it fits (batch 1, BF16 projections),
-    /// or block by block (to compare: `bench --blocks fused|ops`). Off until measured on a GPU.
+    /// or block by block (to compare: `bench --blocks fused|ops`). On: 318 vs 315 tok/s from graphs, 316 vs 302 op by op
+    /// (2.7B, H100; PERFORMANCE.md).
     /// </summary>
-    public bool FusedBlocksStep { get; set; }
+    public bool FusedBlocksStep { get; set; } = true;
+
+    private const int CooperativeLaunchTooLarge = 720;   // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
+    private bool _blocksNotResident;                     // the driver refused a grid of one block per SM (e.g. a shared GPU)
 
     /// <summary>Why the last MambaBlocksStep with FusedBlocksStep on ran the per-block composition (null: it ran the kernel).</summary>
     public string? BlocksFallback { get; private set; }
@@ -39,8 +44,17 @@ public sealed partial class CudaBackend
         var zx = Empty(DType.F32, 1, d.InRows);
         var g = Empty(DType.F32, 1, dn);
         var partials = Empty(DType.F32, 1, d.Heads);
-        Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
-            Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
+        try
+        {
+            Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
+                Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
+        }
+        catch (CudaException e) when (e.Code == CooperativeLaunchTooLarge)
+        {
+            _blocksNotResident = true;   // not a sticky error: the per-block kernels run now and from here on
+            Release(h);
+            h = MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
+        }
         Release(zx);
         Release(g);
         Release(partials);
@@ -62,6 +76,8 @@ public sealed partial class CudaBackend
     /// </summary>
     private BlocksPlan? PlanBlocks(Tensor residual, IReadOnlyList<MambaBlockWeights> blocks, IReadOnlyList<Tensor> convStates, IReadOnlyList<Tensor> ssmStates)
     {
+        BlocksFallback = "the driver would not start one block on every SM at once";
+        if (_blocksNotResident) return null;
         BlocksFallback = "the residual is not one contiguous, aligned F32 row on this device";
         if (!Resident(residual) || residual.DType != DType.F32 || residual.Rank != 2 || residual.Dim(0) != 1 || Address(residual) % 16 != 0) return null;
         BlocksFallback = "the first block's shapes are outside the kernel's limits";

@@ -77,6 +77,7 @@ public sealed class DeviceCommandTests
     [InlineData("--early-launch", "yes", "--early-launch: 'yes' is not on or off")]
     [InlineData("--norm-matmul", "both", "--norm-matmul: 'both' is not fused or ops")]
     [InlineData("--step-projection", "gemv", "--step-projection: 'gemv' is not fused or ops")]
+    [InlineData("--blocks", "all", "--blocks: 'all' is not fused or ops")]
     public void A_wrong_decode_kernel_choice_is_a_one_line_error_with_or_without_a_gpu(string option, string value, string message)
     {
         var run = Cli.Run("bench", "--device", "cuda", "--preset", "tiny", "-n", "2", "-r", "1", option, value);

@@ -34,7 +34,7 @@ public static class BenchCommand
         var gemvBatch = new Option<string>("--gemv-batch") { Description = "Decode GEMV kernel for BF16 weights, 3 ≤ M ≤ 8 (--device cuda): vec or mma (tensor cores)", DefaultValueFactory = _ => "mma" };
         var normMatMul = new Option<string>("--norm-matmul") { Description = "Decode block input (--device cuda): fused (add + norm inside the in_proj GEMV) or ops", DefaultValueFactory = _ => "ops" };
         var earlyLaunch = new Option<string>("--early-launch") { Description = "Decode kernels start while the one before ends (--device cuda, Hopper): on or off", DefaultValueFactory = _ => "on" };
-        var blocks = new Option<string>("--blocks") { Description = "Decode block stack at batch 1 (--device cuda): fused (one persistent kernel) or ops (kernels per block)", DefaultValueFactory = _ => "ops" };
+        var blocks = new Option<string>("--blocks") { Description = "Decode block stack at batch 1 (--device cuda): fused (one persistent kernel) or ops (kernels per block)", DefaultValueFactory = _ => "fused" };
         var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "fused" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 

@@ -34,7 +34,7 @@ public static class CudaBench
         public bool FusedStepProjection { get; init; } = true;
 
         /// <summary>Whether a batch-1 decode step runs the block stack as one persistent kernel (`--blocks fused|ops`).</summary>
-        public bool FusedBlocksStep { get; init; }
+        public bool FusedBlocksStep { get; init; } = true;
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
