@@ -24,6 +24,14 @@ public sealed partial class CudaBackend
     /// </summary>
     public bool FusedBlocksStep { get; set; } = true;
 
+    /// <summary>Warps per block of the mamba_blocks kernel: 16 (twice the warps to hide the ring consumers' latency) or 8.</summary>
+    public int BlocksWarps
+    {
+        get => _blocksWarps;
+        set => _blocksWarps = value is 8 or 16 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "mamba_blocks runs 8 or 16 warps per block");
+    }
+
+    private int _blocksWarps = 16;
     private const int CooperativeLaunchTooLarge = 720;   // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
     private bool _blocksNotResident;                     // the driver refused a grid of one block per SM (e.g. a shared GPU)
 
@@ -46,7 +54,7 @@ public sealed partial class CudaBackend
         var partials = Empty(DType.F32, 1, d.Heads);
         try
         {
-            Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), 256, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
+            Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), (uint)plan.Threads, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
                 Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
         }
         catch (CudaException e) when (e.Code == CooperativeLaunchTooLarge)
@@ -68,7 +76,7 @@ public sealed partial class CudaBackend
 
     private static byte[] DimsBytes(BlockDims d) => MemoryMarshal.AsBytes(new ReadOnlySpan<BlockDims>(in d)).ToArray();
 
-    private sealed record BlocksPlan(string Kernel, uint Shared, uint Grid, BlockDims Dims);
+    private sealed record BlocksPlan(string Kernel, int Threads, uint Shared, uint Grid, BlockDims Dims);
 
     /// <summary>
     /// The launch for this stack, or null where the kernel does not take it (see mamba_blocks.cu's Needs), the reason in
@@ -92,14 +100,15 @@ public sealed partial class CudaBackend
         BlocksFallback = "no ring depth fits this device's shared memory with one block per SM";
         int dn = dims.Heads * dims.HeadDim;
         long xs = Math.Max(Math.Max(dims.D, dn), 2L * dims.StateSize + 2L * dims.HeadDim) * sizeof(float);
-        foreach (int depth in (int[])[48, 24])
+        // the kernels of mamba_blocks.cu for this many warps, deepest ring first
+        foreach (int depth in BlocksWarps == 8 ? (int[])[48] : [24, 12])
         {
-            long shared = 8L * depth * 512 + xs;
+            long shared = BlocksWarps * depth * 512L + xs;
             if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
-            string kernel = $"mamba_blocks{depth}";
+            string kernel = $"mamba_blocks{BlocksWarps}x{depth}";
             // the grid barrier needs every block resident at once: one per SM, and the SM must hold one
-            if (Gpu.ResidentBlocks("mamba_blocks", kernel, 256, (uint)shared) < 1) continue;
-            return new BlocksPlan(kernel, (uint)shared, (uint)Gpu.Multiprocessors, dims);
+            if (Gpu.ResidentBlocks("mamba_blocks", kernel, BlocksWarps * 32, (uint)shared) < 1) continue;
+            return new BlocksPlan(kernel, BlocksWarps * 32, (uint)shared, (uint)Gpu.Multiprocessors, dims);
         }
         return null;
     }

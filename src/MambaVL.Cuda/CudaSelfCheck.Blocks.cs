@@ -10,10 +10,11 @@ public sealed partial class CudaSelfCheck
 {
     private void BlocksChecks()
     {
-        // mamba2-2.7b's block (D 2560, 80 heads of 64, N 128, one gate group), 3 blocks
-        Blocks(new StepCase(1, 80, 64, 1, 128, 4, 5120, DMode: 1, ConvBias: true, Clamp: false), d: 2560, layers: 3, bias: false);
+        // mamba2-2.7b's block (D 2560, 80 heads of 64, N 128, one gate group), 3 blocks, with both block sizes
+        var s27 = new StepCase(1, 80, 64, 1, 128, 4, 5120, DMode: 1, ConvBias: true, Clamp: false);
+        foreach (int warps in new[] { 16, 8 }) Blocks(s27, d: 2560, layers: 3, bias: false, warps);
         // 12 heads in 3 SSM groups and 3 gate groups, N 20, width 3, D per channel, clamped dt, biases, 5 blocks
-        Blocks(new StepCase(1, 12, 64, 3, 20, 3, 256, DMode: 2, ConvBias: false, Clamp: true), d: 512, layers: 5, bias: true);
+        Blocks(new StepCase(1, 12, 64, 3, 20, 3, 256, DMode: 2, ConvBias: false, Clamp: true), d: 512, layers: 5, bias: true, warps: 16);
     }
 
     /// <summary>
@@ -22,7 +23,7 @@ public sealed partial class CudaSelfCheck
     /// normalised value across a BF16 rounding boundary (2^-8 of one input) before a product rounds x (NormMatMul
     /// fused's reason); the stack carries such a difference on.
     /// </summary>
-    private void Blocks(StepCase s, int d, int layers, bool bias)
+    private void Blocks(StepCase s, int d, int layers, bool bias, int warps)
     {
         var stack = Enumerable.Range(0, layers).Select(_ => BlockOf(s, d, bias)).ToArray();
         var host = stack.Select(b => b.Weights).ToArray();
@@ -40,7 +41,8 @@ public sealed partial class CudaSelfCheck
 
         var onGpu = host.Select(b => new MambaBlockWeights(gpu.Upload(b.Norm), b.NormEps, gpu.Upload(b.InProj), UploadOrNull(b.InProjBias),
             OnGpu(b.Step), gpu.Upload(b.OutProj), UploadOrNull(b.OutProjBias))).ToArray();
-        bool chosen = gpu.FusedBlocksStep;
+        var (chosen, chosenWarps) = (gpu.FusedBlocksStep, gpu.BlocksWarps);
+        gpu.BlocksWarps = warps;
         string? fallback = null;
         (float[] H, float[] Residual, float[] Conv, float[] State) Run(bool fused)
         {
@@ -58,9 +60,9 @@ public sealed partial class CudaSelfCheck
             return (h, residual, conv.SelectMany(gpu.ToHost).ToArray(), state.SelectMany(gpu.ToHost).ToArray());
         }
         var (fusedRun, opsRun) = (Run(fused: true), Run(fused: false));
-        gpu.FusedBlocksStep = chosen;
+        (gpu.FusedBlocksStep, gpu.BlocksWarps) = (chosen, chosenWarps);
 
-        string shape = $"{layers} blocks D={d} · {StepShape(s)}{(bias ? " + biases" : "")}";
+        string shape = $"{layers} blocks D={d} · {StepShape(s)}{(bias ? " + biases" : "")}, {warps} warps";
         if (fallback != null)   // a fused row that ran the composition would compare it with itself
         {
             _rows.Add(new SelfCheckRow($"MambaBlocksStep fused (ran the composition: {fallback})", shape, "bf16 w+x", double.PositiveInfinity, 0));

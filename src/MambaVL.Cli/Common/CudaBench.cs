@@ -36,6 +36,9 @@ public static class CudaBench
         /// <summary>Whether a batch-1 decode step runs the block stack as one persistent kernel (`--blocks fused|ops`).</summary>
         public bool FusedBlocksStep { get; init; } = true;
 
+        /// <summary>Warps per block of that kernel (`--blocks-warps 8|16`).</summary>
+        public int BlocksWarps { get; init; } = 16;
+
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
     }
@@ -46,9 +49,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep, BlocksWarps = plan.BlocksWarps };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? "one kernel" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? $"one kernel ({plan.BlocksWarps} warps)" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

@@ -19,11 +19,10 @@
 // add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
 // Needs: one sequence, BF16 in_proj / out_proj with D and Dn multiples of 256, N % 4 == 0 (float4 state rows), every
 // block resident at once (grid ≤ SMs, one block each: CudaBackend checks), conv width ≤ 9, a gate group of whole heads.
+// The mixer step runs on the first MS_THREADS (256) threads of a block of 8 or 16 warps: its barriers name only them.
+#define MS_SYNC() asm volatile("bar.sync 1, 256;" ::: "memory")
 #include "mamba_step.cuh"
 #include "gemv_ring.cuh"
-
-#define MB_THREADS 256   // = MS_THREADS = GP_THREADS: the step's and the ring's loops are written for 8 warps
-#define MB_WARPS 8
 
 // One block's tensors, as CudaBackend.BlocksTable writes them (13 device addresses, in this order).
 struct MbLayer
@@ -178,22 +177,22 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
     }
 }
 
-template <int DEPTH, int U>
+template <int WARPS, int DEPTH, int U>
 __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual,
                                                   float* __restrict__ hbuf, float* __restrict__ zx, float* __restrict__ gbuf,
                                                   float* __restrict__ partials, unsigned int* __restrict__ bar)
 {
-    // shared: the rings (MB_WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
+    // shared: the rings (WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
     extern __shared__ uint4 mb_shared[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     uint4* cells = mb_shared + warp * DEPTH * 32 + lane;
-    float* xs = (float*)(mb_shared + (MB_WARPS * DEPTH * 32));
+    float* xs = (float*)(mb_shared + (WARPS * DEPTH * 32));
     __shared__ float red[32];
     const int dn = dm.heads * dm.p_dim, gn = dm.groups * dm.n_dim;
     const int last = gridDim.x - 1;
 
     // this warp's columns of each product, as even as integers allow (the same for every layer)
-    const long long warps = (long long)gridDim.x * MB_WARPS, wid = (long long)blockIdx.x * MB_WARPS + warp;
+    const long long warps = (long long)gridDim.x * WARPS, wid = (long long)blockIdx.x * WARPS + warp;
     const long long in0 = wid * dm.n_in / warps, in1 = (wid + 1) * dm.n_in / warps;
     const long long out0 = wid * dm.d / warps, out1 = (wid + 1) * dm.d / warps;
     const int slots_in = (int)(in1 - in0) * (dm.d >> 8), slots_out = (int)(out1 - out0) * (dn >> 8);
@@ -223,11 +222,11 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         const float* z = zx;
         const float* xbc = zx + dn;
         const float* dt = zx + dn + dn + 2 * gn;
-        for (int h = blockIdx.x; h < dm.heads; h += gridDim.x)
+        for (int h = blockIdx.x; h < dm.heads && threadIdx.x < MS_THREADS; h += gridDim.x)
             ms_head_step<4>(z, xbc, dt, L.conv_w, L.conv_b, L.conv_state, L.a, L.dt_bias, L.dvec, dm.d_mode, L.ssm_state, gbuf, partials,
                             h, dm.heads, dm.p_dim, dm.groups, dm.n_dim, dm.width, dm.dt_min, dm.dt_max, xs);
         if (blockIdx.x == last && l > 0)
-            for (int i = threadIdx.x; i < dm.d; i += MB_THREADS) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
+            for (int i = threadIdx.x; i < dm.d; i += WARPS * 32) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
         mb_grid_sync(bar);
 
         // 3. out_proj over the gate-normed g (xs held the step's B, C, x, z: the barrier ended their use); the B/C
@@ -244,8 +243,11 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
 #define MB_ARGS const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual, float* __restrict__ hbuf, \
     float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned int* __restrict__ bar
 
-// 48 slots: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120 (20 KB of xs)
-extern "C" __global__ void __launch_bounds__(MB_THREADS, 1) mamba_blocks48(MB_ARGS) { mamba_blocks_body<48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+// 8 warps, 48 slots each: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
 
-// 24 slots: wider models (xs up to ~130 KB) or devices with less shared memory
-extern "C" __global__ void __launch_bounds__(MB_THREADS, 1) mamba_blocks24(MB_ARGS) { mamba_blocks_body<24, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+// 16 warps, 24 slots each: the same bytes in flight, twice the warps to hide the consumers' latency (at most 128 registers)
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) { mamba_blocks_body<16, 24, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+
+// 16 warps, 12 slots each: wider models (xs up to ~130 KB) or devices with less shared memory
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }

@@ -2,6 +2,11 @@
 // block stack as one persistent kernel): the state rows' loads, the step of one (head, sequence) and the B/C conv
 // history's shift. Activations written earlier in the same launch (mamba_blocks) are read with __ldcg (L2, not a
 // possibly stale L1 line).
+// The barrier of ms_head_step's MS_THREADS threads: the whole block, unless the includer runs the step on the first
+// MS_THREADS threads of a larger block (mamba_blocks.cu: a named barrier of those threads alone)
+#ifndef MS_SYNC
+#define MS_SYNC() __syncthreads()
+#endif
 #define MS_THREADS 256
 #define MS_WARPS 8
 #define MS_ROWS 8        // state rows per warp per round: 8 loads in flight per lane, as many registers x4
@@ -81,7 +86,7 @@ __device__ __forceinline__ void ms_head_step(
     const int dn = heads * p_dim, gn = groups * n_dim;
     const int g = h / (heads / groups), chunks = n_dim / V;
     float* st = state + (long long)h * p_dim * n_dim;   // this head's (P, N) state
-    __syncthreads();   // a block stepping a second head: the first one's shared values are read
+    MS_SYNC();   // a block stepping a second head: the first one's shared values are read
 
     // 1. the first round of state rows: in flight while the conv runs
     typename SV::T sv[MS_ROWS];
@@ -118,7 +123,7 @@ __device__ __forceinline__ void ms_head_step(
         else cs[i - p_dim - n_dim] = act;
     }
     for (int i = threadIdx.x; i < p_dim; i += MS_THREADS) zs[i] = silu(__ldcg(z + (long long)h * p_dim + i));
-    __syncthreads();
+    MS_SYNC();
 
     // 3. the SSM step, MS_ROWS rows of the warp per round, and each row's y, gate and square
     float sq = 0.0f;   // Σ g² over the warp's rows (lane 0's copy counts)
@@ -162,7 +167,7 @@ __device__ __forceinline__ void ms_head_step(
         }
     }
     if (lane == 0) warp_sq[warp] = sq;
-    __syncthreads();
+    MS_SYNC();
     if (threadIdx.x == 0)
     {
         float total = 0.0f;
