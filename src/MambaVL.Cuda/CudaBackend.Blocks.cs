@@ -24,14 +24,26 @@ public sealed partial class CudaBackend
     /// </summary>
     public bool FusedBlocksStep { get; set; } = true;
 
-    /// <summary>Warps per block of the mamba_blocks kernel: 16 (twice the warps to hide the ring consumers' latency) or 8.</summary>
+    /// <summary>
+    /// Warps per block of the mamba_blocks kernel: 8, or 16 (twice the warps, half the ring each: slower on the H100,
+    /// 293 vs 317 tok/s, the phases' barriers dominate; kept to compare).
+    /// </summary>
     public int BlocksWarps
     {
         get => _blocksWarps;
         set => _blocksWarps = value is 8 or 16 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "mamba_blocks runs 8 or 16 warps per block");
     }
 
-    private int _blocksWarps = 16;
+    private int _blocksWarps = 8;
+
+    /// <summary>
+    /// Whether mamba_blocks records SM clocks at 8 points of every layer in its first and last block (read back by
+    /// BlocksPhaseCycles; `bench --blocks-trace`): where a token's time goes, for tuning. Off: the kernel skips it.
+    /// </summary>
+    public bool TraceBlocks { get; set; }
+
+    private DeviceBuffer? _blocksTrace;   // (2, layers, 8) uint64 clocks
+    private int _tracedLayers;
     private const int CooperativeLaunchTooLarge = 720;   // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
     private bool _blocksNotResident;                     // the driver refused a grid of one block per SM (e.g. a shared GPU)
 
@@ -55,7 +67,7 @@ public sealed partial class CudaBackend
         try
         {
             Gpu.LaunchCooperative("mamba_blocks", plan.Kernel, (plan.Grid, 1), (uint)plan.Threads, plan.Shared, table.Pointer, DimsBytes(d), Address(residual),
-                Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer);
+                Address(h), Address(zx), Address(g), Address(partials), _blocksBarrier.Pointer, TraceBuffer(d.Layers));
         }
         catch (CudaException e) when (e.Code == CooperativeLaunchTooLarge)
         {
@@ -67,6 +79,44 @@ public sealed partial class CudaBackend
         Release(g);
         Release(partials);
         return h;
+    }
+
+    /// <summary>The trace buffer's address when TraceBlocks is on (made outside a recording), else 0.</summary>
+    private ulong TraceBuffer(int layers)
+    {
+        if (!TraceBlocks || (Gpu.IsRecording && _tracedLayers != layers)) return 0;
+        if (_tracedLayers != layers)
+        {
+            _blocksTrace?.Dispose();
+            _blocksTrace = Gpu.Allocate(2L * layers * 8 * sizeof(ulong));
+            _tracedLayers = layers;
+        }
+        return _blocksTrace!.Pointer;
+    }
+
+    /// <summary>
+    /// The last traced launch (TraceBlocks): for its first and its last block, the mean SM cycles per layer of each phase:
+    /// norm, in_proj, barrier, step, barrier, gate staging, out_proj, then barrier to the next layer (over layers − 1).
+    /// Null before a traced launch.
+    /// </summary>
+    public double[][]? BlocksPhaseCycles()
+    {
+        if (_blocksTrace is null) return null;
+        Gpu.Synchronize();
+        var clocks = new ulong[2 * _tracedLayers * 8];
+        Gpu.Read(_blocksTrace.Pointer, MemoryMarshal.AsBytes(clocks.AsSpan()));
+        var phases = new double[2][];
+        for (int b = 0; b < 2; b++)
+        {
+            phases[b] = new double[8];
+            for (int l = 0; l < _tracedLayers; l++)
+            {
+                int at = (b * _tracedLayers + l) * 8;
+                for (int p = 0; p < 7; p++) phases[b][p] += (long)(clocks[at + p + 1] - clocks[at + p]) / (double)_tracedLayers;
+                if (l + 1 < _tracedLayers) phases[b][7] += (long)(clocks[at + 8] - clocks[at + 7]) / (double)(_tracedLayers - 1);
+            }
+        }
+        return phases;
     }
 
     /// <summary>MbDims of mamba_blocks.cu: the shapes and constants every block shares.</summary>

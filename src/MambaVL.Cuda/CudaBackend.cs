@@ -25,6 +25,7 @@ public sealed unsafe partial class CudaBackend : IBackend, IStepRecorder, IDispo
         _normCounter.Dispose();
         _blocksBarrier.Dispose();
         foreach (var table in _blockTables.Values) table.Dispose();
+        _blocksTrace?.Dispose();
     }
 
     // ---- memory ----

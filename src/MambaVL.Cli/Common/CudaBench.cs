@@ -36,8 +36,11 @@ public static class CudaBench
         /// <summary>Whether a batch-1 decode step runs the block stack as one persistent kernel (`--blocks fused|ops`).</summary>
         public bool FusedBlocksStep { get; init; } = true;
 
+        /// <summary>Whether that kernel times its phases, printed after the batch-1 decode (`--blocks-trace`).</summary>
+        public bool TraceBlocks { get; init; }
+
         /// <summary>Warps per block of that kernel (`--blocks-warps 8|16`).</summary>
-        public int BlocksWarps { get; init; } = 16;
+        public int BlocksWarps { get; init; } = 8;
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
@@ -49,7 +52,7 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep, BlocksWarps = plan.BlocksWarps };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep, BlocksWarps = plan.BlocksWarps, TraceBlocks = plan.TraceBlocks };
         ctx.Out.WriteLine(gpu.Describe());
         ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? $"one kernel ({plan.BlocksWarps} warps)" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
@@ -99,6 +102,12 @@ public static class CudaBench
         ctx.OutConsole.Write(table);
         ctx.Out.WriteLine(F($"medians of {plan.Repetitions} warm repeats; decode {plan.GenTokens} steps per repeat, prefill on a fresh state"));
         if (blocksFallback != null) ctx.Out.WriteLine($"note: the batch-1 block stack ran per block, not as one kernel: {blocksFallback}");
+        if (plan.TraceBlocks && backend.BlocksPhaseCycles() is { } phases)
+        {
+            string[] names = ["norm", "in_proj", "barrier", "step", "barrier", "gate", "out_proj", "barrier"];
+            foreach (var (block, cycles) in new[] { ("first", phases[0]), ("last", phases[1]) })
+                ctx.Out.WriteLine(F($"mamba_blocks {block} block, SM cycles per layer: {string.Join(", ", names.Select((n, i) => $"{n} {cycles[i]:0}"))} (total {cycles.Sum():0})"));
+        }
         if (plan.Profile)
         {
             model = null;   // the profiled copy of the weights takes their place

@@ -177,10 +177,20 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
     }
 }
 
+// Phase timing (CudaBackend.BlocksTrace; trace null: off): thread 0 of the first and of the last block stores its SM
+// clock at MB_TRACE_POINTS points of every layer, trace (2, layers, MB_TRACE_POINTS); the bench prints the phases.
+#define MB_TRACE_POINTS 8
+__device__ __forceinline__ void mb_stamp(unsigned long long* trace, int layers, int l, int point)
+{
+    if (trace == nullptr || threadIdx.x != 0 || (blockIdx.x != 0 && blockIdx.x != gridDim.x - 1)) return;
+    int which = blockIdx.x == 0 ? 0 : 1;
+    trace[((long long)which * layers + l) * MB_TRACE_POINTS + point] = clock64();
+}
+
 template <int WARPS, int DEPTH, int U>
 __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual,
                                                   float* __restrict__ hbuf, float* __restrict__ zx, float* __restrict__ gbuf,
-                                                  float* __restrict__ partials, unsigned int* __restrict__ bar)
+                                                  float* __restrict__ partials, unsigned int* __restrict__ bar, unsigned long long* trace)
 {
     // shared: the rings (WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
     extern __shared__ uint4 mb_shared[];
@@ -211,12 +221,16 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
     for (int l = 0; l < dm.layers; l++)
     {
         const MbLayer& L = layers[l];
+        mb_stamp(trace, dm.layers, l, 0);
         // 0. the block's normalised input
         gp_stage_norm(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
         __syncthreads();
+        mb_stamp(trace, dm.layers, l, 1);
         // 1. in_proj
         mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_in, dm.d, in0, L.in_b, zx);
+        mb_stamp(trace, dm.layers, l, 2);
         mb_grid_sync(bar);
+        mb_stamp(trace, dm.layers, l, 3);
 
         // 2. the mixer step; the residual takes h_{l-1}
         const float* z = zx;
@@ -227,27 +241,31 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
                             h, dm.heads, dm.p_dim, dm.groups, dm.n_dim, dm.width, dm.dt_min, dm.dt_max, xs);
         if (blockIdx.x == last && l > 0)
             for (int i = threadIdx.x; i < dm.d; i += WARPS * 32) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
+        mb_stamp(trace, dm.layers, l, 4);
         mb_grid_sync(bar);
+        mb_stamp(trace, dm.layers, l, 5);
 
         // 3. out_proj over the gate-normed g (xs held the step's B, C, x, z: the barrier ended their use); the B/C
         //    conv history shifts
         gp_stage_gate(gbuf, dn, partials, dm.heads, L.gate_w, dm.gate_group, dm.gate_eps, 1, dn, xs);
         __syncthreads();
         if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);
+        mb_stamp(trace, dm.layers, l, 6);
         mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_out, dn, out0, L.out_b, hbuf);
+        mb_stamp(trace, dm.layers, l, 7);
         if (l + 1 < dm.layers) mb_grid_sync(bar);
     }
     asm volatile("cp.async.wait_all;" ::: "memory");   // nothing left in flight (the stream ended: empty groups)
 }
 
 #define MB_ARGS const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual, float* __restrict__ hbuf, \
-    float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned int* __restrict__ bar
+    float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned int* __restrict__ bar, unsigned long long* trace
 
 // 8 warps, 48 slots each: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120
-extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
 
 // 16 warps, 24 slots each: the same bytes in flight, twice the warps to hide the consumers' latency (at most 128 registers)
-extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) { mamba_blocks_body<16, 24, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) { mamba_blocks_body<16, 24, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
 
 // 16 warps, 12 slots each: wider models (xs up to ~130 KB) or devices with less shared memory
-extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar); }
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
