@@ -42,12 +42,22 @@ public sealed class MambaStepTests : IDisposable
     public void Default_MambaStep_is_bit_identical_to_the_three_ops_over_two_steps()
     {
         var (z, xbc, dt, p, conv, ssm) = Build(1);
+        SameOverTwoSteps(conv, ssm, (c, s) => ((IBackend)_cpu).MambaStep(z, xbc, dt, p, c, s), (c, s) => ThreeOps(_cpu, z, xbc, dt, p, c, s));
+    }
+
+    /// <summary>
+    /// Two steps of <paramref name="fused"/> on the states and of <paramref name="ops"/> on copies of them, each step's
+    /// output and states equal to the bit.
+    /// </summary>
+    private static void SameOverTwoSteps(Tensor conv, Tensor ssm, Func<Tensor, Tensor, Tensor> fused, Func<Tensor, Tensor, Tensor> ops)
+    {
         var (conv2, ssm2) = (OpCheck.Copy(conv), OpCheck.Copy(ssm));
         for (int step = 0; step < 2; step++)
         {
-            var fused = ((IBackend)_cpu).MambaStep(z, xbc, dt, p, conv, ssm);
-            var ops = ThreeOps(_cpu, z, xbc, dt, p, conv2, ssm2);
-            Assert.Equal(ops.ToFloatArray(), fused.ToFloatArray());
+            var y = fused(conv, ssm);
+            var expected = ops(conv2, ssm2);
+            Assert.Equal(expected.ShapeArray, y.ShapeArray);
+            Assert.Equal(expected.ToFloatArray(), y.ToFloatArray());
             Assert.Equal(conv2.ToFloatArray(), conv.ToFloatArray());
             Assert.Equal(ssm2.ToFloatArray(), ssm.ToFloatArray());
         }
@@ -76,16 +86,9 @@ public sealed class MambaStepTests : IDisposable
         var (z, xbc, dt, p, conv, ssm) = Build(4);
         var inputs = new Inputs(5);
         var (w, bias) = (inputs.Uniform(-1, 1, 13, Dn), withBias ? inputs.Uniform(-1, 1, 13) : null);
-        var (conv2, ssm2) = (OpCheck.Copy(conv), OpCheck.Copy(ssm));
-        for (int step = 0; step < 2; step++)
-        {
-            var fused = ((IBackend)_cpu).MambaStepProject(z, xbc, dt, p, conv, ssm, w, bias);
-            var ops = _cpu.MatMul(((IBackend)_cpu).MambaStep(z, xbc, dt, p, conv2, ssm2), w, bias);
-            Assert.Equal([B, 13], fused.ShapeArray);
-            Assert.Equal(ops.ToFloatArray(), fused.ToFloatArray());
-            Assert.Equal(conv2.ToFloatArray(), conv.ToFloatArray());
-            Assert.Equal(ssm2.ToFloatArray(), ssm.ToFloatArray());
-        }
+        SameOverTwoSteps(conv, ssm, (c, s) => ((IBackend)_cpu).MambaStepProject(z, xbc, dt, p, c, s, w, bias),
+            (c, s) => _cpu.MatMul(((IBackend)_cpu).MambaStep(z, xbc, dt, p, c, s), w, bias));
+        Assert.Equal([B, 13], ((IBackend)_cpu).MambaStepProject(z, xbc, dt, p, OpCheck.Copy(conv), OpCheck.Copy(ssm), w, bias).ShapeArray);
     }
 
     [Theory]
