@@ -87,53 +87,6 @@ __device__ __forceinline__ void mb_grid_sync(unsigned int* bar)
     __syncthreads();
 }
 
-// L2 residency. The weight stream passes ~80 MB per layer through the 50 MB L2: its copies are marked evict-first, and
-// what a layer's serial phases read from DRAM (the head's SSM state, the conv state and weights, the gate and next norm
-// weights, the SSM constants) is prefetched evict-last at the layer's start. Issued later, those loads would queue behind
-// the ring's ~24 MB of weight requests (~8 µs): the phase clocks showed the step and the gate staging waiting on them.
-__device__ __forceinline__ unsigned long long mb_evict_first_policy()
-{
-    unsigned long long policy;
-    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-    return policy;
-}
-
-// 16 bytes global → shared by cp.async, the line marked evict-first in L2
-__device__ __forceinline__ void mb_cp_async16(void* dst, const void* src, unsigned long long policy)
-{
-    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global.L2::cache_hint [%0], [%1], 16, %2;" :: "r"(d), "l"(src), "l"(policy) : "memory");
-}
-
-// The 128-byte lines of [p, p + bytes) numbered part, part + parts, ... prefetched into L2, kept (evict-last)
-__device__ __forceinline__ void mb_prefetch(const void* p, long long bytes, long long part, long long parts)
-{
-    if (p == nullptr) return;
-    for (long long line = part; line * 128 < bytes; line += parts)
-        asm volatile("prefetch.global.L2::evict_last [%0];" :: "l"((const char*)p + line * 128));
-}
-
-// What layer l's serial phases will read, into L2 before its weight stream queues up: the block's head's SSM state
-// (this block alone reads it), and, spread over the grid, the conv state and weights, the SSM constants, the gate
-// weight and the next layer's norm.
-__device__ __forceinline__ void mb_prefetch_layer(const MbLayer* layers, const MbDims& dm, int l)
-{
-    const MbLayer& L = layers[l];
-    const int dn = dm.heads * dm.p_dim, channels = dn + 2 * dm.groups * dm.n_dim;
-    const long long f = sizeof(float);
-    if (blockIdx.x < dm.heads)
-        mb_prefetch(L.ssm_state + (long long)blockIdx.x * dm.p_dim * dm.n_dim, f * dm.p_dim * dm.n_dim, threadIdx.x, blockDim.x);
-    const long long part = (long long)blockIdx.x * blockDim.x + threadIdx.x, parts = (long long)gridDim.x * blockDim.x;
-    mb_prefetch(L.conv_state, f * channels * (dm.width - 1), part, parts);
-    mb_prefetch(L.conv_w, f * channels * dm.width, part, parts);
-    mb_prefetch(L.conv_b, f * channels, part, parts);
-    mb_prefetch(L.a, f * dm.heads, part, parts);
-    mb_prefetch(L.dt_bias, f * dm.heads, part, parts);
-    mb_prefetch(L.dvec, f * (dm.d_mode == 2 ? dn : dm.heads), part, parts);
-    mb_prefetch(L.gate_w, f * dn, part, parts);
-    if (l + 1 < dm.layers) mb_prefetch(layers[l + 1].norm, f * dm.d, part, parts);
-}
-
 // The producer side of a warp's ring: the source of each next 16-byte cell of the lane, layer by layer its in_proj
 // slots then its out_proj slots (in_off / out_off: the warp's first column, in uint4 cells); null past the last layer.
 struct MbStream
@@ -178,7 +131,7 @@ struct MbStream
 // multiply-adds) left the schedulers idle (ncu: 0.27 issues per cycle, 8 warps per SM). The last slots go one by one.
 template <int DEPTH, int U>
 __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cells, const float* xs, int slots, int k,
-                                        long long col0, const float* __restrict__ bias, float* __restrict__ y, unsigned long long policy)
+                                        long long col0, const float* __restrict__ bias, float* __restrict__ y)
 {
     GemvRun run(1, 0, k, col0);
     const int lane = threadIdx.x & 31;
@@ -190,7 +143,7 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
         for (int u = 0; u < U; u++)
         {
             const uint4* src = stream.next();
-            if (src) mb_cp_async16(cells + 32 * c, src + lane, policy);
+            if (src) cp_async16(cells + 32 * c, src + lane);
             gp_commit();
             if (++c == DEPTH) c = 0;
         }
@@ -214,7 +167,7 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
     {
         const uint4* src = stream.next();
         int c = head - U + (head < U ? DEPTH : 0);
-        if (src) mb_cp_async16(cells + 32 * c, src + lane, policy);
+        if (src) cp_async16(cells + 32 * c, src + lane);
         gp_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
         float wf[8];
@@ -257,12 +210,11 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
 
     // the first DEPTH - U slots out at once (a commit group each, empty past the end: the count stays uniform)
     int head = 0;
-    const unsigned long long policy = mb_evict_first_policy();
 #pragma unroll 1
     for (int s = 0; s < DEPTH - U; s++)
     {
         const uint4* src = stream.next();
-        if (src) mb_cp_async16(cells + 32 * s, src + lane, policy);
+        if (src) cp_async16(cells + 32 * s, src + lane);
         gp_commit();
     }
 
@@ -270,13 +222,12 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
     {
         const MbLayer& L = layers[l];
         mb_stamp(trace, dm.layers, l, 0);
-        mb_prefetch_layer(layers, dm, l);
         // 0. the block's normalised input
         gp_stage_norm(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
         __syncthreads();
         mb_stamp(trace, dm.layers, l, 1);
         // 1. in_proj
-        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_in, dm.d, in0, L.in_b, zx, policy);
+        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_in, dm.d, in0, L.in_b, zx);
         mb_stamp(trace, dm.layers, l, 2);
         mb_grid_sync(bar);
         mb_stamp(trace, dm.layers, l, 3);
@@ -300,7 +251,7 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         __syncthreads();
         if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);
         mb_stamp(trace, dm.layers, l, 6);
-        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_out, dn, out0, L.out_b, hbuf, policy);
+        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_out, dn, out0, L.out_b, hbuf);
         mb_stamp(trace, dm.layers, l, 7);
         if (l + 1 < dm.layers) mb_grid_sync(bar);
     }
