@@ -15,7 +15,11 @@ public sealed partial class CudaBackend
     private const int BlockTablesKept = 256;         // distinct (weights, states) tables; more run the composition
     private const long BlocksStaticShared = 1024;    // the kernel's own __shared__ (672 B by NVRTC) and the driver's 1 KB, rounded up
     private readonly Dictionary<string, DeviceBuffer> _blockTables = [];
+    private const int CooperativeLaunchTooLarge = 720;   // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
     private readonly DeviceBuffer _blocksBarrier;    // (2) uint32: arrivals, generation (mamba_blocks' grid barrier)
+    private bool _blocksNotResident;                 // the driver refused a grid of one block per SM (e.g. a shared GPU)
+    private DeviceBuffer? _blocksTrace;              // (2, layers, 8) uint64 clocks, when TraceBlocks
+    private int _tracedLayers;
 
     /// <summary>
     /// Whether MambaBlocksStep runs the stack as the one mamba_blocks kernel where it fits (batch 1, BF16 projections),
@@ -42,11 +46,6 @@ public sealed partial class CudaBackend
     /// </summary>
     public bool TraceBlocks { get; set; }
 
-    private DeviceBuffer? _blocksTrace;   // (2, layers, 8) uint64 clocks
-    private int _tracedLayers;
-    private const int CooperativeLaunchTooLarge = 720;   // CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE
-    private bool _blocksNotResident;                     // the driver refused a grid of one block per SM (e.g. a shared GPU)
-
     /// <summary>Why the last MambaBlocksStep with FusedBlocksStep on ran the per-block composition (null: it ran the kernel).</summary>
     public string? BlocksFallback { get; private set; }
 
@@ -72,6 +71,7 @@ public sealed partial class CudaBackend
         catch (CudaException e) when (e.Code == CooperativeLaunchTooLarge)
         {
             _blocksNotResident = true;   // not a sticky error: the per-block kernels run now and from here on
+            BlocksFallback = "the driver would not start one block on every SM at once";
             Release(h);
             h = MambaBlocksStepComposition.Run(this, residual, blocks, convStates, ssmStates);
         }
