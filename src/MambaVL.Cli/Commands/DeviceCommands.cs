@@ -201,8 +201,12 @@ public static class DeviceCommands
         if (fallback?.Invoke() is { } why) return new SelfCheckRow($"{op} (ran the composition: {why})", "BF16 Mamba-2 D=256, B=1", "bf16 w+x", double.PositiveInfinity, 0);
         var row = CudaSelfCheck.Compare(op, $"BF16 Mamba-2 D=256, B=1, 6 graph steps vs {against}", "bf16 w+x", fused, Run(fused: false).Logits)
             with { Tolerance = bound };
-        return replayed ? row : row with { Op = $"{op} (graph never replayed)", RelativeError = double.PositiveInfinity };
+        return Replayed(row, replayed);
     }
+
+    /// <summary>The row, failed and marked where the steps it compares never replayed a graph (nothing graph-specific was checked).</summary>
+    private static SelfCheckRow Replayed(SelfCheckRow row, bool replayed) =>
+        replayed ? row : row with { Op = $"{row.Op} (graph never replayed)", RelativeError = double.PositiveInfinity };
 
     /// <summary>
     /// Runs <paramref name="steps"/> op by op and then with graphs (a fresh model and state each time) and compares the
@@ -217,7 +221,7 @@ public static class DeviceCommands
             gpu.UseGraphs = true;
             var (replayed, used) = steps();
             var row = CudaSelfCheck.Compare("decode steps from a CUDA graph", shape, "f32", replayed, eager);
-            return used ? row : row with { Op = "decode steps from a CUDA graph (graph never replayed)", RelativeError = double.PositiveInfinity };
+            return Replayed(row, used);
         }
         finally { gpu.UseGraphs = true; }
     }
