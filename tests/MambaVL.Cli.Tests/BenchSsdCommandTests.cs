@@ -1,29 +1,16 @@
 // `mambavl bench ssd`: on a machine with a GPU it prints a timing row per length; without one (CI) it ends with the
 // one-line CUDA-unavailable error, as the other CUDA commands do.
-using MambaVL.Cuda;
-
 namespace MambaVL.Cli.Tests;
 
 public sealed class BenchSsdCommandTests
 {
     [Fact, Trait("Category", "GPU")]
-    public void Bench_ssd_times_the_cuda_scan_or_says_why_there_is_no_gpu()
-    {
-        using var gpu = CudaDevice.TryOpen(out string reason);
-        var run = Cli.Run("bench", "ssd", "--device", "cuda", "--lengths", "100,300", "--repeats", "2");
-        if (gpu is null)
+    public void Bench_ssd_times_the_cuda_scan_or_says_why_there_is_no_gpu() =>
+        Cli.OnCudaOrUnavailable(["bench", "ssd", "--device", "cuda", "--lengths", "100,300", "--repeats", "2"], run =>
         {
-            Assert.Equal(1, run.ExitCode);
-            Assert.Contains("CUDA is not available", Assert.Single(run.ErrorLines));
-            Assert.Contains("CUDA is not available", reason);
-        }
-        else
-        {
-            Assert.Equal(0, run.ExitCode);
             Assert.Contains("| 100 |", run.Out);
             Assert.Contains("| 300 |", run.Out);
-        }
-    }
+        });
 
     [Fact]
     public void Bench_ssd_on_the_cpu_is_a_one_line_error()

@@ -25,6 +25,26 @@ public static class Cli
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>
+    /// Runs a CUDA command: without a GPU (CI) it must end with the one-line CUDA-unavailable error and print nothing of
+    /// <paramref name="notWithout"/>; with one it must succeed, and <paramref name="withGpu"/> checks its output.
+    /// </summary>
+    public static void OnCudaOrUnavailable(string[] args, Action<CliRun> withGpu, string? notWithout = null)
+    {
+        using var gpu = MambaVL.Cuda.CudaDevice.TryOpen(out string reason);
+        var run = Run(args);
+        if (gpu is null)
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("CUDA is not available", Assert.Single(run.ErrorLines));
+            Assert.Contains("CUDA is not available", reason);
+            if (notWithout != null) Assert.DoesNotContain(notWithout, run.Out);
+            return;
+        }
+        Assert.True(run.ExitCode == 0, $"mambavl {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
+        withGpu(run);
+    }
+
     /// <summary>Runs and asserts success, showing stderr when it fails.</summary>
     public static CliRun Ok(params string[] args)
     {
