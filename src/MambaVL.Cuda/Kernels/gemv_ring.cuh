@@ -20,6 +20,10 @@ __device__ __forceinline__ void gp_commit() { asm volatile("cp.async.commit_grou
 // v = residual + x (x null: the residual alone), each block for itself (k = D is small: a few KB from L2); the same
 // products in the same order as add_rms_norm_f32 (the sum of squares in another order: 256 threads, not 1024).
 // residual (m, k) contiguous, x rows at ldx; both 16-byte aligned, k % 4 == 0. shared: 32 floats for the sums.
+// BATCH: float4 of the residual and x (then of the norm) loaded per thread before any is used, so a block's few L2
+// round trips overlap (mamba_blocks: 4, one round at D = 2560; the ring kernels keep 1 for their 64 registers). Every
+// thread sums its own values in the same order whatever BATCH is: the same bits.
+template <int BATCH = 1>
 __device__ __forceinline__ void gp_stage_norm(const float* __restrict__ residual, const float* __restrict__ x, long long ldx,
                                               const float* __restrict__ norm, float eps, int m, int k, float* xs, float* red)
 {
@@ -30,22 +34,42 @@ __device__ __forceinline__ void gp_stage_norm(const float* __restrict__ residual
         const float4* xr = x ? (const float4*)(x + r * ldx) : nullptr;
         float4* dst = (float4*)(xs + (long long)r * k);
         float sq = 0.0f;
-        for (int i = threadIdx.x; i < per_row; i += blockDim.x)
+        for (int base = threadIdx.x; base < per_row; base += BATCH * blockDim.x)
         {
-            float4 v = __ldcg(rr + i);   // not through the read-only path: this kernel's last block rewrites the residual
-            if (xr)
+            float4 v[BATCH], a[BATCH];
+#pragma unroll
+            for (int j = 0; j < BATCH; j++)
             {
-                float4 a = __ldcg(xr + i);   // L2: mamba_blocks reads a block output written in the same launch
-                v.x += a.x; v.y += a.y; v.z += a.z; v.w += a.w;
+                int i = base + j * blockDim.x;
+                if (i >= per_row) continue;
+                v[j] = __ldcg(rr + i);   // not through the read-only path: this kernel's last block rewrites the residual
+                if (xr) a[j] = __ldcg(xr + i);   // L2: mamba_blocks reads a block output written in the same launch
             }
-            dst[i] = v;
-            sq += v.x * v.x; sq += v.y * v.y; sq += v.z * v.z; sq += v.w * v.w;
+#pragma unroll
+            for (int j = 0; j < BATCH; j++)
+            {
+                int i = base + j * blockDim.x;
+                if (i >= per_row) continue;
+                if (xr) { v[j].x += a[j].x; v[j].y += a[j].y; v[j].z += a[j].z; v[j].w += a[j].w; }
+                dst[i] = v[j];
+                sq += v[j].x * v[j].x; sq += v[j].y * v[j].y; sq += v[j].z * v[j].z; sq += v[j].w * v[j].w;
+            }
         }
         float scale = rsqrtf(block_sum(sq, red) / k + eps);
-        for (int i = threadIdx.x; i < per_row; i += blockDim.x)
+        for (int base = threadIdx.x; base < per_row; base += BATCH * blockDim.x)
         {
-            float4 v = dst[i], g = __ldg((const float4*)norm + i);
-            dst[i] = make_float4(round_bf16(v.x * scale * g.x), round_bf16(v.y * scale * g.y), round_bf16(v.z * scale * g.z), round_bf16(v.w * scale * g.w));
+            float4 g[BATCH];
+#pragma unroll
+            for (int j = 0; j < BATCH; j++)
+                if (base + j * blockDim.x < per_row) g[j] = __ldg((const float4*)norm + base + j * blockDim.x);
+#pragma unroll
+            for (int j = 0; j < BATCH; j++)
+            {
+                int i = base + j * blockDim.x;
+                if (i >= per_row) continue;
+                float4 v = dst[i];
+                dst[i] = make_float4(round_bf16(v.x * scale * g[j].x), round_bf16(v.y * scale * g[j].y), round_bf16(v.z * scale * g[j].z), round_bf16(v.w * scale * g[j].w));
+            }
         }
     }
 }
@@ -58,25 +82,20 @@ __device__ __forceinline__ void gp_stage_norm(const float* __restrict__ residual
 // group), k / gate_group ≤ GP_GATE_GROUPS.
 #define GP_GATE_GROUPS 64
 #define GP_GATE_BATCH 4   // float4 of g and of w in flight per thread: 32 registers, the ring's limit of 64 kept
+// BATCH (default GP_GATE_BATCH; mamba_blocks: 8, one round at Dn = 5120): the first round's g and w load while the
+// scales are summed.
+template <int BATCH = GP_GATE_BATCH>
 __device__ __forceinline__ void gp_stage_gate(const float* __restrict__ g, long long ldg, const float* __restrict__ partials, int heads,
                                               const float* __restrict__ gate_w, int gate_group, float eps, int m, int k, float* xs)
 {
     __shared__ float scales[GP_MAX_M * GP_GATE_GROUPS];   // (m, groups)
     const int groups = k / gate_group, heads_per_group = heads / groups;
-    for (int i = threadIdx.x >> 5; i < m * groups; i += GP_WARPS)
+    const int per_row = k >> 2, total = m * per_row;
+    float4 v[BATCH], wv[BATCH];
+    auto load = [&](int base)
     {
-        int r = i / groups;
-        float s = gate_scale(partials + (long long)r * heads, i - r * groups, heads_per_group, gate_group, eps);
-        if ((threadIdx.x & 31) == 0) scales[i] = s;
-    }
-    __syncthreads();
-    int per_row = k >> 2, total = m * per_row;
-    float4* dst = (float4*)xs;
-    for (int base = threadIdx.x; base < total; base += GP_GATE_BATCH * blockDim.x)
-    {
-        float4 v[GP_GATE_BATCH], wv[GP_GATE_BATCH];
 #pragma unroll
-        for (int j = 0; j < GP_GATE_BATCH; j++)
+        for (int j = 0; j < BATCH; j++)
         {
             int i = base + j * blockDim.x, r = i / per_row;
             if (i < total)
@@ -85,8 +104,21 @@ __device__ __forceinline__ void gp_stage_gate(const float* __restrict__ g, long 
                 wv[j] = __ldg((const float4*)gate_w + (i - r * per_row));
             }
         }
+    };
+    load(threadIdx.x);
+    for (int i = threadIdx.x >> 5; i < m * groups; i += blockDim.x >> 5)
+    {
+        int r = i / groups;
+        float s = gate_scale(partials + (long long)r * heads, i - r * groups, heads_per_group, gate_group, eps);
+        if ((threadIdx.x & 31) == 0) scales[i] = s;
+    }
+    __syncthreads();
+    float4* dst = (float4*)xs;
+    for (int base = threadIdx.x; base < total; base += BATCH * blockDim.x)
+    {
+        if (base != (int)threadIdx.x) load(base);
 #pragma unroll
-        for (int j = 0; j < GP_GATE_BATCH; j++)
+        for (int j = 0; j < BATCH; j++)
         {
             int i = base + j * blockDim.x, r = i / per_row;
             if (i < total)

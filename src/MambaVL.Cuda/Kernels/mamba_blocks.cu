@@ -10,10 +10,10 @@
 //   1. in_proj: each warp's columns of zx = xs · in_wᵀ (+ bias), from its ring (GemvRun, the slots of gemv_ring);
 //   barrier;
 //   2. the mixer step, head h on block h mod grid (ms_head_step: conv, SSM state, g = y · silu(z) and Σ g² per head);
-//      the last block adds hbuf (h_{l-1}) to residual (every block read both in 0.);
+//      the blocks without a head add hbuf (h_{l-1}) to residual (every block read both in 0.);
 //   barrier;
 //   3. out_proj: xs = round_bf16(g · gate scale · gate_w) (gp_stage_gate), each warp's columns of hbuf = xs · out_wᵀ;
-//      the last block shifts the B/C conv history (every head read it in 2.);
+//      then the last block shifts the B/C conv history (every head read it in 2.);
 //   barrier (not after the last layer: the kernel's end orders it).
 // The result equals MambaBlocksStep's composition up to the order of the block norm's sum of squares (256 threads here,
 // add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
@@ -49,40 +49,27 @@ struct MbDims
     float norm_eps, gate_eps, dt_min, dt_max;
 };
 
-// A load acquiring what the block that released it wrote before (the barrier's generation)
-__device__ __forceinline__ unsigned int mb_load_acquire(const unsigned int* p)
-{
-    unsigned int v;
-    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-    return v;
-}
-
-// Every block of the grid waits here until all have arrived; their writes before it are visible after it.
-// bar[0] counts arrivals (the last one resets it), bar[1] is the generation the waiters watch. A wait of ~2 s means a
-// block never arrived (not resident): trap, so the launch fails with an error instead of hanging.
-__device__ __forceinline__ void mb_grid_sync(unsigned int* bar)
+// Every block of the grid waits here until all have arrived; their writes before it are visible after it. bar holds a
+// 64-bit count of arrivals that only grows (every launch adds a multiple of the grid): a block adds its arrival with
+// release semantics and waits, acquiring, until the count reaches the next multiple of the grid. One atomic per block
+// and no reset (the last arriver used to reset a counter and bump a generation: two more round trips on the critical
+// path). A wait of ~2 s means a block never arrived: trap, so the launch fails with an error instead of hanging.
+__device__ __forceinline__ void mb_grid_sync(unsigned long long* bar)
 {
     __syncthreads();
     if (threadIdx.x == 0)
     {
-        unsigned int generation = mb_load_acquire(bar + 1);   // cannot move before this block arrives
-        __threadfence();
-        if (atomicAdd(bar, 1u) == gridDim.x - 1)
+        unsigned long long arrived, now;
+        asm volatile("atom.add.release.gpu.global.u64 %0, [%1], 1;" : "=l"(arrived) : "l"(bar) : "memory");
+        const unsigned long long target = (arrived / gridDim.x + 1) * gridDim.x;
+        long long polls = 0;
+        for (;;)
         {
-            atomicExch(bar, 0u);
-            __threadfence();
-            atomicAdd(bar + 1, 1u);
+            asm volatile("ld.acquire.gpu.global.u64 %0, [%1];" : "=l"(now) : "l"(bar) : "memory");
+            if (now >= target) break;
+            if (++polls > (1LL << 22)) __trap();
+            if (polls > 64) __nanosleep(32);
         }
-        else
-        {
-            long long polls = 0;
-            while (mb_load_acquire(bar + 1) == generation)
-            {
-                if (++polls > (1LL << 22)) __trap();
-                if (polls > 64) __nanosleep(32);
-            }
-        }
-        __threadfence();
     }
     __syncthreads();
 }
@@ -187,10 +174,20 @@ __device__ __forceinline__ void mb_stamp(unsigned long long* trace, int layers, 
     trace[((long long)which * layers + l) * MB_TRACE_POINTS + point] = clock64();
 }
 
+// residual += h_{l-1} during the step phase, by the blocks the step leaves idle (heads < grid), each a slice; by the
+// last block alone when every block steps a head. Every block read both in the norm phase, before the barrier.
+__device__ __forceinline__ void mb_add_residual(float* __restrict__ residual, const float* __restrict__ hbuf, int d, int heads)
+{
+    int idle = (int)gridDim.x - heads, part, parts;
+    if (idle > 0) { if ((int)blockIdx.x < heads) return; part = blockIdx.x - heads; parts = idle; }
+    else { if (blockIdx.x != gridDim.x - 1) return; part = 0; parts = 1; }
+    for (int i = part * blockDim.x + threadIdx.x; i < d; i += parts * blockDim.x) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
+}
+
 template <int WARPS, int DEPTH, int U>
 __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual,
                                                   float* __restrict__ hbuf, float* __restrict__ zx, float* __restrict__ gbuf,
-                                                  float* __restrict__ partials, unsigned int* __restrict__ bar, unsigned long long* trace)
+                                                  float* __restrict__ partials, unsigned long long* __restrict__ bar, unsigned long long* trace)
 {
     // shared: the rings (WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
     extern __shared__ uint4 mb_shared[];
@@ -223,7 +220,7 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         const MbLayer& L = layers[l];
         mb_stamp(trace, dm.layers, l, 0);
         // 0. the block's normalised input
-        gp_stage_norm(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
+        gp_stage_norm<4>(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
         __syncthreads();
         mb_stamp(trace, dm.layers, l, 1);
         // 1. in_proj
@@ -239,27 +236,26 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         for (int h = blockIdx.x; h < dm.heads && threadIdx.x < MS_THREADS; h += gridDim.x)
             ms_head_step<4>(z, xbc, dt, L.conv_w, L.conv_b, L.conv_state, L.a, L.dt_bias, L.dvec, dm.d_mode, L.ssm_state, gbuf, partials,
                             h, dm.heads, dm.p_dim, dm.groups, dm.n_dim, dm.width, dm.dt_min, dm.dt_max, xs);
-        if (blockIdx.x == last && l > 0)
-            for (int i = threadIdx.x; i < dm.d; i += WARPS * 32) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
+        if (l > 0) mb_add_residual(residual, hbuf, dm.d, dm.heads);
         mb_stamp(trace, dm.layers, l, 4);
         mb_grid_sync(bar);
         mb_stamp(trace, dm.layers, l, 5);
 
         // 3. out_proj over the gate-normed g (xs held the step's B, C, x, z: the barrier ended their use); the B/C
         //    conv history shifts
-        gp_stage_gate(gbuf, dn, partials, dm.heads, L.gate_w, dm.gate_group, dm.gate_eps, 1, dn, xs);
+        gp_stage_gate<8>(gbuf, dn, partials, dm.heads, L.gate_w, dm.gate_group, dm.gate_eps, 1, dn, xs);
         __syncthreads();
-        if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);
         mb_stamp(trace, dm.layers, l, 6);
         mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_out, dn, out0, L.out_b, hbuf);
         mb_stamp(trace, dm.layers, l, 7);
+        if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);   // after its columns: off their path
         if (l + 1 < dm.layers) mb_grid_sync(bar);
     }
     asm volatile("cp.async.wait_all;" ::: "memory");   // nothing left in flight (the stream ended: empty groups)
 }
 
 #define MB_ARGS const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual, float* __restrict__ hbuf, \
-    float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned int* __restrict__ bar, unsigned long long* trace
+    float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned long long* __restrict__ bar, unsigned long long* trace
 
 // 8 warps, 48 slots each: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120
 extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
