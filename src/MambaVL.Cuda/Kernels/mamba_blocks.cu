@@ -17,6 +17,7 @@
 //   barrier (not after the last layer: the kernel's end orders it).
 // The result equals MambaBlocksStep's composition up to the order of the block norm's sum of squares (256 threads here,
 // add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
+// The products' consumer: gemv_ring's sums on the CUDA cores (MbDotTake), or the tensor cores (blocks_mma.cuh).
 // Needs: one sequence, BF16 in_proj / out_proj with D and Dn multiples of 256, N % 4 == 0 (float4 state rows), every
 // block resident at once (grid ≤ SMs, one block each: CudaBackend checks), conv width ≤ 9, a gate group of whole heads.
 // The mixer step runs on the first MS_THREADS (256) threads of a block of 8 or 16 warps: its barriers name only them.
@@ -242,6 +243,8 @@ struct MbRingProducts
     }
 };
 
+#include "blocks_mma.cuh"
+
 // Phase timing (CudaBackend.BlocksTrace; trace null: off): thread 0 of the first and of the last block stores its SM
 // clock at MB_TRACE_POINTS points of every layer, trace (2, layers, MB_TRACE_POINTS); the bench prints the phases.
 #define MB_TRACE_POINTS 8
@@ -334,3 +337,7 @@ extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) 
 
 // 16 warps, 12 slots each: wider models (xs up to ~130 KB) or devices with less shared memory
 extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4, MbRingProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+
+// 8 warps, 48 slots each, the products on the tensor cores (blocks_mma.cuh): the rings of mamba_blocks8x48, then the
+// partial sums (⌈max(N_in, D) / grid⌉ · 8 floats) before xs
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks_mma8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4, MbMmaProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
