@@ -17,7 +17,8 @@
 //   barrier (not after the last layer: the kernel's end orders it).
 // The result equals MambaBlocksStep's composition up to the order of the block norm's sum of squares (256 threads here,
 // add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
-// The products' consumer: gemv_ring's sums on the CUDA cores (MbDotTake), or the tensor cores (blocks_mma.cuh).
+// The products' consumer: gemv_ring's sums on the CUDA cores (MbDotTake), or the tensor cores (blocks_mma.cuh: its
+// GEMV sums in another order, so the result differs from the composition's by rounding).
 // Needs: one sequence, BF16 in_proj / out_proj with D and Dn multiples of 256, N % 4 == 0 (float4 state rows), every
 // block resident at once (grid ≤ SMs, one block each: CudaBackend checks), conv width ≤ 9, a gate group of whole heads.
 // The mixer step runs on the first MS_THREADS (256) threads of a block of 8 or 16 warps: its barriers name only them.
