@@ -9,6 +9,12 @@ using MambaVL.Cuda.Interop;
 
 namespace MambaVL.Cuda;
 
+/// <summary>
+/// The consumer of mamba_blocks' two products: Ring (gemv_ring's sums on the CUDA cores, any warp count) or Mma (the
+/// tensor cores, blocks_mma.cuh: 8 warps; not yet measured on a GPU).
+/// </summary>
+public enum BlocksProductKernel { Ring, Mma }
+
 public sealed partial class CudaBackend
 {
     private const int BlockTableFields = 13;        // MbLayer's pointers
@@ -40,6 +46,14 @@ public sealed partial class CudaBackend
     }
 
     private int _blocksWarps = 8;
+
+    /// <summary>
+    /// The products' consumer inside mamba_blocks (`bench --blocks-products ring|mma`): Mma runs mamba_blocks_mma8x48
+    /// (8 warps, whatever BlocksWarps says), Ring the CUDA-core kernels.
+    /// </summary>
+    public BlocksProductKernel BlocksProducts { get; set; } = BlocksProductKernel.Ring;
+
+    private const int BlocksMmaMaxK = 8192;   // MB_PACK_ROUNDS · 8 · 256 in blocks_mma.cuh: x packed in place, D and Dn at most this
 
     /// <summary>
     /// Whether mamba_blocks records SM clocks at 8 points of every layer in its first and last block (read back by
@@ -151,17 +165,26 @@ public sealed partial class CudaBackend
         BlocksFallback = "no ring depth fits this device's shared memory with one block per SM";
         int dn = dims.Heads * dims.HeadDim;
         long xs = Math.Max(Math.Max(dims.D, dn), 2L * dims.StateSize + 2L * dims.HeadDim) * sizeof(float);
-        // the kernels of mamba_blocks.cu for this many warps, deepest ring first
-        foreach (int depth in BlocksWarps == 8 ? (int[])[48] : [24, 12])
+        bool mma = BlocksProducts == BlocksProductKernel.Mma;
+        if (mma && Math.Max(dims.D, dn) > BlocksMmaMaxK)
         {
-            long shared = BlocksWarps * depth * 512L + xs;
+            BlocksFallback = $"the tensor-core products take D and Dn up to {BlocksMmaMaxK}";
+            return null;
+        }
+        int warps = mma ? 8 : BlocksWarps;
+        // the Mma kernel's partial sums (mb_mma_part_floats): ⌈max(N_in, D) / grid⌉ columns · 8 warps, a multiple of 4 floats
+        long part = mma ? ((Math.Max(dims.InRows, dims.D) + Gpu.Multiprocessors - 1L) / Gpu.Multiprocessors * warps + 3) / 4 * 4 * sizeof(float) : 0;
+        // the kernels of mamba_blocks.cu for this many warps, deepest ring first
+        foreach (int depth in warps == 8 ? (int[])[48] : [24, 12])
+        {
+            long shared = warps * depth * 512L + part + xs;
             if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
-            string kernel = $"mamba_blocks{BlocksWarps}x{depth}";
+            string kernel = mma ? $"mamba_blocks_mma{warps}x{depth}" : $"mamba_blocks{warps}x{depth}";
             // the grid barrier needs every block resident at once: one per SM, and the SM must hold one
             if (!_blocksResident.TryGetValue((kernel, (uint)shared), out int resident))
-                _blocksResident[(kernel, (uint)shared)] = resident = Gpu.ResidentBlocks("mamba_blocks", kernel, BlocksWarps * 32, (uint)shared);
+                _blocksResident[(kernel, (uint)shared)] = resident = Gpu.ResidentBlocks("mamba_blocks", kernel, warps * 32, (uint)shared);
             if (resident < 1) continue;
-            return new BlocksPlan(kernel, BlocksWarps * 32, (uint)shared, (uint)Gpu.Multiprocessors, dims);
+            return new BlocksPlan(kernel, warps * 32, (uint)shared, (uint)Gpu.Multiprocessors, dims);
         }
         return null;
     }

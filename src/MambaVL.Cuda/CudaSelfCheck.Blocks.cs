@@ -1,6 +1,7 @@
 // Selfcheck rows for MambaBlocksStep fused (the whole block stack as the mamba_blocks persistent kernel): two decode steps
 // through a stack of BF16 Mamba-2 blocks against the GPU's own per-block composition (FusedBlocksStep off) and against
-// the reference backend's composition: the block output h, the residual and every block's two states.
+// the reference backend's composition: the block output h, the residual and every block's two states; each stack with the
+// products on the CUDA cores (Ring) and on the tensor cores (Mma, rows "fused mma").
 using MambaVL.Core.Ops;
 using MambaVL.Core.Tensors;
 
@@ -12,18 +13,23 @@ public sealed partial class CudaSelfCheck
     {
         // mamba2-2.7b's block (D 2560, 80 heads of 64, N 128, one gate group), 3 blocks, with both block sizes
         var s27 = new StepCase(1, 80, 64, 1, 128, 4, 5120, DMode: 1, ConvBias: true, Clamp: false);
-        foreach (int warps in new[] { 16, 8 }) Blocks(s27, d: 2560, layers: 3, bias: false, warps);
+        foreach (int warps in new[] { 16, 8 }) Blocks(s27, d: 2560, layers: 3, bias: false, warps, BlocksProductKernel.Ring);
+        Blocks(s27, d: 2560, layers: 3, bias: false, warps: 8, BlocksProductKernel.Mma);
         // 12 heads in 3 SSM groups and 3 gate groups, N 20, width 3, D per channel, clamped dt, biases, 5 blocks
-        Blocks(new StepCase(1, 12, 64, 3, 20, 3, 256, DMode: 2, ConvBias: false, Clamp: true), d: 512, layers: 5, bias: true, warps: 16);
+        var s12 = new StepCase(1, 12, 64, 3, 20, 3, 256, DMode: 2, ConvBias: false, Clamp: true);
+        Blocks(s12, d: 512, layers: 5, bias: true, warps: 16, BlocksProductKernel.Ring);
+        Blocks(s12, d: 512, layers: 5, bias: true, warps: 8, BlocksProductKernel.Mma);
     }
 
     /// <summary>
     /// Bounds 2e-3, not 1e-4, against the GPU composition and the reference alike: the kernel sums each block norm's
     /// squares in another order (256 threads, add_rms_norm's 1024), and the reference its gate norm's, which can move a
     /// normalised value across a BF16 rounding boundary (2^-8 of one input) before a product rounds x (NormMatMul
-    /// fused's reason); the stack carries such a difference on.
+    /// fused's reason); the stack carries such a difference on. With Mma products the GEMV sums run in another order too
+    /// (the tensor cores' F32 sums, warps' partials over column parts): the same kind of rounding-boundary difference, no
+    /// new one, so the same bound (nor is "vs ops" bit-identical any more, where it was but for the norm).
     /// </summary>
-    private void Blocks(StepCase s, int d, int layers, bool bias, int warps)
+    private void Blocks(StepCase s, int d, int layers, bool bias, int warps, BlocksProductKernel products)
     {
         var stack = Enumerable.Range(0, layers).Select(_ => BlockOf(s, d, bias)).ToArray();
         var host = stack.Select(b => b.Weights).ToArray();
@@ -41,8 +47,8 @@ public sealed partial class CudaSelfCheck
 
         var onGpu = host.Select(b => new MambaBlockWeights(gpu.Upload(b.Norm), b.NormEps, gpu.Upload(b.InProj), UploadOrNull(b.InProjBias),
             OnGpu(b.Step), gpu.Upload(b.OutProj), UploadOrNull(b.OutProjBias))).ToArray();
-        var (chosen, chosenWarps) = (gpu.FusedBlocksStep, gpu.BlocksWarps);
-        gpu.BlocksWarps = warps;
+        var (chosen, chosenWarps, chosenProducts) = (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts);
+        (gpu.BlocksWarps, gpu.BlocksProducts) = (warps, products);
         string? fallback = null;
         (float[] H, float[] Residual, float[] Conv, float[] State) Run(bool fused)
         {
@@ -60,12 +66,13 @@ public sealed partial class CudaSelfCheck
             return (h, residual, conv.SelectMany(gpu.ToHost).ToArray(), state.SelectMany(gpu.ToHost).ToArray());
         }
         var (fusedRun, opsRun) = (Run(fused: true), Run(fused: false));
-        (gpu.FusedBlocksStep, gpu.BlocksWarps) = (chosen, chosenWarps);
+        (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts) = (chosen, chosenWarps, chosenProducts);
 
         string shape = $"{layers} blocks D={d} · {StepShape(s)}{(bias ? " + biases" : "")}, {warps} warps";
+        string fused = products == BlocksProductKernel.Mma ? "fused mma" : "fused";
         if (fallback != null)   // a fused row that ran the composition would compare it with itself
         {
-            _rows.Add(new SelfCheckRow($"MambaBlocksStep fused (ran the composition: {fallback})", shape, "bf16 w+x", double.PositiveInfinity, 0));
+            _rows.Add(new SelfCheckRow($"MambaBlocksStep {fused} (ran the composition: {fallback})", shape, "bf16 w+x", double.PositiveInfinity, 0));
             return;
         }
         foreach (var (what, f, o, r) in new[]
@@ -76,8 +83,8 @@ public sealed partial class CudaSelfCheck
             (" SSM states", fusedRun.State, opsRun.State, refState.SelectMany(t => t.ToFloatArray()).ToArray()),
         })
         {
-            _rows.Add(Compare($"MambaBlocksStep fused{what} vs ops", shape, "bf16 w+x", f, o) with { Tolerance = 2e-3 });
-            _rows.Add(Compare($"MambaBlocksStep fused{what}", shape, "bf16 w+x", f, r) with { Tolerance = 2e-3 });
+            _rows.Add(Compare($"MambaBlocksStep {fused}{what} vs ops", shape, "bf16 w+x", f, o) with { Tolerance = 2e-3 });
+            _rows.Add(Compare($"MambaBlocksStep {fused}{what}", shape, "bf16 w+x", f, r) with { Tolerance = 2e-3 });
         }
     }
 

@@ -78,6 +78,7 @@ public sealed class DeviceCommandTests
     [InlineData("--norm-matmul", "both", "--norm-matmul: 'both' is not fused or ops")]
     [InlineData("--step-projection", "gemv", "--step-projection: 'gemv' is not fused or ops")]
     [InlineData("--blocks", "all", "--blocks: 'all' is not fused or ops")]
+    [InlineData("--blocks-products", "wmma", "--blocks-products: 'wmma' is not ring or mma")]
     public void A_wrong_decode_kernel_choice_is_a_one_line_error_with_or_without_a_gpu(string option, string value, string message)
     {
         var run = Cli.Run("bench", "--device", "cuda", "--preset", "tiny", "-n", "2", "-r", "1", option, value);

@@ -290,4 +290,5 @@ def main():
     sys.exit(1 if failed else 0)
 
 
-main()
+if __name__ == "__main__":   # emulate_blocks_mma.py imports the fragment tables and the MMA
+    main()

@@ -39,6 +39,8 @@ __device__ int __clz(int);
 __device__ unsigned int atomicAdd(unsigned int*, unsigned int);
 __device__ int atomicAdd(int*, int);
 __device__ float atomicAdd(float*, float);
+__device__ unsigned int atomicExch(unsigned int*, unsigned int);
+__device__ void __trap(); __device__ void __nanosleep(unsigned int); __device__ long long clock64();
 __device__ unsigned int __float_as_uint(float);
 __device__ float __uint_as_float(unsigned int);
 __device__ float __int_as_float(int);

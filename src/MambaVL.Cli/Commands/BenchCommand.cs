@@ -37,13 +37,14 @@ public static class BenchCommand
         var blocks = new Option<string>("--blocks") { Description = "Decode block stack at batch 1 (--device cuda): fused (one persistent kernel) or ops (kernels per block)", DefaultValueFactory = _ => "fused" };
         var blocksWarps = new Option<int>("--blocks-warps") { Description = "Warps per block of the one-kernel block stack (--device cuda): 8 or 16", DefaultValueFactory = _ => 8, Hidden = true };
         blocksWarps.Validators.Add(r => { if (r.GetValueOrDefault<int>() is not (8 or 16) and var v) r.AddError($"--blocks-warps: {v} is not 8 or 16"); });
+        var blocksProducts = new Option<string>("--blocks-products") { Description = "The one-kernel block stack's products (--device cuda): ring (CUDA cores) or mma (tensor cores)", DefaultValueFactory = _ => "ring", Hidden = true };
         var blocksTrace = new Option<bool>("--blocks-trace") { Description = "Time the one-kernel block stack's phases (--device cuda)", Hidden = true };
         var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "fused" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };
 
         var command = new Command("bench", "Benchmark prefill and decode speed (llama-bench style)")
         {
-            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, gemvBatch, mambaStep, normMatMul, earlyLaunch, stepProjection, blocks, blocksWarps, blocksTrace,
+            model, prompt, gen, threads, dtypes, reps, output, noWarmup, preset, noBaseline, profile, device, batches, prompts, gemv, gemvBatch, mambaStep, normMatMul, earlyLaunch, stepProjection, blocks, blocksWarps, blocksProducts, blocksTrace,
             BenchVisionCommand.Create(),
             BenchMlMambaCommand.Create(),
             BenchMmMambaCommand.Create(),
@@ -61,10 +62,11 @@ public static class BenchCommand
                 bool early = Choice(parse.GetValue(earlyLaunch)!, "--early-launch", ("on", true), ("off", false));
                 bool fusedProjection = Choice(parse.GetValue(stepProjection)!, "--step-projection", ("fused", true), ("ops", false));
                 bool fusedBlocks = Choice(parse.GetValue(blocks)!, "--blocks", ("fused", true), ("ops", false));
+                var blocksProductKernel = Choice(parse.GetValue(blocksProducts)!, "--blocks-products", ("ring", Cuda.BlocksProductKernel.Ring), ("mma", Cuda.BlocksProductKernel.Mma));
                 // one run per storage type, as on the CPU (the last one was taken alone before)
                 var cudaPlans = CliParse.DTypes(parse.GetValue(dtypes)!, "--dtype").Select(dtype => new CudaBench.Plan(gpu, parse.GetValue(model), parse.GetValue(preset)!, dtype,
                     CliParse.IntList(parse.GetValue(prompts)!, "--prompts"), parse.GetValue(gen), CliParse.IntList(parse.GetValue(batches)!, "--batch"), parse.GetValue(reps), parse.GetValue(profile))
-                    { Gemv = gemvVariant, GemvBatch = gemvBatchVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, FusedStepProjection = fusedProjection, FusedBlocksStep = fusedBlocks, BlocksWarps = parse.GetValue(blocksWarps), TraceBlocks = parse.GetValue(blocksTrace), EarlyLaunch = early });
+                    { Gemv = gemvVariant, GemvBatch = gemvBatchVariant, FusedMambaStep = fusedStep, FusedNormMatMul = fusedNorm, FusedStepProjection = fusedProjection, FusedBlocksStep = fusedBlocks, BlocksWarps = parse.GetValue(blocksWarps), BlocksProducts = blocksProductKernel, TraceBlocks = parse.GetValue(blocksTrace), EarlyLaunch = early });
                 var ctx = CliContext.From(parse);
                 return cudaPlans.Select(p => CudaBench.Run(ctx, p)).Max();
             }

@@ -42,6 +42,9 @@ public static class CudaBench
         /// <summary>Warps per block of that kernel (`--blocks-warps 8|16`).</summary>
         public int BlocksWarps { get; init; } = 8;
 
+        /// <summary>That kernel's products on the CUDA cores or the tensor cores (`--blocks-products ring|mma`).</summary>
+        public BlocksProductKernel BlocksProducts { get; init; } = BlocksProductKernel.Ring;
+
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
     }
@@ -52,9 +55,9 @@ public static class CudaBench
     {
         using var gpu = CudaDevice.Open(plan.DeviceIndex);
         gpu.LaunchEarlyEnabled = plan.EarlyLaunch;
-        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep, BlocksWarps = plan.BlocksWarps, TraceBlocks = plan.TraceBlocks };
+        using var backend = new CudaBackend(gpu) { GemvVariant = plan.Gemv, GemvBatch = plan.GemvBatch, FusedMambaStep = plan.FusedMambaStep, FusedNormMatMul = plan.FusedNormMatMul, FusedStepProjection = plan.FusedStepProjection, FusedBlocksStep = plan.FusedBlocksStep, BlocksWarps = plan.BlocksWarps, BlocksProducts = plan.BlocksProducts, TraceBlocks = plan.TraceBlocks };
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? $"one kernel ({plan.BlocksWarps} warps)" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
+        ctx.Out.WriteLine(F($"decode kernels: GEMV {plan.Gemv}, batch GEMV {plan.GemvBatch}, mixer step {(plan.FusedMambaStep ? "fused" : "three ops")}, norm + in_proj {(plan.FusedNormMatMul ? "fused" : "two ops")}, step + out_proj {(plan.FusedStepProjection ? "fused" : "two ops")}, block stack {(plan.FusedBlocksStep ? plan.BlocksProducts == BlocksProductKernel.Mma ? "one kernel (8 warps, tensor-core products)" : $"one kernel ({plan.BlocksWarps} warps)" : "per block")}, early launch {(gpu.LaunchEarlyEnabled ? "on" : plan.EarlyLaunch ? "off (not supported here)" : "off")}"));
         double copyBytesPerSecond = ctx.ErrConsole.Status().Start("measuring copy bandwidth", _ => CopyBandwidth(gpu));
         double gemmFlops = ctx.ErrConsole.Status().Start("measuring the BF16 GEMM rate", _ => GemmRate(gpu));
         var folder = plan.ModelPath is null ? null : ModelFolder.Open(plan.ModelPath);

@@ -10,6 +10,7 @@
 // in flight, as gemv_ring (gemv_pipe.cu); x travels in the same ring (a few KB from L2), so no x staging delays the start.
 #define GM_WARPS 8
 #define GM_THREADS 256
+#include "gemv_mma.cuh"
 
 // 16 bytes global → shared without registers; bytes = 0 writes zeros and reads nothing (a k-block past K, a row past N)
 __device__ __forceinline__ void gm_copy16(uint4* dst, const void* src, unsigned bytes)
@@ -19,22 +20,6 @@ __device__ __forceinline__ void gm_copy16(uint4* dst, const void* src, unsigned 
 }
 
 __device__ __forceinline__ void gm_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-
-// Two F32 → one BF16x2 register, round to nearest even; lo in the low half (the lower k of an MMA fragment pair).
-// cvt puts its first source in the high half.
-__device__ __forceinline__ unsigned gm_bf16x2(float lo, float hi)
-{
-    unsigned r;
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
-}
-
-// d (16 × 8) += A (16 × 16, row-major) · B (16 × 8, column-major): BF16 in, F32 sums
-__device__ __forceinline__ void gm_mma(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
-{
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
 
 // A ring slot (ss = 64·T + 8·M uint4): w cells [2·T halves][32 lanes] (half 2u: tile u's row g, 2u + 1: row g + 8),
 // then x cells [2 halves][4·M lanes] (x row g, k 8t..8t+3 and 8t+4..8t+7). Each lane copies and reads back only its

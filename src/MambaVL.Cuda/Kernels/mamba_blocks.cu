@@ -17,6 +17,8 @@
 //   barrier (not after the last layer: the kernel's end orders it).
 // The result equals MambaBlocksStep's composition up to the order of the block norm's sum of squares (256 threads here,
 // add_rms_norm's 1024 there); the GEMV sums, the step and the gate norm are the same functions in the same order.
+// The products' consumer: gemv_ring's sums on the CUDA cores (MbDotTake), or the tensor cores (blocks_mma.cuh: its
+// GEMV sums in another order, so the result differs from the composition's by rounding).
 // Needs: one sequence, BF16 in_proj / out_proj with D and Dn multiples of 256, N % 4 == 0 (float4 state rows), every
 // block resident at once (grid ≤ SMs, one block each: CudaBackend checks), conv width ≤ 9, a gate group of whole heads.
 // The mixer step runs on the first MS_THREADS (256) threads of a block of 8 or 16 warps: its barriers name only them.
@@ -113,14 +115,11 @@ struct MbStream
 
 // One product's slots of the warp, from its ring of DEPTH cells with the DEPTH - U slots after the next one to consume
 // in flight (cells head .. head + DEPTH - U - 1, mod DEPTH; one commit group per slot). A round issues U more into the U
-// cells consumed last, waits for the oldest U, and takes their U dot products as independent chains before adding them
-// in order (GemvRun::add_dot: gemv_ring's sums): one slot at a time, a warp's dependent chain (wait, shared loads, eight
-// multiply-adds) left the schedulers idle (ncu: 0.27 issues per cycle, 8 warps per SM). The last slots go one by one.
-template <int DEPTH, int U>
-__device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cells, const float* xs, int slots, int k,
-                                        long long col0, const float* __restrict__ bias, float* __restrict__ y)
+// cells consumed last, waits for the oldest U and hands their values, in order, to take.round; the last slots go one by
+// one (take.one); then take.end. Take: MbDotTake (gemv_ring's sums) or MbMmaTake (blocks_mma.cuh, the tensor cores).
+template <int DEPTH, int U, class Take>
+__device__ __forceinline__ void mb_ring_walk(MbStream& stream, int& head, uint4* cells, int slots, Take take)
 {
-    GemvRun run(1, 0, k, col0);
     const int lane = threadIdx.x & 31;
     int i = 0;
     for (; i + U <= slots; i += U)
@@ -135,19 +134,14 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
             if (++c == DEPTH) c = 0;
         }
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
-        float dots[U];
-        int ks = run.kslot;
+        uint4 v[U];
 #pragma unroll
         for (int u = 0; u < U; u++)
         {
-            float wf[8];
-            widen_bf16x8(cells[32 * c], wf);   // c wrapped round to head: the oldest cells, in order
-            dots[u] = gp_dot8(xs + (ks * 32 + lane) * 8, wf);
+            v[u] = cells[32 * c];   // c wrapped round to head: the oldest cells, in order
             if (++c == DEPTH) c = 0;
-            if (++ks == run.per_col) ks = 0;
         }
-#pragma unroll
-        for (int u = 0; u < U; u++) run.add_dot(dots[u], bias, y);
+        take.round(v);
         head = c;
     }
     for (; i < slots; i++)
@@ -157,12 +151,87 @@ __device__ __forceinline__ void mb_gemv(MbStream& stream, int& head, uint4* cell
         if (src) cp_async16(cells + 32 * c, src + lane);
         gp_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
-        float wf[8];
-        widen_bf16x8(cells[32 * head], wf);
-        run.add_dot(gp_dot8(xs + (run.kslot * 32 + lane) * 8, wf), bias, y);
+        take.one(cells[32 * head]);
         if (++head == DEPTH) head = 0;
     }
+    take.end();
 }
+
+// A warp's share of one product for gemv_ring's sums: its own run of whole columns col0 .. (as even as integers allow,
+// the same for every layer), K / 256 slots each, contiguous in w from cell `offset` (uint4)
+struct MbRingShare
+{
+    long long col0, offset;
+    int slots;
+
+    __device__ __forceinline__ MbRingShare(long long n, int k, int warps_per_block)
+    {
+        const long long warps = (long long)gridDim.x * warps_per_block, wid = (long long)blockIdx.x * warps_per_block + (threadIdx.x >> 5);
+        col0 = wid * n / warps;
+        slots = (int)((wid + 1) * n / warps - col0) * (k >> 8);
+        offset = col0 * (k >> 3);
+    }
+};
+
+// The ring's consumer on the CUDA cores: a round's U dot products as independent chains, added in order
+// (GemvRun::add_dot: gemv_ring's sums): one slot at a time, a warp's dependent chain (wait, shared loads, eight
+// multiply-adds) left the schedulers idle (ncu: 0.27 issues per cycle, 8 warps per SM).
+template <int U>
+struct MbDotTake
+{
+    GemvRun run;
+    const float* xs;
+    const float* __restrict__ bias;
+    float* __restrict__ y;
+
+    __device__ __forceinline__ MbDotTake(const MbRingShare& share, int k, const float* xs_, const float* bias_, float* y_)
+        : run(1, 0, k, share.col0), xs(xs_), bias(bias_), y(y_) {}
+
+    __device__ __forceinline__ void round(const uint4* v)
+    {
+        float dots[U];
+        int ks = run.kslot;
+#pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            float wf[8];
+            widen_bf16x8(v[u], wf);
+            dots[u] = gp_dot8(xs + (ks * 32 + run.lane) * 8, wf);
+            if (++ks == run.per_col) ks = 0;
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++) run.add_dot(dots[u], bias, y);
+    }
+
+    __device__ __forceinline__ void one(uint4 v)
+    {
+        float wf[8];
+        widen_bf16x8(v, wf);
+        run.add_dot(gp_dot8(xs + (run.kslot * 32 + run.lane) * 8, wf), bias, y);
+    }
+
+    __device__ __forceinline__ void end() {}
+};
+
+// The products on the CUDA cores (mamba_blocks{8,16}x*): xs the F32 x as staged; no shared memory of their own
+struct MbRingProducts
+{
+    MbRingShare in, out;
+    float* xs;
+
+    __device__ __forceinline__ MbRingProducts(const MbDims& dm, int warps_per_block, float* shared)
+        : in(dm.n_in, dm.d, warps_per_block), out(dm.d, dm.heads * dm.p_dim, warps_per_block), xs(shared) {}
+
+    __device__ __forceinline__ void stage(int) {}
+
+    template <int U>
+    __device__ __forceinline__ MbDotTake<U> take(const MbRingShare& share, int k, const float* bias, float* y)
+    {
+        return MbDotTake<U>(share, k, xs, bias, y);
+    }
+};
+
+#include "blocks_mma.cuh"
 
 // Phase timing (CudaBackend.BlocksTrace; trace null: off): thread 0 of the first and of the last block stores its SM
 // clock at MB_TRACE_POINTS points of every layer, trace (2, layers, MB_TRACE_POINTS); the bench prints the phases.
@@ -184,26 +253,24 @@ __device__ __forceinline__ void mb_add_residual(float* __restrict__ residual, co
     for (int i = part * blockDim.x + threadIdx.x; i < d; i += parts * blockDim.x) residual[i] = __ldcg(residual + i) + __ldcg(hbuf + i);
 }
 
-template <int WARPS, int DEPTH, int U>
+template <int WARPS, int DEPTH, int U, class Products>
 __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual,
                                                   float* __restrict__ hbuf, float* __restrict__ zx, float* __restrict__ gbuf,
                                                   float* __restrict__ partials, unsigned long long* __restrict__ bar, unsigned long long* trace)
 {
-    // shared: the rings (WARPS, DEPTH, 32) uint4, then xs: max(D, Dn) floats, also the step's 2N + 2P
+    // shared: the rings (WARPS, DEPTH, 32) uint4, then the products' own (Products: MbMmaProducts' partial sums) and
+    // xs: max(D, Dn) floats, also the step's 2N + 2P
     extern __shared__ uint4 mb_shared[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     uint4* cells = mb_shared + warp * DEPTH * 32 + lane;
-    float* xs = (float*)(mb_shared + (WARPS * DEPTH * 32));
     __shared__ float red[32];
     const int dn = dm.heads * dm.p_dim, gn = dm.groups * dm.n_dim;
     const int last = gridDim.x - 1;
 
-    // this warp's columns of each product, as even as integers allow (the same for every layer)
-    const long long warps = (long long)gridDim.x * WARPS, wid = (long long)blockIdx.x * WARPS + warp;
-    const long long in0 = wid * dm.n_in / warps, in1 = (wid + 1) * dm.n_in / warps;
-    const long long out0 = wid * dm.d / warps, out1 = (wid + 1) * dm.d / warps;
-    const int slots_in = (int)(in1 - in0) * (dm.d >> 8), slots_out = (int)(out1 - out0) * (dn >> 8);
-    MbStream stream(layers, dm.layers, slots_in, slots_out, in0 * (dm.d >> 3), out0 * (dn >> 3));
+    // this warp's share of each product's weights (the same for every layer): one stream, in_proj's then out_proj's
+    Products products(dm, WARPS, (float*)(mb_shared + (WARPS * DEPTH * 32)));
+    float* xs = products.xs;
+    MbStream stream(layers, dm.layers, products.in.slots, products.out.slots, products.in.offset, products.out.offset);
 
     // the first DEPTH - U slots out at once (a commit group each, empty past the end: the count stays uniform)
     int head = 0;
@@ -222,9 +289,10 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         // 0. the block's normalised input
         gp_stage_norm<4>(residual, l > 0 ? hbuf : nullptr, dm.d, L.norm, dm.norm_eps, 1, dm.d, xs, red);
         __syncthreads();
+        products.stage(dm.d);
         mb_stamp(trace, dm.layers, l, 1);
         // 1. in_proj
-        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_in, dm.d, in0, L.in_b, zx);
+        mb_ring_walk<DEPTH, U>(stream, head, cells, products.in.slots, products.template take<U>(products.in, dm.d, L.in_b, zx));
         mb_stamp(trace, dm.layers, l, 2);
         mb_grid_sync(bar);
         mb_stamp(trace, dm.layers, l, 3);
@@ -245,8 +313,9 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         //    conv history shifts
         gp_stage_gate<8>(gbuf, dn, partials, dm.heads, L.gate_w, dm.gate_group, dm.gate_eps, 1, dn, xs);
         __syncthreads();
+        products.stage(dn);
         mb_stamp(trace, dm.layers, l, 6);
-        mb_gemv<DEPTH, U>(stream, head, cells, xs, slots_out, dn, out0, L.out_b, hbuf);
+        mb_ring_walk<DEPTH, U>(stream, head, cells, products.out.slots, products.template take<U>(products.out, dn, L.out_b, hbuf));
         mb_stamp(trace, dm.layers, l, 7);
         if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);   // after its columns: off their path
         if (l + 1 < dm.layers) mb_grid_sync(bar);
@@ -258,10 +327,14 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
     float* __restrict__ zx, float* __restrict__ gbuf, float* __restrict__ partials, unsigned long long* __restrict__ bar, unsigned long long* trace
 
 // 8 warps, 48 slots each: 192 KB of rings per SM (~25 MB of weights in flight over 132 SMs), for D, Dn ≤ 5120
-extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4, MbRingProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
 
 // 16 warps, 24 slots each: the same bytes in flight, twice the warps to hide the consumers' latency (at most 128 registers)
-extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) { mamba_blocks_body<16, 24, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x24(MB_ARGS) { mamba_blocks_body<16, 24, 4, MbRingProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
 
 // 16 warps, 12 slots each: wider models (xs up to ~130 KB) or devices with less shared memory
-extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) { mamba_blocks_body<16, 12, 4, MbRingProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+
+// 8 warps, 48 slots each, the products on the tensor cores (blocks_mma.cuh): the rings of mamba_blocks8x48, then the
+// partial sums (⌈max(N_in, D) / grid⌉ · 8 floats) before xs
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks_mma8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4, MbMmaProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
