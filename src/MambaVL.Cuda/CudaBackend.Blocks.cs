@@ -174,9 +174,12 @@ public sealed partial class CudaBackend
         int warps = mma ? 8 : BlocksWarps;
         // the Mma kernel's partial sums (mb_mma_part_floats): ⌈max(N_in, D) / grid⌉ columns · 8 warps, a multiple of 4 floats
         long part = mma ? ((Math.Max(dims.InRows, dims.D) + Gpu.Multiprocessors - 1L) / Gpu.Multiprocessors * warps + 3) / 4 * 4 * sizeof(float) : 0;
-        // the kernels of mamba_blocks.cu for this many warps, deepest ring first
-        foreach (int depth in warps == 8 ? (int[])[48] : [24, 12])
+        // the kernels of mamba_blocks.cu, those with the chosen warps first, deepest ring first; the others after, for a
+        // GPU with less shared memory per SM (an A100's 164 KB take 16 warps of 12 slots, or the Mma kernel of 24)
+        (int Warps, int Depth)[] candidates = mma ? [(8, 48), (8, 24)] : warps == 8 ? [(8, 48), (16, 24), (16, 12)] : [(16, 24), (16, 12), (8, 48)];
+        foreach (var (w, depth) in candidates)
         {
+            warps = w;
             long shared = warps * depth * 512L + part + xs;
             if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
             string kernel = mma ? $"mamba_blocks_mma{warps}x{depth}" : $"mamba_blocks{warps}x{depth}";

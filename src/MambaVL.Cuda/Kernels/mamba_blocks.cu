@@ -338,3 +338,6 @@ extern "C" __global__ void __launch_bounds__(512, 1) mamba_blocks16x12(MB_ARGS) 
 // 8 warps, 48 slots each, the products on the tensor cores (blocks_mma.cuh): the rings of mamba_blocks8x48, then the
 // partial sums (⌈max(N_in, D) / grid⌉ · 8 floats) before xs
 extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks_mma8x48(MB_ARGS) { mamba_blocks_body<8, 48, 4, MbMmaProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
+
+// 8 warps, 24 slots each, on the tensor cores: devices with less shared memory per SM
+extern "C" __global__ void __launch_bounds__(256, 1) mamba_blocks_mma8x24(MB_ARGS) { mamba_blocks_body<8, 24, 4, MbMmaProducts>(layers, dm, residual, hbuf, zx, gbuf, partials, bar, trace); }
