@@ -22,9 +22,10 @@ public sealed unsafe partial class CudaBackend
         Recurrence(x, dt, b, c, p, state, step: false, "SsdScan");
 
     /// <summary>
-    /// Two launches: ssd_prep splits each chunk's C and B into bf16 hi/lo tiles and scores CB = C·Bᵀ once per group
-    /// (every head of the group reads them); ssd_scan_nK then runs one block per (32 head channels, head) over the chunks
-    /// in order, with the state in registers, writing y and the final state. Blocks have 2 output warps and np/64 state warps.
+    /// ssd_prep splits each chunk's C and B into bf16 hi/lo tiles and scores CB = C·Bᵀ once per group (every head of the
+    /// group reads them); then, per <see cref="SsdVariant"/>, either ssd_scan_nK runs one block per (32 head channels, head)
+    /// over the chunks in order, with the state in registers (2 output warps and np/64 state warps), writing y and the
+    /// final state, or the chunk-parallel kernels do (<see cref="ParallelScan"/>).
     /// </summary>
     private Tensor ChunkedScan(Tensor x, Tensor dt, Tensor b, Tensor c, SsmParams p, Tensor state)
     {
@@ -44,9 +45,12 @@ public sealed unsafe partial class CudaBackend
         using var bs = Gpu.Allocate(tiles * 2 * SsdKernelChunk * np * 2);
         using var cb = Gpu.Allocate(tiles * SsdKernelChunk * SsdKernelChunk * sizeof(float));
         Gpu.Launch("ssd", "ssd_prep", ((uint)chunks, (uint)groups), 256, 0, Address(i.B), i.Ldb, Address(i.C), i.Ldc, cs, bs, cb, t, groups, n, np);
-        Gpu.Launch("ssd", $"ssd_scan_n{np}", ((uint)((pDim + 31) / 32), (uint)heads), (uint)(32 * (2 + np / 64)), SsdSharedBytes(np),
-            Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
-            cs, bs, cb, Address(st), Address(y), t, heads, pDim, groups, n, p.DtMin, p.DtMax);
+        if (SsdVariant == SsdKernel.Parallel)
+            ParallelScan(i, p, st, y, groups, (cs, bs, cb), np);
+        else
+            Gpu.Launch("ssd", $"ssd_scan_n{np}", ((uint)((pDim + 31) / 32), (uint)heads), (uint)(32 * (2 + np / 64)), SsdSharedBytes(np),
+                Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
+                cs, bs, cb, Address(st), Address(y), t, heads, pDim, groups, n, p.DtMin, p.DtMax);
         return y;
     }
 

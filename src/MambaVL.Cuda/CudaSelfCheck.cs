@@ -51,16 +51,19 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         check.BlocksChecks();   // the block stack as one persistent kernel (CudaSelfCheck.Blocks.cs)
         // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
         // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
-        foreach (var s in new ScanCase[]
-        {
+        // (each also with SsdVariant = Parallel, whose 256-token state chunks the 300- and 1000-token cases cross)
+        ScanCase[] scanCases =
+        [
             new(1, 4, 64, 2, 128, 64, DMode: 1, Clamp: true, Sliced: true),
             new(37, 4, 64, 2, 128, 256, DMode: 2, Clamp: true, Sliced: true),
             new(300, 4, 64, 2, 128, 64, DMode: 2, Clamp: false, Sliced: true),
             new(300, 4, 64, 1, 128, 256, DMode: 0, Clamp: false, Sliced: false),
             new(200, 6, 16, 3, 24, 64, DMode: 1, Clamp: true, Sliced: true),
             new(130, 2, 40, 1, 256, 256, DMode: 2, Clamp: false, Sliced: true),
-        }) check.ChunkedScan(s);
+        ];
+        foreach (var s in scanCases) check.ChunkedScan(s);
         check.ChunkedVersusRecurrence(1000, 8, 64, 128);
+        check.ParallelScanChecks(scanCases);   // CudaSelfCheck.Ssd.cs
         check.Layout();
         check.LayerNorm(37, 129, slice: true, bias: true);
         check.LayerNorm(5, 1024, slice: false, bias: false);
@@ -261,7 +264,7 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         new(gpu.Upload(p.A), gpu.Upload(p.DtBias), p.D is null ? null : gpu.Upload(p.D), p.DtMin, p.DtMax);
 
     /// <summary>The chunked CUDA scan (views read in place on the device when sliced) against the reference; y and the final state.</summary>
-    private void ChunkedScan(ScanCase s)
+    private void ChunkedScan(ScanCase s, string label = "SsdScan chunked")
     {
         var (wide, x, dt, b, c, p, state) = ScanInputs(s);
         var refState = Copy(state);
@@ -271,8 +274,8 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         var actual = gpu.ToHost(gpu.SsdScan(gx, gdt, gb, gc, OnGpu(p), gpuState, s.Chunk));
         string d = s.DMode switch { 1 => " D (H)", 2 => " D (H,P)", _ => " no D" };
         string shape = $"T={s.T} H={s.Heads} P={s.P} G={s.Groups} N={s.N} chunk {s.Chunk}{d}{(s.Clamp ? " dt clamp" : "")}{(s.Sliced ? " slices" : "")}";
-        Add("SsdScan chunked", shape, "f32 (bf16x3 MMA)", actual, expected);
-        Add("SsdScan chunked state", shape, "f32 (bf16x3 MMA)", gpu.ToHost(gpuState), refState.ToFloatArray());
+        Add(label, shape, "f32 (bf16x3 MMA)", actual, expected);
+        Add($"{label} state", shape, "f32 (bf16x3 MMA)", gpu.ToHost(gpuState), refState.ToFloatArray());
     }
 
     /// <summary>The chunked kernel against the GPU recurrence (exact fp32, one step per token) on a 2.7B-like head shape.</summary>

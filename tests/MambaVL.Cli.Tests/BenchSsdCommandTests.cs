@@ -19,4 +19,12 @@ public sealed class BenchSsdCommandTests
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("bench ssd times the CUDA kernel", Assert.Single(run.ErrorLines));
     }
+
+    [Fact]
+    public void Bench_ssd_with_an_unknown_variant_is_a_one_line_error()
+    {
+        var run = Cli.Run("bench", "ssd", "--device", "cuda", "--variant", "triton");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--variant: 'triton' is not fused or parallel", Assert.Single(run.ErrorLines));
+    }
 }

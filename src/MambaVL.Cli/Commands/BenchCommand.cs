@@ -135,7 +135,7 @@ public static class BenchCommand
     }
 
     /// <summary>The value named by <paramref name="value"/> among <paramref name="choices"/>, or a one-line error listing them.</summary>
-    private static T Choice<T>(string value, string option, params (string Name, T Value)[] choices)
+    internal static T Choice<T>(string value, string option, params (string Name, T Value)[] choices)
     {
         foreach (var (name, v) in choices)
             if (name == value) return v;

@@ -2,7 +2,8 @@
 // (H=80 heads of P=64, N=128, G=1, chunk 256), one sequence per length, random F32 inputs: the median of warm repeats
 // between device synchronizations, as ms, tokens/s and the GB/s of the least traffic the op needs (x, dt, B, C read
 // once, y written once), to set beside mamba_ssm's Triton `mamba_chunk_scan_combined`
-// (bench/cuda/ssd_triton.py). --recurrence also times the plain recurrence the chunked kernel replaced.
+// (bench/cuda/ssd_triton.py). --variant picks the kernels (fused: ssd.cu, the default; parallel: ssd_parallel.cu);
+// --recurrence also times the plain recurrence the chunked kernel replaced.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -24,21 +25,23 @@ public static class BenchSsdCommand
         var lengths = new Option<string>("--lengths", "-L") { Description = "Sequence lengths, comma separated", DefaultValueFactory = _ => "2048,8192,32768" };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Timed calls per length (the median is reported)", DefaultValueFactory = _ => 20 };
         var recurrence = new Option<bool>("--recurrence") { Description = "Also time the plain recurrence (slow at long lengths)" };
-        var command = new Command("ssd", "Benchmark the CUDA SSD scan (chunked kernel) on mamba2-2.7b mixer shapes") { device, lengths, repeats, recurrence };
+        var variant = new Option<string>("--variant") { Description = "The chunked kernels: fused (one block walks the chunks) or parallel (chunk-parallel phases)", DefaultValueFactory = _ => "fused" };
+        var command = new Command("ssd", "Benchmark the CUDA SSD scan (chunked kernel) on mamba2-2.7b mixer shapes") { device, lengths, repeats, recurrence, variant };
         command.SetAction(parse => Run(CliContext.From(parse), parse.GetValue(device)!, CliParse.IntList(parse.GetValue(lengths)!, "--lengths"),
-            parse.GetValue(repeats), parse.GetValue(recurrence)));
+            parse.GetValue(repeats), parse.GetValue(recurrence),
+            BenchCommand.Choice(parse.GetValue(variant)!, "--variant", ("fused", SsdKernel.Fused), ("parallel", SsdKernel.Parallel))));
         return command;
     }
 
-    private static int Run(CliContext ctx, string device, int[] lengths, int repeats, bool recurrence)
+    private static int Run(CliContext ctx, string device, int[] lengths, int repeats, bool recurrence, SsdKernel variant)
     {
         if (repeats < 1) throw new CliException($"--repeats: {repeats} is not a positive count");
         int index = Backends.CudaIndex(device) ?? throw new CliException("--device: bench ssd times the CUDA kernel (cuda or cuda:N)");
         using var gpu = CudaDevice.Open(index);   // without a GPU: CUDA is not available, and why
-        using var backend = new CudaBackend(gpu);
+        using var backend = new CudaBackend(gpu) { SsdVariant = variant };
         var inv = CultureInfo.InvariantCulture;
         ctx.Out.WriteLine(gpu.Describe());
-        ctx.Out.WriteLine($"SsdScan: H={Heads} P={HeadDim} N={StateSize} G={Groups} (mamba2-2.7b mixer), batch 1, F32 activations, model chunk {ModelChunk} ({CudaBackend.SsdKernelChunk}-token chunks in the kernel), median of {repeats} warm calls");
+        ctx.Out.WriteLine($"SsdScan: H={Heads} P={HeadDim} N={StateSize} G={Groups} (mamba2-2.7b mixer), batch 1, F32 activations, model chunk {ModelChunk} ({CudaBackend.SsdKernelChunk}-token chunks in the kernel), {variant.ToString().ToLowerInvariant()} kernels, median of {repeats} warm calls");
         ctx.Out.WriteLine();
         ctx.Out.WriteLine(recurrence ? "| L | ms | tokens/s | min-bytes GB/s | recurrence ms | speedup |" : "| L | ms | tokens/s | min-bytes GB/s |");
         ctx.Out.WriteLine(recurrence ? "| ---: | ---: | ---: | ---: | ---: | ---: |" : "| ---: | ---: | ---: | ---: |");

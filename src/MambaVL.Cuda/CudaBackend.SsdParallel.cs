@@ -1,0 +1,61 @@
+// The chunk-parallel SSD forward (Kernels/ssd_parallel.cu), selectable beside the fused scan of ssd.cu: the same inputs
+// and ssd_prep tiles, then cross scores, chunk states per 256 tokens, state passing and the chunk scan as separate
+// launches, each parallel over chunks. Shapes: x (T, H, P); dt (T, H); B, C (T, G, N); state (H, P, N); y (T, H, P).
+using MambaVL.Core.Ops;
+using MambaVL.Core.Tensors;
+
+namespace MambaVL.Cuda;
+
+/// <summary>
+/// The kernels behind the chunked SSD forward: Fused (ssd_scan: a block per (32 channels, head) walks the chunks in
+/// order, the state in registers) or Parallel (ssd_parallel.cu: mamba_ssm's pipeline, every phase but the state passing
+/// parallel over chunks).
+/// </summary>
+public enum SsdKernel { Fused, Parallel }
+
+public sealed unsafe partial class CudaBackend
+{
+    /// <summary>Tokens per state chunk of the parallel kernels (SSD_SQ): the state is passed, and kept in global memory, at this step.</summary>
+    public const int SsdStateChunk = 256;
+
+    /// <summary>The chunked SSD forward's kernels (Fused: the measured default; Parallel: not yet measured).</summary>
+    public SsdKernel SsdVariant { get; set; } = SsdKernel.Fused;
+
+    /// <summary>
+    /// After ssd_prep: ssd_cross_scores (the off-diagonal 64×64 score tiles inside each state chunk), ssd_chunk_state_nK
+    /// (each state chunk's contribution from zero, into a (K, H, P, N) F32 buffer: N/256 of x's bytes), ssd_state_pass (the
+    /// states entering each chunk, in place, and the final state into <paramref name="st"/>), ssd_chunk_scan_nK (y).
+    /// </summary>
+    private void ParallelScan(SsmInputs i, SsmParams p, Tensor st, Tensor y, int groups,
+        (DeviceBuffer Cs, DeviceBuffer Bs, DeviceBuffer Cb) tiles, int np)
+    {
+        int t = y.Dim(0), heads = y.Dim(1), pDim = y.Dim(2), n = st.Dim(2);
+        int chunks = (t + SsdKernelChunk - 1) / SsdKernelChunk, stateChunks = (t + SsdStateChunk - 1) / SsdStateChunk;
+        int pTiles = (pDim + 31) / 32, elems = pDim * n;
+        const int sub = SsdStateChunk / SsdKernelChunk;
+        using var cross = Gpu.Allocate((long)chunks * groups * (sub - 1) * SsdKernelChunk * SsdKernelChunk * sizeof(float));
+        using var states = Gpu.Allocate((long)stateChunks * heads * elems * sizeof(float));
+        using var decay = Gpu.Allocate((long)stateChunks * heads * sizeof(float));
+        Gpu.Launch("ssd_parallel", "ssd_cross_scores", ((uint)(chunks * (sub - 1)), (uint)groups), 256, 0,
+            Address(i.B), i.Ldb, Address(i.C), i.Ldc, cross, t, groups, n);
+        Gpu.Launch("ssd_parallel", $"ssd_chunk_state_n{np}", ((uint)(pTiles * stateChunks), (uint)heads), 128, 0,
+            Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), tiles.Bs, states, decay,
+            t, heads, pDim, groups, n, p.DtMin, p.DtMax);
+        Gpu.Launch("ssd_parallel", "ssd_state_pass", ((uint)((elems + 255) / 256), (uint)heads), 256, 0,
+            states, decay, Address(st), stateChunks, heads, elems);
+        Gpu.Launch("ssd_parallel", $"ssd_chunk_scan_n{np}", ((uint)(pTiles * chunks), (uint)heads), 128, SsdChunkScanSharedBytes(np),
+            Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), i.DAddress, i.DMode,
+            tiles.Cs, tiles.Cb, cross, states, Address(y), t, heads, pDim, groups, n, p.DtMin, p.DtMax);
+    }
+
+    /// <summary>
+    /// Dynamic shared memory of ssd_chunk_scan_n{np}, as SsdScanPlan in ssd_parallel.cu lays it out (32-bit words): the
+    /// entering state and one x tile (hi and lo planes, rows padded by 4 words), cumsum and dt' per state-chunk token, 4 totals.
+    /// </summary>
+    private static uint SsdChunkScanSharedBytes(int np)
+    {
+        int nw = np / 2 + 4, qw = SsdKernelChunk / 2 + 4, ps = 32;
+        int words = 2 * ps * nw + 2 * ps * qw + 2 * SsdStateChunk + 4;
+        return (uint)(words * sizeof(int));
+    }
+}

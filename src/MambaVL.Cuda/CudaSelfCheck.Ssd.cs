@@ -1,0 +1,44 @@
+// Selfcheck rows for the chunk-parallel SSD forward (ssd_parallel.cu, CudaBackend.SsdVariant = Parallel): the chunked
+// scan cases against the reference backend at the same bound, and the parallel kernels against the fused one on the GPU
+// at a 2.7B-like head shape over several 256-token state chunks. The variant is restored after.
+namespace MambaVL.Cuda;
+
+public sealed partial class CudaSelfCheck
+{
+    private void ParallelScanChecks(IEnumerable<ScanCase> cases)
+    {
+        var saved = gpu.SsdVariant;
+        try
+        {
+            gpu.SsdVariant = SsdKernel.Parallel;
+            foreach (var s in cases) ChunkedScan(s, "SsdScan parallel");
+            ParallelVersusFused(1000, 8, 64, 128);
+            ParallelVersusFused(77, 4, 40, 24);
+        }
+        finally
+        {
+            gpu.SsdVariant = saved;
+        }
+    }
+
+    /// <summary>The same inputs through both variants on the GPU: y and the final state.</summary>
+    private void ParallelVersusFused(int t, int heads, int p, int n)
+    {
+        var s = new ScanCase(t, heads, p, 1, n, 256, DMode: 1, Clamp: false, Sliced: true);
+        var (wide, _, _, _, _, prm, state) = ScanInputs(s);
+        var (gx, gb, gc, gdt) = ScanViews(gpu.Upload(wide), s);
+        var onGpu = OnGpu(prm);
+        (float[] Y, float[] State) Run(SsdKernel variant)
+        {
+            gpu.SsdVariant = variant;
+            var st = gpu.Upload(Copy(state));
+            var y = gpu.ToHost(gpu.SsdScan(gx, gdt, gb, gc, onGpu, st, 256));
+            return (y, gpu.ToHost(st));
+        }
+        var fused = Run(SsdKernel.Fused);
+        var parallel = Run(SsdKernel.Parallel);
+        string shape = $"T={t} H={heads} P={p} G=1 N={n} slices";
+        Add("SsdScan parallel vs fused", shape, "f32 (bf16x3 MMA)", parallel.Y, fused.Y);
+        Add("SsdScan parallel vs fused state", shape, "f32 (bf16x3 MMA)", parallel.State, fused.State);
+    }
+}

@@ -1,0 +1,76 @@
+// The pieces of the chunked SSD forward shared by the fused scan (ssd.cu) and the chunk-parallel one (ssd_parallel.cu):
+// the chunk size, bf16 hi/lo splits, the bf16x3 MMA and its fragment loads, dt' and the fp32 score slice.
+
+#define SSD_Q 64    // tokens per chunk: the block's unit of work (the model's chunk size does not change the result)
+#define SSD_PS 32   // head channels (P) per block
+#define SSD_QW 36   // 32-bit words per row of a [.][Q] bf16 tile: Q/2 + 4, so fragment loads hit 32 distinct banks
+
+__device__ __forceinline__ unsigned short f32_to_bf16(float v)
+{
+    unsigned short r;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(v));
+    return r;
+}
+
+// (v0, v1) → hi = bf16x2 rounded (v0 in the low half, as the MMA fragments pair columns), lo = bf16x2 of the remainders
+__device__ __forceinline__ void split_pair(float v0, float v1, unsigned& hi, unsigned& lo)
+{
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(hi) : "f"(v1), "f"(v0));
+    float h0 = __uint_as_float(hi << 16), h1 = __uint_as_float(hi & 0xffff0000u);
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(lo) : "f"(v1 - h1), "f"(v0 - h0));
+}
+
+__device__ __forceinline__ void mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// A fragment (16×16, row-major) and B fragment (16×8, k-major), each as hi and lo bf16 pairs
+struct FragA { unsigned hi[4], lo[4]; };
+struct FragB { unsigned hi[2], lo[2]; };
+
+// d (16×8) += a·b in bf16x3: the small cross terms first, then the main one
+__device__ __forceinline__ void mma3(float* d, const FragA& a, const FragB& b)
+{
+    mma_bf16(d, a.lo[0], a.lo[1], a.lo[2], a.lo[3], b.hi[0], b.hi[1]);
+    mma_bf16(d, a.hi[0], a.hi[1], a.hi[2], a.hi[3], b.lo[0], b.lo[1]);
+    mma_bf16(d, a.hi[0], a.hi[1], a.hi[2], a.hi[3], b.hi[0], b.hi[1]);
+}
+
+// Fragments from word tiles stored [row][k] (k contiguous, `stride` words per row): lane (g = lane/4, t = lane%4) holds
+// A rows r0+g and r0+g+8 at k words kw+t and kw+4+t; B column (row of the tile) n0+g at the same k words.
+__device__ __forceinline__ void load_a(FragA& f, const unsigned* hi, const unsigned* lo, int stride, int r0, int kw, int g, int t)
+{
+    int i0 = (r0 + g) * stride + kw + t, i1 = i0 + 8 * stride;
+    f.hi[0] = hi[i0]; f.hi[1] = hi[i1]; f.hi[2] = hi[i0 + 4]; f.hi[3] = hi[i1 + 4];
+    f.lo[0] = lo[i0]; f.lo[1] = lo[i1]; f.lo[2] = lo[i0 + 4]; f.lo[3] = lo[i1 + 4];
+}
+
+__device__ __forceinline__ void load_b(FragB& f, const unsigned* hi, const unsigned* lo, int stride, int n0, int kw, int g, int t)
+{
+    int i = (n0 + g) * stride + kw + t;
+    f.hi[0] = hi[i]; f.hi[1] = hi[i + 4];
+    f.lo[0] = lo[i]; f.lo[1] = lo[i + 4];
+}
+
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
+
+// dt' = clamp(softplus(dt + bias), lo, hi), softplus the identity above 20 (as mamba_ssm)
+__device__ __forceinline__ float ssd_dt(float raw, float bias, float dt_min, float dt_max)
+{
+    float v = raw + bias;
+    v = v > 20.0f ? v : log1pf(expf(v));
+    return fminf(fmaxf(v, dt_min), dt_max);
+}
+
+// Scores of one 32-column slice of the state: acc[m] += C_i · B_{j0+4m} over columns 0..31 of ct (C rows), bt (B rows)
+__device__ __forceinline__ void ssd_scores_slice(const float (*ct)[33], const float (*bt)[33], int i, int j0, float* acc)
+{
+    for (int k = 0; k < 32; k++)
+    {
+        float cv = ct[i][k];
+        #pragma unroll
+        for (int m = 0; m < 16; m++) acc[m] += cv * bt[j0 + 4 * m][k];
+    }
+}
