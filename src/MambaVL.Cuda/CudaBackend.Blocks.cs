@@ -20,7 +20,6 @@ public sealed partial class CudaBackend
     private bool _blocksNotResident;                 // the driver refused a grid of one block per SM (e.g. a shared GPU)
     private DeviceBuffer? _blocksTrace;              // (2, layers, 8) uint64 clocks, when TraceBlocks
     private int _tracedLayers;
-    private readonly Dictionary<(string Kernel, uint Shared), int> _blocksResident = [];   // ResidentBlocks, asked once
 
     /// <summary>
     /// Whether MambaBlocksStep runs the stack as the one mamba_blocks kernel where it fits (batch 1, BF16 projections),
@@ -158,9 +157,7 @@ public sealed partial class CudaBackend
             if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
             string kernel = $"mamba_blocks{BlocksWarps}x{depth}";
             // the grid barrier needs every block resident at once: one per SM, and the SM must hold one
-            if (!_blocksResident.TryGetValue((kernel, (uint)shared), out int resident))
-                _blocksResident[(kernel, (uint)shared)] = resident = Gpu.ResidentBlocks("mamba_blocks", kernel, BlocksWarps * 32, (uint)shared);
-            if (resident < 1) continue;
+            if (Gpu.ResidentBlocks("mamba_blocks", kernel, BlocksWarps * 32, (uint)shared) < 1) continue;
             return new BlocksPlan(kernel, BlocksWarps * 32, (uint)shared, (uint)Gpu.Multiprocessors, dims);
         }
         return null;
