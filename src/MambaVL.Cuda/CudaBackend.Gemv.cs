@@ -40,15 +40,15 @@ public sealed partial class CudaBackend
         if (m == 0 || n == 0) return;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
         bool bf16 = w.DType == DType.BF16;
-        if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
+        bool vectors = k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0 && Address(w) % 16 == 0;   // 16-byte loads of x and w
+        if (bf16 && vectors && m <= 2 && GemvVariant != GemvVariant.Vec
             && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvRing(x, ldx, w, b, y)))
             return;
-        if (bf16 && m > 2 && GemvBatch == GemvBatchVariant.Mma && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
-            && GemvMma(x, ldx, w, b, y))
+        if (bf16 && vectors && m > 2 && GemvBatch == GemvBatchVariant.Mma && GemvMma(x, ldx, w, b, y))
             return;
         // one wave of as many 8-warp blocks per SM as fit, each warp striding over the same number of columns
         var (blocks, _) = OneWave(n, Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256));
-        if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
+        if (!vectors)
         {
             Gpu.LaunchEarly("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
             return;
