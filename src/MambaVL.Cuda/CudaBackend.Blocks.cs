@@ -172,8 +172,8 @@ public sealed partial class CudaBackend
         if (bc <= 0 || bc % (2 * n) != 0) return null;
         int groups = bc / (2 * n);
         int dMode = b.Step.Ssm.D is null ? 0 : b.Step.Ssm.D.Length == heads ? 1 : b.Step.Ssm.D.Length == dn ? 2 : -1;
-        bool fits = d % 256 == 0 && dn % 256 == 0 && n % 4 == 0 && heads % groups == 0 && width is >= 1 and <= 9 && dMode >= 0
-            && gate > 0 && dn % gate == 0 && gate % p == 0 && gate % 4 == 0 && dn / gate <= 64;
+        bool fits = d % 256 == 0 && dn % 256 == 0 && n % 4 == 0 && heads % groups == 0 && dMode >= 0
+            && StepKernelTakes(dn, p, gate, width) && GateStagingTakes(dn, gate);
         return fits ? new BlockDims(d, inRows, heads, p, groups, n, width, gate, dMode, 0, b.NormEps, b.Step.NormEps, b.Step.Ssm.DtMin, b.Step.Ssm.DtMax) : null;
     }
 
