@@ -69,14 +69,6 @@ __device__ __forceinline__ void load_b(FragB& f, const unsigned* hi, const unsig
 
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
-// dt' = clamp(softplus(dt + bias), lo, hi), softplus the identity above 20 (as mamba_ssm)
-__device__ __forceinline__ float ssd_dt(float raw, float bias, float dt_min, float dt_max)
-{
-    float v = raw + bias;
-    v = v > 20.0f ? v : log1pf(expf(v));
-    return fminf(fmaxf(v, dt_min), dt_max);
-}
-
 // One block per (chunk, group), 256 threads. Writes, for the chunk's Q tokens (rows past T are zeros; N padded to np):
 //   cs [2][Q][np] bf16: C hi, lo (token-major: the A operand of C·Sᵀ);
 //   bs [2][np][Q] bf16: B hi, lo transposed (state-major: the B operand of the chunk-state product Xᵀ·B);
@@ -292,8 +284,8 @@ __device__ __forceinline__ void ssd_scan_body(
         if (warp == 0)
         {
             int j = 2 * lane;
-            float d0 = t0 + j < t_len ? ssd_dt(dr0, bias, dt_min, dt_max) : 0.0f;
-            float d1 = t0 + j + 1 < t_len ? ssd_dt(dr1, bias, dt_min, dt_max) : 0.0f;
+            float d0 = t0 + j < t_len ? dt_of(dr0, bias, dt_min, dt_max) : 0.0f;
+            float d1 = t0 + j + 1 < t_len ? dt_of(dr1, bias, dt_min, dt_max) : 0.0f;
             if (c + 1 < chunks) load_dt(c + 1);
             float a0 = d0 * ah, a1 = d1 * ah, s = a0 + a1;
             #pragma unroll
