@@ -26,7 +26,6 @@ public sealed partial class CudaBackend
     private bool _blocksNotResident;                 // the driver refused a grid of one block per SM (e.g. a shared GPU)
     private DeviceBuffer? _blocksTrace;              // (2, layers, 8) uint64 clocks, when TraceBlocks
     private int _tracedLayers;
-    private readonly Dictionary<(string Kernel, uint Shared), int> _blocksResident = [];   // ResidentBlocks, asked once
 
     /// <summary>
     /// Whether MambaBlocksStep runs the stack as the one mamba_blocks kernel where it fits (batch 1, BF16 projections),
@@ -184,9 +183,7 @@ public sealed partial class CudaBackend
             if (shared + BlocksStaticShared > Gpu.SharedBytesPerMultiprocessor) continue;
             string kernel = mma ? $"mamba_blocks_mma{warps}x{depth}" : $"mamba_blocks{warps}x{depth}";
             // the grid barrier needs every block resident at once: one per SM, and the SM must hold one
-            if (!_blocksResident.TryGetValue((kernel, (uint)shared), out int resident))
-                _blocksResident[(kernel, (uint)shared)] = resident = Gpu.ResidentBlocks("mamba_blocks", kernel, warps * 32, (uint)shared);
-            if (resident < 1) continue;
+            if (Gpu.ResidentBlocks("mamba_blocks", kernel, warps * 32, (uint)shared) < 1) continue;
             return new BlocksPlan(kernel, warps * 32, (uint)shared, (uint)Gpu.Multiprocessors, dims);
         }
         return null;
@@ -201,8 +198,8 @@ public sealed partial class CudaBackend
         if (bc <= 0 || bc % (2 * n) != 0) return null;
         int groups = bc / (2 * n);
         int dMode = b.Step.Ssm.D is null ? 0 : b.Step.Ssm.D.Length == heads ? 1 : b.Step.Ssm.D.Length == dn ? 2 : -1;
-        bool fits = d % 256 == 0 && dn % 256 == 0 && n % 4 == 0 && heads % groups == 0 && width is >= 1 and <= 9 && dMode >= 0
-            && gate > 0 && dn % gate == 0 && gate % p == 0 && gate % 4 == 0 && dn / gate <= 64;
+        bool fits = d % 256 == 0 && dn % 256 == 0 && n % 4 == 0 && heads % groups == 0 && dMode >= 0
+            && StepKernelTakes(dn, p, gate, width) && GateStagingTakes(dn, gate);
         return fits ? new BlockDims(d, inRows, heads, p, groups, n, width, gate, dMode, 0, b.NormEps, b.Step.NormEps, b.Step.Ssm.DtMin, b.Step.Ssm.DtMax) : null;
     }
 

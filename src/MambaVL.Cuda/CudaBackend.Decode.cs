@@ -42,10 +42,14 @@ public sealed partial class CudaBackend
     {
         var (batch, heads, headDim, _, n) = MambaStepComposition.Shapes(z, xbc, dt, ssmState);
         int dn = heads * headDim, gate = p.GateGroupSize, width = p.ConvWeight.Rank == 2 ? p.ConvWeight.Dim(1) : 0;
-        // the kernel's limits: gate groups of whole heads, counters for the batch, 48 KB of shared memory, width 1..9
-        return FusedMambaStep && batch is > 0 and <= StepCounterCapacity && gate > 0 && dn % gate == 0 && gate % headDim == 0
-            && width is >= 1 and <= 9 && StepSharedBytes(n, headDim, dn / gate) <= 48 * 1024 && p.GateNorm.Length == dn;
+        // counters for the batch, 48 KB of shared memory, and the per-head step's own limits
+        return FusedMambaStep && batch is > 0 and <= StepCounterCapacity && StepKernelTakes(dn, headDim, gate, width)
+            && StepSharedBytes(n, headDim, dn / gate) <= 48 * 1024 && p.GateNorm.Length == dn;
     }
+
+    /// <summary>mamba_step.cuh's per-head step (mamba_step.cu and mamba_blocks.cu): gate groups of whole heads, conv width 1..9.</summary>
+    private static bool StepKernelTakes(int dn, int headDim, int gate, int width) =>
+        gate > 0 && dn % gate == 0 && gate % headDim == 0 && width is >= 1 and <= 9;
 
     // shared: B and C (N each), x and silu(z) (P each), the gate groups' scales
     private static long StepSharedBytes(int n, int headDim, int normGroups) => (2L * n + 2L * headDim + normGroups) * sizeof(float);

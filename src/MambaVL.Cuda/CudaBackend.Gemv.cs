@@ -26,8 +26,6 @@ public enum GemvBatchVariant { Vec, Mma }
 public sealed partial class CudaBackend
 {
     private const int GemvMaxRows = 8;  // GEMV_MAX_M in gemv.cu
-    private int? _gemvBlocksPerSm, _streamBlocksPerSm;
-    private readonly Dictionary<string, int> _ringBlocksPerSm = [], _mmaBlocksPerSm = [];
 
     /// <summary>The kernel for BF16 decode products with M ≤ 2 (Ring: the fastest of the three on the H100, see PERFORMANCE.md).</summary>
     public GemvVariant GemvVariant { get; set; } = GemvVariant.Ring;
@@ -42,16 +40,15 @@ public sealed partial class CudaBackend
         if (m == 0 || n == 0) return;
         ulong b = bias is null ? 0 : Address(Contiguous(F32(bias, "MatMul bias")));
         bool bf16 = w.DType == DType.BF16;
-        if (bf16 && m <= 2 && GemvVariant != GemvVariant.Vec && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
+        bool vectors = k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0 && Address(w) % 16 == 0;   // 16-byte loads of x and w
+        if (bf16 && vectors && m <= 2 && GemvVariant != GemvVariant.Vec
             && (GemvVariant == GemvVariant.Stream ? GemvStream(x, ldx, w, b, y) : GemvRing(x, ldx, w, b, y)))
             return;
-        if (bf16 && m > 2 && GemvBatch == GemvBatchVariant.Mma && Address(w) % 16 == 0 && k % 8 == 0 && ldx % 4 == 0 && Address(x) % 16 == 0
-            && GemvMma(x, ldx, w, b, y))
+        if (bf16 && vectors && m > 2 && GemvBatch == GemvBatchVariant.Mma && GemvMma(x, ldx, w, b, y))
             return;
         // one wave of as many 8-warp blocks per SM as fit, each warp striding over the same number of columns
-        _gemvBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256);
-        var (blocks, _) = OneWave(n, _gemvBlocksPerSm.Value);
-        if (k % 8 != 0 || ldx % 4 != 0 || Address(x) % 16 != 0 || Address(w) % 16 != 0)
+        var (blocks, _) = OneWave(n, Gpu.BlocksPerMultiprocessor("gemv", "gemv_vec", 256));
+        if (!vectors)
         {
             Gpu.LaunchEarly("gemv", "gemv_scalar", (blocks, 1), 256, 0, Address(x), ldx, Address(w), b, Address(y), m, n, k, bf16 ? 1 : 0);
             return;
@@ -76,8 +73,7 @@ public sealed partial class CudaBackend
         int m = x.Dim(0), k = x.Dim(1), n = w.Dim(0);
         long shared = (long)m * k * sizeof(float);
         if (k % 256 != 0 || shared > 48 * 1024) return false;
-        _streamBlocksPerSm ??= Gpu.BlocksPerMultiprocessor("gemv_pipe", "gemv_stream", 256);
-        long perSm = Math.Max(1, Math.Min(_streamBlocksPerSm.Value, 200 * 1024 / Math.Max(shared, 1)));
+        long perSm = Math.Max(1, Math.Min(Gpu.BlocksPerMultiprocessor("gemv_pipe", "gemv_stream", 256), 200 * 1024 / Math.Max(shared, 1)));
         var (blocks, columnsPerWarp) = OneWave(n, perSm);
         Gpu.LaunchEarly("gemv_pipe", "gemv_stream", (blocks, 1), 256, (uint)shared, Address(x), ldx, Address(w), bias, Address(y), m, n, k, columnsPerWarp);
         return true;
@@ -148,9 +144,7 @@ public sealed partial class CudaBackend
             string kernel = $"gemv_ring{depth}{suffix}";
             long shared = 8L * depth * 512 + (long)m * k * sizeof(float);
             if (shared > 200 * 1024) continue;
-            _ringBlocksPerSm.TryGetValue(kernel, out int byRegisters);
-            if (byRegisters == 0) _ringBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_pipe", kernel, 256);
-            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + staticShared + 1024));
+            long perSm = Math.Min(Gpu.BlocksPerMultiprocessor("gemv_pipe", kernel, 256), Gpu.SharedBytesPerMultiprocessor / (shared + staticShared + 1024));
             long inFlight = perSm * 8 * (depth - 1) * 512;
             if (perSm > 0 && inFlight > best.InFlight) best = (kernel, shared, perSm, inFlight);
         }
@@ -197,9 +191,7 @@ public sealed partial class CudaBackend
             string kernel = $"gemv_mma_t{t}_d{d}";
             long shared = 16L * (8L * d * (64 * t + 8 * m) + 256 * t);   // as gemv_mma_body lays it out, in uint4
             if (shared > 200 * 1024) continue;
-            if (!_mmaBlocksPerSm.TryGetValue(kernel, out int byRegisters))
-                _mmaBlocksPerSm[kernel] = byRegisters = Gpu.BlocksPerMultiprocessor("gemv_mma", kernel, 256);
-            long perSm = Math.Min(byRegisters, Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
+            long perSm = Math.Min(Gpu.BlocksPerMultiprocessor("gemv_mma", kernel, 256), Gpu.SharedBytesPerMultiprocessor / (shared + 1024));
             if (perSm == 0) continue;
             long groups = (tiles + t - 1) / t, wave = Gpu.Multiprocessors * perSm;
             long perBlock = (groups + wave - 1) / wave, blocks = (groups + perBlock - 1) / perBlock;

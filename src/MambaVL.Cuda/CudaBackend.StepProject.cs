@@ -8,7 +8,7 @@ namespace MambaVL.Cuda;
 
 public sealed partial class CudaBackend
 {
-    private const int GateGroupsMax = 64;          // GP_GATE_GROUPS in gemv_pipe.cu
+    private const int GateGroupsMax = 64;          // GP_GATE_GROUPS in gemv_ring.cuh
     private const long GateStaticShared = 2 * GateGroupsMax * sizeof(float);   // gp_stage_gate's scales (GP_MAX_M, groups)
 
     /// <summary>
@@ -52,8 +52,11 @@ public sealed partial class CudaBackend
         if (!FusedStepProjection || GemvVariant != GemvVariant.Ring || !StepFits(z, xbc, dt, p, ssmState)) return null;
         var (batch, heads, headDim, _, _) = MambaStepComposition.Shapes(z, xbc, dt, ssmState);
         int dn = heads * headDim, gate = p.GateGroupSize;
-        if (batch > 2 || w.Rank != 2 || w.DType != DType.BF16 || w.Dim(1) != dn || dn % 256 != 0 || gate % 4 != 0 || dn / gate > GateGroupsMax)
+        if (batch > 2 || w.Rank != 2 || w.DType != DType.BF16 || w.Dim(1) != dn || dn % 256 != 0 || !GateStagingTakes(dn, gate))
             return null;
         return PlanRing(batch, dn, w.Dim(0), "_gate", GateStaticShared);
     }
+
+    /// <summary>gp_stage_gate (gemv_ring.cuh, for gemv_ring*_gate and mamba_blocks): float4s within a gate group, at most GateGroupsMax groups.</summary>
+    private static bool GateStagingTakes(int dn, int gate) => gate % 4 == 0 && dn / gate <= GateGroupsMax;
 }

@@ -19,6 +19,7 @@ public sealed unsafe partial class CudaDevice : IDisposable
     private readonly Dictionary<string, nint> _modules = [];
     private readonly Dictionary<(string, string), nint> _functions = [];
     private readonly Dictionary<nint, uint> _sharedOptIn = [];  // dynamic shared bytes each function was allowed past 48 KB
+    private readonly Dictionary<(string, string, int, uint), int> _resident = [];   // ResidentBlocks' answers
     // freed blocks by rounded size, reused before asking the driver (decode makes the same sizes every token)
     private readonly Dictionary<long, Stack<ulong>> _pool = [];
     private long _pooledBytes, _liveBytes;
@@ -302,27 +303,24 @@ public sealed unsafe partial class CudaDevice : IDisposable
         finally { foreach (var h in pinned) h.Free(); }
     }
 
-    /// <summary>How many blocks of <paramref name="threads"/> of a kernel fit on one multiprocessor at once (its registers decide).</summary>
-    public int BlocksPerMultiprocessor(string source, string function, int threads)
-    {
-        MakeCurrent();
-        int blocks;
-        _cu.Check(_cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Function(source, function), threads, 0), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({function})");
-        return Math.Max(blocks, 1);
-    }
+    /// <summary>How many blocks of <paramref name="threads"/> of a kernel fit on one multiprocessor at once (its registers decide; at least 1).</summary>
+    public int BlocksPerMultiprocessor(string source, string function, int threads) => Math.Max(ResidentBlocks(source, function, threads, 0), 1);
 
     /// <summary>
     /// How many blocks of <paramref name="threads"/> with <paramref name="sharedBytes"/> of dynamic shared memory fit on one
-    /// multiprocessor at once (0: none), the shared memory opted in first as a launch would.
+    /// multiprocessor at once (0: none), the shared memory opted in first as a launch would. Asked of the driver once per
+    /// question: the launch planners ask it at every decode step.
     /// </summary>
     public int ResidentBlocks(string source, string function, int threads, uint sharedBytes)
     {
+        var question = (source, function, threads, sharedBytes);
+        if (_resident.TryGetValue(question, out int known)) return known;
         MakeCurrent();
         nint f = Function(source, function);
         if (sharedBytes > DefaultSharedBytes) AllowShared(f, function, sharedBytes);
         int blocks;
         _cu.Check(_cu.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, f, threads, sharedBytes), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({function})");
-        return blocks;
+        return _resident[question] = blocks;
     }
 
     /// <summary>Dynamic shared memory a launch gets without asking; more (up to 227 KB on Hopper) needs a per-function opt-in.</summary>

@@ -183,7 +183,7 @@ public static class DeviceCommands
     /// A BF16 Mamba-2 of width 256 (DInner 512: 16 heads of 32, one gate group), batch 1, 6 steps from a CUDA graph with a
     /// fusion switched on (<paramref name="set"/>(true)) against the same steps with it off; the graph must have replayed.
     /// </summary>
-    /// <paramref name="fallback"/>, asked after the fused run: why it ran the composition (null: it did not), which fails the row.
+    /// <param name="fallback">Asked after the fused run: why it ran the composition (null: it did not), which fails the row.</param>
     private static SelfCheckRow FusionParity(CudaBackend gpu, Action<bool> set, string op, string against, double bound, Func<string?>? fallback = null)
     {
         var cfg = new Models.Mamba2.Mamba2Config { DModel = 256, NLayer = 2, VocabSize = 97, DState = 32, HeadDim = 32, ChunkSize = 8 };

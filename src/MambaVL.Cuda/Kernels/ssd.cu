@@ -226,8 +226,8 @@ __device__ __forceinline__ void ssd_scan_body(
         if (warp == 0)
         {
             int j = 2 * lane;
-            float d0 = t0 + j < t_len ? ssd_dt(dr0, bias, dt_min, dt_max) : 0.0f;
-            float d1 = t0 + j + 1 < t_len ? ssd_dt(dr1, bias, dt_min, dt_max) : 0.0f;
+            float d0 = t0 + j < t_len ? dt_of(dr0, bias, dt_min, dt_max) : 0.0f;
+            float d1 = t0 + j + 1 < t_len ? dt_of(dr1, bias, dt_min, dt_max) : 0.0f;
             if (c + 1 < chunks) load_dt(c + 1);
             float a0 = d0 * ah, a1 = d1 * ah, s = a0 + a1;
             #pragma unroll

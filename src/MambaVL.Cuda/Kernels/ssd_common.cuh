@@ -56,14 +56,6 @@ __device__ __forceinline__ void load_b(FragB& f, const unsigned* hi, const unsig
 
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
-// dt' = clamp(softplus(dt + bias), lo, hi), softplus the identity above 20 (as mamba_ssm)
-__device__ __forceinline__ float ssd_dt(float raw, float bias, float dt_min, float dt_max)
-{
-    float v = raw + bias;
-    v = v > 20.0f ? v : log1pf(expf(v));
-    return fminf(fmaxf(v, dt_min), dt_max);
-}
-
 // Scores of one 32-column slice of the state: acc[m] += C_i · B_{j0+4m} over columns 0..31 of ct (C rows), bt (B rows)
 __device__ __forceinline__ void ssd_scores_slice(const float (*ct)[33], const float (*bt)[33], int i, int j0, float* acc)
 {

@@ -25,8 +25,8 @@ __device__ __forceinline__ void ssd_state_chunk_cumsum(const float* __restrict__
                                                        float ah, float bias, float dt_min, float dt_max, float* cum, float* dtp, float* total)
 {
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, j = 2 * tid;
-    float d0 = t0 + j < t_len ? ssd_dt(dt[(long long)(t0 + j) * lddt + h], bias, dt_min, dt_max) : 0.0f;
-    float d1 = t0 + j + 1 < t_len ? ssd_dt(dt[(long long)(t0 + j + 1) * lddt + h], bias, dt_min, dt_max) : 0.0f;
+    float d0 = t0 + j < t_len ? dt_of(dt[(long long)(t0 + j) * lddt + h], bias, dt_min, dt_max) : 0.0f;
+    float d1 = t0 + j + 1 < t_len ? dt_of(dt[(long long)(t0 + j + 1) * lddt + h], bias, dt_min, dt_max) : 0.0f;
     float a0 = d0 * ah, a1 = d1 * ah, s = a0 + a1;
     #pragma unroll
     for (int o = 1; o < 32; o <<= 1)
