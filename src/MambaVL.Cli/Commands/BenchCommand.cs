@@ -37,7 +37,7 @@ public static class BenchCommand
         var blocks = new Option<string>("--blocks") { Description = "Decode block stack at batch 1 (--device cuda): fused (one persistent kernel) or ops (kernels per block)", DefaultValueFactory = _ => "fused" };
         var blocksWarps = new Option<int>("--blocks-warps") { Description = "Warps per block of the one-kernel block stack (--device cuda): 8 or 16", DefaultValueFactory = _ => 8, Hidden = true };
         blocksWarps.Validators.Add(r => { if (r.GetValueOrDefault<int>() is not (8 or 16) and var v) r.AddError($"--blocks-warps: {v} is not 8 or 16"); });
-        var blocksProducts = new Option<string>("--blocks-products") { Description = "The one-kernel block stack's products (--device cuda): ring (CUDA cores) or mma (tensor cores)", DefaultValueFactory = _ => "ring", Hidden = true };
+        var blocksProducts = new Option<string>("--blocks-products") { Description = "The one-kernel block stack's products (--device cuda): ring (CUDA cores) or mma (tensor cores)", DefaultValueFactory = _ => "mma", Hidden = true };
         var blocksTrace = new Option<bool>("--blocks-trace") { Description = "Time the one-kernel block stack's phases (--device cuda)", Hidden = true };
         var stepProjection = new Option<string>("--step-projection") { Description = "Decode mixer step + out_proj (--device cuda): fused (gate norm inside the out_proj GEMV) or ops", DefaultValueFactory = _ => "fused" };
         var mambaStep = new Option<string>("--mamba-step") { Description = "Decode mixer step (--device cuda): fused (one kernel) or ops (conv, SSM step, gated norm)", DefaultValueFactory = _ => "fused" };

@@ -166,7 +166,8 @@ public static class DeviceCommands
     /// <summary>
     /// The same model and steps with the block stack as the one mamba_blocks kernel (its table built on the first, eager
     /// step, then replayed from the graph), against the blocks' own kernels. Bound 2e-3: the kernel sums each block
-    /// norm's squares in another order (NormFusionParity's reason).
+    /// norm's squares in another order (NormFusionParity's reason), and with its default tensor-core products the GEMV
+    /// sums too (the same kind of rounding-boundary difference).
     /// </summary>
     private static SelfCheckRow BlocksParity(CudaBackend gpu)
     {

@@ -43,7 +43,7 @@ public static class CudaBench
         public int BlocksWarps { get; init; } = 8;
 
         /// <summary>That kernel's products on the CUDA cores or the tensor cores (`--blocks-products ring|mma`).</summary>
-        public BlocksProductKernel BlocksProducts { get; init; } = BlocksProductKernel.Ring;
+        public BlocksProductKernel BlocksProducts { get; init; } = BlocksProductKernel.Mma;
 
         /// <summary>Whether the decode kernels launch early, overlapping the kernel before (`--early-launch on|off`).</summary>
         public bool EarlyLaunch { get; init; } = true;
