@@ -23,20 +23,19 @@ public sealed partial class CudaSelfCheck
     }
 
     /// <summary>
-    /// Bounds 2e-3, not 1e-4, against the GPU composition and the reference alike: the kernel sums each block norm's
-    /// squares in another order (256 threads, add_rms_norm's 1024), and the reference its gate norm's, which can move a
-    /// normalised value across a BF16 rounding boundary (2^-8 of one input) before a product rounds x (NormMatMul
-    /// fused's reason); the stack carries such a difference on. With Mma products the GEMV sums run in another order too
-    /// (the tensor cores' F32 sums, warps' partials over column parts): the same kind of rounding-boundary difference, no
-    /// new one, so the same bound (nor is "vs ops" bit-identical any more, where it was but for the norm).
+    /// Bound 8e-3 (two BF16 steps, 2^-7), not 1e-4, against the GPU composition and the reference alike: every product
+    /// rounds its x to BF16, and the kernel sums the block norm's squares in another order (256 threads, add_rms_norm's
+    /// 1024; with Mma products the GEMV sums too), the reference its gate norm's: a last-bit F32 difference moves a value
+    /// across a BF16 rounding boundary now and then (2^-8 of one input), and the stack carries it on block after block.
+    /// Measured 3e-4 to 3.1e-3 on these stacks depending on the random draw; a wrong index or layout moves outputs by
+    /// O(1). The sharp checks are MmaVsRing's (one block, 1e-4) and the single ops' rows.
     /// </summary>
     private void Blocks(StepCase s, int d, int layers, bool bias, int warps, BlocksProductKernel products)
     {
         var stack = Enumerable.Range(0, layers).Select(_ => BlockOf(s, d, bias)).ToArray();
         var host = stack.Select(b => b.Weights).ToArray();
         var inputs = new[] { Uniform(-1, 1, 1, d), Uniform(-1, 1, 1, d) };
-        // Mma: one BF16 step more than the Ring kernel's 1.9e-3 on 2.7B-shaped stacks (measured), its sums differing too
-        double bound = products == BlocksProductKernel.Mma ? 4e-3 : 2e-3;
+        const double bound = 8e-3;
 
         var refConv = stack.Select(b => Copy(b.Conv0)).ToArray();
         var refState = stack.Select(b => Copy(b.State0)).ToArray();
