@@ -28,7 +28,7 @@ public sealed unsafe partial class CudaBackend
     public int SsdHeadsPerBlock { get; set; } = 2;
 
     /// <summary>
-    /// After ssd_prep: ssd_cross_scores (the off-diagonal 64×64 score tiles inside each state chunk), ssd_chunk_state_nK
+    /// After ssd_prep: ssd_cross_scores_nK (the off-diagonal 64×64 score tiles inside each state chunk, bf16x3), ssd_chunk_state_nK
     /// (each state chunk's contribution from zero, into an (H, K, P, N) F32 buffer: N/256 of x's bytes), ssd_state_pass (the
     /// states entering each chunk, in place, and the final state into <paramref name="st"/>), ssd_chunk_scan_nK (y).
     /// Chunk state and scan blocks: (state chunk, 64 channels, hb heads), the heads fastest in the block index.
@@ -45,7 +45,8 @@ public sealed unsafe partial class CudaBackend
         using var cross = Gpu.Allocate((long)chunks * groups * (sub - 1) * SsdKernelChunk * SsdKernelChunk * sizeof(float));
         using var states = Gpu.Allocate((long)stateChunks * heads * elems * sizeof(float));
         using var decay = Gpu.Allocate((long)stateChunks * heads * sizeof(float));
-        Gpu.Launch("ssd_parallel", "ssd_cross_scores", ((uint)(chunks * (sub - 1)), (uint)groups), 256, 0,
+        uint rowTiles = (uint)(4 * SsdBlockChannels * (np / 2 + 4) * sizeof(int));   // C and B rows, hi and lo planes
+        Gpu.Launch("ssd_parallel", $"ssd_cross_scores_n{np}", ((uint)(stateChunks * sub * (sub - 1) / 2), (uint)groups), 256, rowTiles,
             Address(i.B), i.Ldb, Address(i.C), i.Ldc, cross, t, groups, n);
         Gpu.Launch("ssd_parallel", $"ssd_chunk_state_n{np}{suffix}", (blocks, 1), threads, SsdChunkStateSharedBytes(np, hb),
             Address(i.X), i.Ldx, Address(i.Dt), i.Lddt, Address(i.A), Address(i.DtBias), tiles.Bs, states, decay,

@@ -67,17 +67,19 @@ def parallel(x, dtp, A, B, C, D, state, G):
             Ct[:q, :N] = C[c * Q:c * Q + q, g]; Bt[:q, :N] = B[c * Q:c * Q + q, g]
             cs[c * G + g], bs[c * G + g] = Ct, Bt.T
             cb[c * G + g] = np.tril(Ct @ Bt.T)
-    # ssd_cross_scores: grid (3·chunks, G); block x → (c, z); tile ((c·G + g)·3 + z)
+    # ssd_cross_scores: grid (6·K, G); block x → (k, pair (m, z), z < m); tile ((c·G + g)·3 + z), c = 4k + m; bf16x3
     cbx = np.full((chunks * G * (SUB - 1), Q, Q), np.nan, np.float32)
-    for bx in range(3 * chunks):
-        c, z = bx // (SUB - 1), bx % (SUB - 1)
-        if z >= c % SUB: continue
-        cj = c - c % SUB + z
+    for bx in range(6 * K):
+        k, pr = bx // 6, bx % 6
+        m = 1 if pr < 1 else 2 if pr < 3 else 3
+        z = pr - m * (m - 1) // 2
+        c, cj = k * SUB + m, k * SUB + z
+        if c * Q >= T: continue
         for g in range(G):
             Ci = np.zeros((Q, N), np.float32); qi = min(Q, T - c * Q); Ci[:qi] = C[c * Q:c * Q + qi, g]
             Bj = B[cj * Q:cj * Q + Q, g]
             assert Bj.shape[0] == Q, "an earlier tile is whole"
-            cbx[(c * G + g) * (SUB - 1) + z] = Ci @ Bj.T
+            cbx[(c * G + g) * (SUB - 1) + z] = mma3(Ci, Bj.T)
     # ssd_chunk_state: block index ((k·ptiles + pt)·H/HB + head group), HB heads; states (H, K, P, N), decay (H, K)
     states = np.full(H * K * P * N, np.nan, np.float32)
     decay = np.full(H * K, np.nan, np.float32)

@@ -2,7 +2,7 @@
 // each parallel over chunks, so a long sequence fills the GPU (the fused ssd_scan walks the chunks in order in
 // H·P/32 blocks). The state is passed between "state chunks" of SSD_SQ = 256 tokens (4 of ssd_prep's 64-token tiles):
 //   ssd_prep (ssd.cu)    per (64-chunk, group): C, B as bf16 hi/lo tiles and the diagonal scores CB (causal);
-//   ssd_cross_scores     per (64-chunk, group, earlier 64-chunk of its state chunk): the off-diagonal scores C_i·B_j;
+//   ssd_cross_scores_nK  per (pair of 64-chunks in a state chunk, group): the off-diagonal scores C_i·B_j;
 //   ssd_chunk_state_nK   per (state chunk, 64 channels, HB heads): S_k = Σ_j exp(cs_last − cs_j)·dt'_j·x_j ⊗ B_j from zero;
 //   ssd_state_pass       per (head, 4 state elements): walks the state chunks, S_k → S_in(k) in place, and the final state;
 //   ssd_chunk_scan_nK    per (state chunk, 64 channels, HB heads): for the chunk's 256 tokens
@@ -80,36 +80,71 @@ __device__ __forceinline__ void ssd_stage_x(const float* __restrict__ x, long lo
         x_hi[pc * SSD_QW + jp] = hi; x_lo[pc * SSD_QW + jp] = lo;
     }
 }
-// grid (3 · chunks, G), 256 threads. For 64-chunk c and each earlier 64-chunk c' = c − c%4 + z (z < c%4) of its state
-// chunk: cbx[c][g][z] (Q × Q f32) = C_i·B_j, i in c, j in c' (no mask: every j precedes every i). C rows past T are 0.
-extern "C" __global__ void __launch_bounds__(256) ssd_cross_scores(const float* __restrict__ bm, long long ldb, const float* __restrict__ cm, long long ldc,
-                                                                   float* __restrict__ cbx, int t_len, int groups, int n_dim)
+// Rows of F32 (rows of them valid, ld apart, n_dim columns) split into hi/lo words [64][NW] (NW = NP/2 + 4), zeros
+// past the valid rows and columns; the SSD_HT threads of a head share the work, pairs read as float2 where aligned.
+template <int NP>
+__device__ __forceinline__ void ssd_stage_rows(const float* __restrict__ src, long long ld, int rows, int n_dim, unsigned* hi, unsigned* lo)
 {
-    __shared__ float ct[SSD_Q][33], bt[SSD_Q][33];
-    const int c = blockIdx.x / (SSD_SUB - 1), z = blockIdx.x % (SSD_SUB - 1), g = blockIdx.y;
-    if (z >= c % SSD_SUB) return;   // no such earlier tile
-    const int ti = c * SSD_Q, tj = (c - c % SSD_SUB + z) * SSD_Q, tid = threadIdx.x;
-    const int i = tid >> 2, j0 = tid & 3;   // this thread's scores: row i, columns j0, j0 + 4, ..., j0 + 60
-    float acc[16];
-    #pragma unroll
-    for (int m = 0; m < 16; m++) acc[m] = 0.0f;
-    for (int n0 = 0; n0 < n_dim; n0 += 32)
+    constexpr int NW = NP / 2 + 4;
+    const bool pairs = ((ld | n_dim) & 1) == 0 && ((unsigned long long)src & 7) == 0;
+    for (int e = threadIdx.x % SSD_HT; e < 64 * NP / 2; e += SSD_HT)
     {
-        for (int e = tid; e < SSD_Q * 32; e += 256)
-        {
-            int r = e >> 5, n = n0 + (e & 31);
-            long long col = (long long)g * n_dim + n;
-            ct[r][e & 31] = ti + r < t_len && n < n_dim ? cm[(ti + r) * ldc + col] : 0.0f;
-            bt[r][e & 31] = n < n_dim ? bm[(tj + r) * ldb + col] : 0.0f;   // c' is a whole tile (it precedes c)
-        }
-        __syncthreads();
-        ssd_scores_slice(ct, bt, i, j0, acc);
-        __syncthreads();
+        const int p = e / (NP / 2), w = e % (NP / 2), n = 2 * w;
+        const float* row = src + (long long)p * ld;
+        float v0 = 0.0f, v1 = 0.0f;
+        if (p < rows && pairs && n < n_dim) { float2 v = *(const float2*)(row + n); v0 = v.x; v1 = v.y; }
+        else if (p < rows) { v0 = n < n_dim ? row[n] : 0.0f; v1 = n + 1 < n_dim ? row[n + 1] : 0.0f; }
+        split_pair(v0, v1, hi[p * NW + w], lo[p * NW + w]);
     }
-    float* out = cbx + (((long long)c * groups + g) * (SSD_SUB - 1) + z) * (SSD_Q * SSD_Q) + i * SSD_Q;
-    #pragma unroll
-    for (int m = 0; m < 16; m++) out[j0 + 4 * m] = acc[m];
 }
+
+// grid (6 · state chunks, G), SSD_HT threads, 4 · 4 · 64 · (NP/2 + 4) bytes of dynamic shared memory. Block (k, pair)
+// takes one pair of 64-chunks c = 4k + m, c' = 4k + z (z < m) of a state chunk: cbx[c][g][z] (Q × Q f32) = C_i·B_j,
+// i in c, j in c' (no mask: every j precedes every i), in bf16x3. C rows past T are 0. Warp w: rows 16(w & 3)..,
+// columns 32(w >> 2)...
+template <int NP>
+__device__ __forceinline__ void ssd_cross_scores_body(const float* __restrict__ bm, long long ldb, const float* __restrict__ cm, long long ldc,
+                                                      float* __restrict__ cbx, int t_len, int groups, int n_dim)
+{
+    constexpr int NW = NP / 2 + 4;
+    extern __shared__ __align__(16) unsigned smem[];
+    unsigned *c_hi = smem, *c_lo = c_hi + 64 * NW, *b_hi = c_lo + 64 * NW, *b_lo = b_hi + 64 * NW;
+    const int k = blockIdx.x / 6, pr = blockIdx.x % 6, m = pr < 1 ? 1 : pr < 3 ? 2 : 3, z = pr - m * (m - 1) / 2, g = blockIdx.y;
+    const int c = k * SSD_SUB + m, ti = c * SSD_Q, tj = (k * SSD_SUB + z) * SSD_Q;
+    if (ti >= t_len) return;   // no such chunk
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gq = lane >> 2, tq = lane & 3, r0 = 16 * (warp & 3), n0 = 32 * (warp >> 2);
+    ssd_stage_rows<NP>(cm + ti * ldc + (long long)g * n_dim, ldc, t_len - ti, n_dim, c_hi, c_lo);
+    ssd_stage_rows<NP>(bm + tj * ldb + (long long)g * n_dim, ldb, SSD_Q, n_dim, b_hi, b_lo);   // c' is whole (it precedes c)
+    __syncthreads();
+    float acc[4][4] = {};
+    #pragma unroll 4
+    for (int kk = 0; kk < NP / 16; kk++)
+    {
+        FragA fa;
+        load_a(fa, c_hi, c_lo, NW, r0, 8 * kk, gq, tq);
+        #pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+        {
+            FragB fb;
+            load_b(fb, b_hi, b_lo, NW, n0 + 8 * nt, 8 * kk, gq, tq);
+            mma3(acc[nt], fa, fb);
+        }
+    }
+    float* out = cbx + (((long long)c * groups + g) * (SSD_SUB - 1) + z) * (SSD_Q * SSD_Q) + (r0 + gq) * SSD_Q + n0 + 2 * tq;
+    #pragma unroll
+    for (int nt = 0; nt < 4; nt++)
+    {
+        *(float2*)(out + 8 * nt) = make_float2(acc[nt][0], acc[nt][1]);
+        *(float2*)(out + 8 * SSD_Q + 8 * nt) = make_float2(acc[nt][2], acc[nt][3]);
+    }
+}
+
+#define SSD_CROSS_KERNEL(NP) extern "C" __global__ void __launch_bounds__(SSD_HT) ssd_cross_scores_n##NP(const float* __restrict__ bm, \
+    long long ldb, const float* __restrict__ cm, long long ldc, float* __restrict__ cbx, int t_len, int groups, int n_dim) \
+    { ssd_cross_scores_body<NP>(bm, ldb, cm, ldc, cbx, t_len, groups, n_dim); }
+SSD_CROSS_KERNEL(64)
+SSD_CROSS_KERNEL(128)
+SSD_CROSS_KERNEL(256)
 
 // The chunk state's dynamic shared memory (CudaBackend.SsdParallel.cs mirrors it): the B tile hi/lo [NP][QW], shared
 // by the block's heads, then per head the weighted x tile hi/lo [PW][QW], cum and dt' [SQ], 8 warp totals.
@@ -163,13 +198,7 @@ __device__ __forceinline__ void ssd_chunk_state_body(
     dtp[threadIdx.x % SSD_HT] *= expf(last - cum[threadIdx.x % SSD_HT]);   // now the token weights (own token: no barrier)
     if (bk.p0 == 0 && threadIdx.x % SSD_HT == 0) decay[(long long)bk.h * kc + bk.k] = expf(last);
 
-    float acc[2][NT][4];
-    #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
-        #pragma unroll
-        for (int nt = 0; nt < NT; nt++)
-            #pragma unroll
-            for (int r = 0; r < 4; r++) acc[mt][nt][r] = 0.0f;
+    float acc[2][NT][4] = {};
     const long long xcol = (long long)bk.h * p_dim + bk.p0;
     for (int s = 0; s < tiles; s++)
     {
@@ -266,36 +295,49 @@ struct SsdScanPlan
     static constexpr int HEAD_WORDS = 2 * S_WORDS + 2 * X_WORDS + 2 * SSD_SQ + 8;
 };
 
-// M = CB ∘ exp(cs_i − cs_j) ∘ dt'_j for rows i, i + 8 and columns j.., j + 8.. of one score tile, as a bf16x3 A
-// fragment (i, j within the tile, j even; ci, cj the cumsum rows of the tile's rows and columns). exp(min(·, 0))
-// stays finite above the diagonal, where CB is 0.
-__device__ __forceinline__ void ssd_decayed_scores(FragA& f, const float* __restrict__ cb, int i, int j, const float* ci, const float* cj, const float* dj)
+// The CB values of one A fragment of a score tile: rows i, i + 8 and columns j, j + 1, j + 8, j + 9 (i, j within the
+// tile, j even), word q holding row i (+8 for odd q), columns j, j + 1 (+8 for q ≥ 2). Loaded a k-step ahead of use.
+__device__ __forceinline__ void ssd_score_words(float2* s, const float* __restrict__ cb, int i, int j)
+{
+    #pragma unroll
+    for (int q = 0; q < 4; q++) s[q] = *(const float2*)(cb + (i + 8 * (q & 1)) * SSD_Q + j + 8 * (q >> 1));
+}
+
+// M = CB ∘ exp(cs_i − cs_j) ∘ dt'_j of those words as a bf16x3 A fragment (ci, cj the cumsum rows of the tile's rows
+// and columns, dj its columns' dt'). exp(min(·, 0)) stays finite above the diagonal, where CB is 0.
+__device__ __forceinline__ void ssd_decayed_scores(FragA& f, const float2* s, int i, int j, const float* ci, const float* cj, const float* dj)
 {
     const float c0 = ci[i], c8 = ci[i + 8];
     #pragma unroll
-    for (int q = 0; q < 4; q++)   // fragment word q: row i (+8 for odd q), columns j, j + 1 (+8 for q ≥ 2)
+    for (int q = 0; q < 4; q++)
     {
-        const int row = i + 8 * (q & 1), col = j + 8 * (q >> 1);
-        const float2 s = *(const float2*)(cb + row * SSD_Q + col);
+        const int col = j + 8 * (q >> 1);
         const float cr = q & 1 ? c8 : c0;
-        split_pair(s.x * expf(fminf(cr - cj[col], 0.0f)) * dj[col], s.y * expf(fminf(cr - cj[col + 1], 0.0f)) * dj[col + 1], f.hi[q], f.lo[q]);
+        split_pair(s[q].x * expf(fminf(cr - cj[col], 0.0f)) * dj[col], s[q].y * expf(fminf(cr - cj[col + 1], 0.0f)) * dj[col + 1], f.hi[q], f.lo[q]);
     }
 }
 
-// S_in(k) of channels p0 .. p0 + pn − 1 (F32 rows of n_dim) split into hi/lo words [PW][NW], zeros past P and N.
-template <int NP>
-__device__ __forceinline__ void ssd_stage_state(const float* __restrict__ sin, int pn, int n_dim, unsigned* s_hi, unsigned* s_lo)
+// The intra-chunk part of one warp's 16-row tile (rows i0.. of its 64-chunk, cumsum ci) against one staged x tile:
+// acc[nt] += M·x over the first kmax k-steps of score tile cb (cumsum cj, dt' dj of the x tile's tokens).
+__device__ __forceinline__ void ssd_scan_intra(float (*acc)[4], const float* __restrict__ cb, int i0, int kmax, const float* ci,
+                                               const float* cj, const float* dj, const unsigned* x_hi, const unsigned* x_lo, int gq, int tq)
 {
-    constexpr int NW = SsdScanPlan<NP>::NW;
-    const bool pairs = (n_dim & 1) == 0;   // 8-byte aligned pairs
-    for (int e = threadIdx.x % SSD_HT; e < SSD_PW * NP / 2; e += SSD_HT)
+    float2 next[4];
+    ssd_score_words(next, cb, i0 + gq, 2 * tq);
+    #pragma unroll 1
+    for (int kk = 0; kk < kmax; kk++)
     {
-        const int p = e / (NP / 2), w = e % (NP / 2), n = 2 * w;
-        const float* row = sin + (long long)p * n_dim;
-        float v0 = 0.0f, v1 = 0.0f;
-        if (p < pn && pairs && n < n_dim) { float2 v = *(const float2*)(row + n); v0 = v.x; v1 = v.y; }
-        else if (p < pn) { v0 = n < n_dim ? row[n] : 0.0f; v1 = n + 1 < n_dim ? row[n + 1] : 0.0f; }
-        split_pair(v0, v1, s_hi[p * NW + w], s_lo[p * NW + w]);
+        float2 cur[4] = { next[0], next[1], next[2], next[3] };
+        if (kk + 1 < kmax) ssd_score_words(next, cb, i0 + gq, 16 * (kk + 1) + 2 * tq);
+        FragA fm;
+        ssd_decayed_scores(fm, cur, i0 + gq, 16 * kk + 2 * tq, ci, cj, dj);
+        #pragma unroll
+        for (int nt = 0; nt < SSD_PW / 8; nt++)
+        {
+            FragB fb;
+            load_b(fb, x_hi, x_lo, SSD_QW, 8 * nt, 8 * kk, gq, tq);
+            mma3(acc[nt], fm, fb);
+        }
     }
 }
 
@@ -319,6 +361,31 @@ __device__ __forceinline__ void ssd_scan_entering(float (*acc)[4], const unsigne
             load_b(fb, s_hi, s_lo, NW, 8 * nt, 8 * kk, gq, tq);
             mma3(acc[nt], fa, fb);
         }
+    }
+}
+
+// y of one warp's two row tiles (r = w, 15 − w of the state chunk) plus the D skip from the exact fp32 x.
+__device__ __forceinline__ void ssd_scan_store(const float (*acc)[SSD_PW / 8][4], const float* __restrict__ x, long long ldx,
+                                               const float* __restrict__ dvec, int d_mode, float* __restrict__ y, const SsdBlock& bk,
+                                               int warp, int t_len, int heads, int p_dim, int gq, int tq)
+{
+    const long long xcol = (long long)bk.h * p_dim + bk.p0;
+    #pragma unroll
+    for (int ri = 0; ri < 2; ri++)
+    {
+        const int r = ri == 0 ? warp : 15 - warp;
+        #pragma unroll
+        for (int nt = 0; nt < SSD_PW / 8; nt++)
+            #pragma unroll
+            for (int q = 0; q < 4; q++)
+            {
+                const int t = bk.k * SSD_SQ + 16 * r + gq + (q >= 2 ? 8 : 0), pp = 8 * nt + 2 * tq + (q & 1);
+                if (t >= t_len || pp >= bk.pn) continue;
+                float v = acc[ri][nt][q];
+                if (d_mode != 0)
+                    v += (d_mode == 1 ? dvec[bk.h] : dvec[xcol + pp]) * x[(long long)t * ldx + xcol + pp];
+                y[((long long)t * heads + bk.h) * p_dim + bk.p0 + pp] = v;
+            }
     }
 }
 
@@ -346,7 +413,7 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
     const int warp = threadIdx.x % SSD_HT >> 5, lane = threadIdx.x & 31, gq = lane >> 2, tq = lane & 3;
     const int chunks = (t_len + SSD_Q - 1) / SSD_Q, kc = (t_len + SSD_SQ - 1) / SSD_SQ, h = bk.h;
     const long long xcol = (long long)h * p_dim + bk.p0;
-    ssd_stage_state<NP>(states + (((long long)h * kc + bk.k) * p_dim + bk.p0) * n_dim, bk.pn, n_dim, s_hi, s_lo);
+    ssd_stage_rows<NP>(states + (((long long)h * kc + bk.k) * p_dim + bk.p0) * n_dim, n_dim, bk.pn, n_dim, s_hi, s_lo);
     ssd_state_chunk_cumsum(dt, lddt, h, bk.k * SSD_SQ, t_len, a[h], dt_bias[h], dt_min, dt_max, cum, dtp, dtp + SSD_SQ);
 
     float acc[2][SSD_PW / 8][4];
@@ -378,39 +445,10 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
             const long long tile = (long long)c * groups + bk.g;
             const float* cb = m == mp ? cbg + tile * (SSD_Q * SSD_Q) : cbx + (tile * (SSD_SUB - 1) + mp) * (SSD_Q * SSD_Q);
             const int kmax = m == mp ? r % 4 + 1 : SSD_Q / 16;
-            #pragma unroll 1
-            for (int kk = 0; kk < kmax; kk++)
-            {
-                FragA fm;
-                ssd_decayed_scores(fm, cb, 16 * (r % 4) + gq, 16 * kk + 2 * tq, cum + m * SSD_Q, cum + mp * SSD_Q, dtp + mp * SSD_Q);
-                #pragma unroll
-                for (int nt = 0; nt < SSD_PW / 8; nt++)
-                {
-                    FragB fb;
-                    load_b(fb, x_hi, x_lo, SSD_QW, 8 * nt, 8 * kk, gq, tq);
-                    mma3(acc[ri][nt], fm, fb);
-                }
-            }
+            ssd_scan_intra(acc[ri], cb, 16 * (r % 4), kmax, cum + m * SSD_Q, cum + mp * SSD_Q, dtp + mp * SSD_Q, x_hi, x_lo, gq, tq);
         }
     }
-    // D skip (from the exact fp32 x) and the store
-    #pragma unroll
-    for (int ri = 0; ri < 2; ri++)
-    {
-        const int r = ri == 0 ? warp : 15 - warp;
-        #pragma unroll
-        for (int nt = 0; nt < SSD_PW / 8; nt++)
-            #pragma unroll
-            for (int q = 0; q < 4; q++)
-            {
-                const int t = bk.k * SSD_SQ + 16 * r + gq + (q >= 2 ? 8 : 0), pp = 8 * nt + 2 * tq + (q & 1);
-                if (t >= t_len || pp >= bk.pn) continue;
-                float v = acc[ri][nt][q];
-                if (d_mode != 0)
-                    v += (d_mode == 1 ? dvec[h] : dvec[xcol + pp]) * x[(long long)t * ldx + xcol + pp];
-                y[((long long)t * heads + h) * p_dim + bk.p0 + pp] = v;
-            }
-    }
+    ssd_scan_store(acc, x, ldx, dvec, d_mode, y, bk, warp, t_len, heads, p_dim, gq, tq);
 }
 
 // ssd_chunk_state_nK[_h2]: grid (K · ceil(P/64) · H/HB), SSD_HT·HB threads, 4·SsdStatePlan<NP>::words(HB) bytes of dynamic
