@@ -11,11 +11,11 @@ public sealed partial class CudaSelfCheck
         try
         {
             gpu.SsdVariant = SsdKernel.Parallel;
-            // both block shapes of the chunk state / scan: two heads per block (the default where H/G is even) and one
-            foreach (int hb in new[] { 2, 1 })
+            // both block shapes of the chunk state / scan: one head per block (the default) and two (where H/G is even)
+            foreach (int hb in new[] { 1, 2 })
             {
                 gpu.SsdHeadsPerBlock = hb;
-                string label = hb == 2 ? "SsdScan parallel" : "SsdScan parallel hb1";
+                string label = hb == 1 ? "SsdScan parallel" : "SsdScan parallel hb2";
                 foreach (var s in cases) ChunkedScan(s, label);
                 ParallelVersusFused(1000, 8, 64, 128, label);
             }
