@@ -126,7 +126,7 @@ def parallel(x, dtp, A, B, C, D, state, G):
         xs = np.zeros((SUB, PS, Q), np.float32)
         for mp in range(SUB):
             tt = k * SQ + mp * Q; qn = max(0, min(Q, T - tt))
-            xs[mp, :pn, :qn] = x[tt:tt + qn, h, p0:p0 + pn].T
+            xs[mp, :pn, :qn] = (x[tt:tt + qn, h, p0:p0 + pn] * d[mp * Q:mp * Q + qn, None]).T   # staged as x·dt'
         for r in range(16):
             m, c, i0 = r // 4, k * SUB + r // 4, 16 * (r % 4)
             if c >= chunks: continue
@@ -135,8 +135,8 @@ def parallel(x, dtp, A, B, C, D, state, G):
             for mp in range(m + 1):
                 tile = cb[c * G + g] if mp == m else cbx[(c * G + g) * (SUB - 1) + mp]
                 kw = 16 * (r % 4 + 1) if mp == m else Q   # columns of the k-steps run
-                cj, dj = cum[mp * Q:mp * Q + kw], d[mp * Q:mp * Q + kw]
-                M = tile[i0:i0 + 16, :kw] * np.exp(np.minimum(ci[:, None] - cj[None, :], 0)) * dj[None, :]
+                cj = cum[mp * Q:mp * Q + kw]
+                M = tile[i0:i0 + 16, :kw] * np.exp(np.minimum(ci[:, None] - cj[None, :], 0))
                 acc += mma3(M, xs[mp, :, :kw].T)
             for ii in range(16):
                 t = c * Q + i0 + ii

@@ -7,13 +7,14 @@
 //   ssd_state_pass       per (head, 4 state elements): walks the state chunks, S_k → S_in(k) in place, and the final state;
 //   ssd_chunk_scan_nK    per (state chunk, 64 channels, HB heads): for the chunk's 256 tokens
 //                        y = exp(cs_i)·C_i·S_in(k)ᵀ + Σ_{j ≤ i in the state chunk} CB_ij·exp(cs_i − cs_j)·dt'_j·x_j + D·x.
-// cs is the cumsum of dt'·A from the state chunk's start; each block recomputes it (256 softplus: cheaper than a launch).
+// cs is the cumsum of dt'·A from the state chunk's start (kept in log2 units: each decay is one ex2); each block
+// recomputes it (256 softplus: cheaper than a launch). Fragments come from shared memory by ldmatrix.
 // The state buffer (H, state chunks, P, N) F32, head-major so that the state passing walks one head's chunks through
 // a few pages (chunk-major, 2.6 MB apart, missed the TLB): per token H·P·N/256 floats (335 MB at 32K tokens, 2.7B shape).
 // Blocks of the chunk state / scan hold all 64 channels of a head (B, C and the scores are read once per head, not
 // twice) and HB heads of one group (HB = 2: the heads share the staged B tile; the second head's C and score reads
 // hit L1; HB = 1, the default, is faster on the H100). The block index runs over heads first, so the blocks resident at once share their chunk's B, C and scores in L2.
-// Products are bf16x3 as in ssd.cu.
+// Products are bf16x3 as in ssd.cu; the chunk scan stages x·dt' (so M = CB ∘ exp(cs_i − cs_j) needs no dt').
 
 #include "ssd_common.cuh"
 
@@ -39,14 +40,15 @@ __device__ __forceinline__ SsdBlock ssd_block(int heads, int p_dim, int groups, 
     return b;
 }
 
-// dt' and the inclusive cumsum of dt'·A from token t0 over one state chunk (tokens past T: dt' = 0, cs flat), one token
-// per thread of the head's SSD_HT: cum[SQ], dtp[SQ], total[8] in shared memory. Ends with a (block) barrier.
+// dt' and the inclusive cumsum of dt'·A·log2(e) from token t0 over one state chunk (tokens past T: dt' = 0, cs flat), one
+// token per thread of the head's SSD_HT: cum[SQ], dtp[SQ], total[8] in shared memory. In log2 units, so every decay is
+// one ssd_exp2. Ends with a (block) barrier.
 __device__ __forceinline__ void ssd_state_chunk_cumsum(const float* __restrict__ dt, long long lddt, int h, int t0, int t_len,
                                                        float ah, float bias, float dt_min, float dt_max, float* cum, float* dtp, float* total)
 {
     const int j = threadIdx.x % SSD_HT, lane = j & 31, warp = j >> 5;
     const float d = t0 + j < t_len ? dt_of(dt[(long long)(t0 + j) * lddt + h], bias, dt_min, dt_max) : 0.0f;
-    float s = d * ah;
+    float s = d * (ah * 1.4426950408889634f);
     #pragma unroll
     for (int o = 1; o < 32; o <<= 1)
     {
@@ -60,7 +62,7 @@ __device__ __forceinline__ void ssd_state_chunk_cumsum(const float* __restrict__
     __syncthreads();
 }
 
-// x of one 64-token tile (tokens t.., channels xcol..xcol + pn − 1) times per-token factors f (nullptr: none),
+// x of one 64-token tile (tokens t.., channels xcol..xcol + pn − 1) times per-token factors f (dt' or the chunk state's weights),
 // transposed into [PW][QW] hi/lo words. Warp w stages channels 8w..8w+7, lane (c = lane & 7, jq = lane >> 3) channel
 // 8w + c, token pairs jq, jq + 4, ..: 32-byte global segments, and the 32 lanes' words fall in 32 distinct banks.
 __device__ __forceinline__ void ssd_stage_x(const float* __restrict__ x, long long ldx, long long xcol, int pn, int t, int t_len,
@@ -74,7 +76,7 @@ __device__ __forceinline__ void ssd_stage_x(const float* __restrict__ x, long lo
         const int jp = jq + 4 * u, j = 2 * jp;
         float v0 = p_in && t + j < t_len ? x[(long long)(t + j) * ldx + xcol + pc] : 0.0f;
         float v1 = p_in && t + j + 1 < t_len ? x[(long long)(t + j + 1) * ldx + xcol + pc] : 0.0f;
-        if (f != nullptr) { v0 *= f[j]; v1 *= f[j + 1]; }
+        v0 *= f[j]; v1 *= f[j + 1];
         unsigned hi, lo;
         split_pair(v0, v1, hi, lo);
         x_hi[pc * SSD_QW + jp] = hi; x_lo[pc * SSD_QW + jp] = lo;
@@ -121,13 +123,14 @@ __device__ __forceinline__ void ssd_cross_scores_body(const float* __restrict__ 
     for (int kk = 0; kk < NP / 16; kk++)
     {
         FragA fa;
-        load_a(fa, c_hi, c_lo, NW, r0, 8 * kk, gq, tq);
+        ldsm_a(fa, c_hi, c_lo, NW, r0, 8 * kk);
         #pragma unroll
-        for (int nt = 0; nt < 4; nt++)
+        for (int nt = 0; nt < 4; nt += 2)
         {
-            FragB fb;
-            load_b(fb, b_hi, b_lo, NW, n0 + 8 * nt, 8 * kk, gq, tq);
-            mma3(acc[nt], fa, fb);
+            FragB fb[2];
+            ldsm_b2(fb[0], fb[1], b_hi, b_lo, NW, n0 + 8 * nt, 8 * kk);
+            mma3(acc[nt], fa, fb[0]);
+            mma3(acc[nt + 1], fa, fb[1]);
         }
     }
     float* out = cbx + (((long long)c * groups + g) * (SSD_SUB - 1) + z) * (SSD_Q * SSD_Q) + (r0 + gq) * SSD_Q + n0 + 2 * tq;
@@ -195,8 +198,8 @@ __device__ __forceinline__ void ssd_chunk_state_body(
     const int ch0 = 32 * (warp & 1), wn0 = (warp >> 1) * (NP / 4);
     ssd_state_chunk_cumsum(dt, lddt, bk.h, t0, t_len, a[bk.h], dt_bias[bk.h], dt_min, dt_max, cum, dtp, dtp + SSD_SQ);
     const float last = cum[SSD_SQ - 1];
-    dtp[threadIdx.x % SSD_HT] *= expf(last - cum[threadIdx.x % SSD_HT]);   // now the token weights (own token: no barrier)
-    if (bk.p0 == 0 && threadIdx.x % SSD_HT == 0) decay[(long long)bk.h * kc + bk.k] = expf(last);
+    dtp[threadIdx.x % SSD_HT] *= ssd_exp2(last - cum[threadIdx.x % SSD_HT]);   // now the token weights (own token: no barrier)
+    if (bk.p0 == 0 && threadIdx.x % SSD_HT == 0) decay[(long long)bk.h * kc + bk.k] = ssd_exp2(last);
 
     float acc[2][NT][4] = {};
     const long long xcol = (long long)bk.h * p_dim + bk.p0;
@@ -210,15 +213,19 @@ __device__ __forceinline__ void ssd_chunk_state_body(
         for (int kk = 0; kk < SSD_Q / 16; kk++)
         {
             FragA fa[2];
-            load_a(fa[0], w_hi, w_lo, SSD_QW, ch0, 8 * kk, gq, tq);
-            load_a(fa[1], w_hi, w_lo, SSD_QW, ch0 + 16, 8 * kk, gq, tq);
+            ldsm_a(fa[0], w_hi, w_lo, SSD_QW, ch0, 8 * kk);
+            ldsm_a(fa[1], w_hi, w_lo, SSD_QW, ch0 + 16, 8 * kk);
             #pragma unroll
-            for (int nt = 0; nt < NT; nt++)
+            for (int nt = 0; nt < NT; nt += 2)
             {
-                FragB fb;
-                load_b(fb, b_hi, b_lo, SSD_QW, wn0 + 8 * nt, 8 * kk, gq, tq);
-                mma3(acc[0][nt], fa[0], fb);
-                mma3(acc[1][nt], fa[1], fb);
+                FragB fb[2];
+                ldsm_b2(fb[0], fb[1], b_hi, b_lo, SSD_QW, wn0 + 8 * nt, 8 * kk);
+                #pragma unroll
+                for (int u = 0; u < 2; u++)
+                {
+                    mma3(acc[0][nt + u], fa[0], fb[u]);
+                    mma3(acc[1][nt + u], fa[1], fb[u]);
+                }
             }
         }
     }
@@ -303,25 +310,30 @@ __device__ __forceinline__ void ssd_score_words(float2* s, const float* __restri
     for (int q = 0; q < 4; q++) s[q] = *(const float2*)(cb + (i + 8 * (q & 1)) * SSD_Q + j + 8 * (q >> 1));
 }
 
-// M = CB ∘ exp(cs_i − cs_j) ∘ dt'_j of those words as a bf16x3 A fragment (ci, cj the cumsum rows of the tile's rows
-// and columns, dj its columns' dt'). exp(min(·, 0)) stays finite above the diagonal, where CB is 0.
-__device__ __forceinline__ void ssd_decayed_scores(FragA& f, const float2* s, int i, int j, const float* ci, const float* cj, const float* dj)
+// M = CB ∘ 2^(cs_i − cs_j) of those words as a bf16x3 A fragment (c0, c8 the cumsums of rows i, i + 8; cj the tile's
+// column cumsums, log2 units; dt'_j is in the staged x). 2^min(·, 0) stays finite above the diagonal, where CB is 0.
+__device__ __forceinline__ void ssd_decayed_scores(FragA& f, const float2* s, int j, float c0, float c8, const float* cj)
 {
-    const float c0 = ci[i], c8 = ci[i + 8];
     #pragma unroll
-    for (int q = 0; q < 4; q++)
+    for (int h = 0; h < 2; h++)
     {
-        const int col = j + 8 * (q >> 1);
-        const float cr = q & 1 ? c8 : c0;
-        split_pair(s[q].x * expf(fminf(cr - cj[col], 0.0f)) * dj[col], s[q].y * expf(fminf(cr - cj[col + 1], 0.0f)) * dj[col + 1], f.hi[q], f.lo[q]);
+        const float2 cc = *(const float2*)(cj + j + 8 * h);
+        #pragma unroll
+        for (int e = 0; e < 2; e++)
+        {
+            const int q = 2 * h + e;
+            const float cr = e ? c8 : c0;
+            split_pair(s[q].x * ssd_exp2(fminf(cr - cc.x, 0.0f)), s[q].y * ssd_exp2(fminf(cr - cc.y, 0.0f)), f.hi[q], f.lo[q]);
+        }
     }
 }
 
-// The intra-chunk part of one warp's 16-row tile (rows i0.. of its 64-chunk, cumsum ci) against one staged x tile:
-// acc[nt] += M·x over the first kmax k-steps of score tile cb (cumsum cj, dt' dj of the x tile's tokens).
+// The intra-chunk part of one warp's 16-row tile (rows i0.. of its 64-chunk, cumsum ci) against one staged x tile
+// (x·dt'): acc[nt] += M·x over the first kmax k-steps of score tile cb (cumsum cj of the x tile's tokens).
 __device__ __forceinline__ void ssd_scan_intra(float (*acc)[4], const float* __restrict__ cb, int i0, int kmax, const float* ci,
-                                               const float* cj, const float* dj, const unsigned* x_hi, const unsigned* x_lo, int gq, int tq)
+                                               const float* cj, const unsigned* x_hi, const unsigned* x_lo, int gq, int tq)
 {
+    const float c0 = ci[i0 + gq], c8 = ci[i0 + gq + 8];
     float2 next[4];
     ssd_score_words(next, cb, i0 + gq, 2 * tq);
     #pragma unroll 1
@@ -330,13 +342,14 @@ __device__ __forceinline__ void ssd_scan_intra(float (*acc)[4], const float* __r
         float2 cur[4] = { next[0], next[1], next[2], next[3] };
         if (kk + 1 < kmax) ssd_score_words(next, cb, i0 + gq, 16 * (kk + 1) + 2 * tq);
         FragA fm;
-        ssd_decayed_scores(fm, cur, i0 + gq, 16 * kk + 2 * tq, ci, cj, dj);
+        ssd_decayed_scores(fm, cur, 16 * kk + 2 * tq, c0, c8, cj);
         #pragma unroll
-        for (int nt = 0; nt < SSD_PW / 8; nt++)
+        for (int nt = 0; nt < SSD_PW / 8; nt += 2)
         {
-            FragB fb;
-            load_b(fb, x_hi, x_lo, SSD_QW, 8 * nt, 8 * kk, gq, tq);
-            mma3(acc[nt], fm, fb);
+            FragB fb[2];
+            ldsm_b2(fb[0], fb[1], x_hi, x_lo, SSD_QW, 8 * nt, 8 * kk);
+            mma3(acc[nt], fm, fb[0]);
+            mma3(acc[nt + 1], fm, fb[1]);
         }
     }
 }
@@ -355,21 +368,24 @@ __device__ __forceinline__ void ssd_scan_entering(float (*acc)[4], const unsigne
         FragA fa;
         load_a(fa, c_hi, c_lo, NP / 2, row0, 8 * kk, gq, tq);
         #pragma unroll
-        for (int nt = 0; nt < SSD_PW / 8; nt++)
+        for (int nt = 0; nt < SSD_PW / 8; nt += 2)
         {
-            FragB fb;
-            load_b(fb, s_hi, s_lo, NW, 8 * nt, 8 * kk, gq, tq);
-            mma3(acc[nt], fa, fb);
+            FragB fb[2];
+            ldsm_b2(fb[0], fb[1], s_hi, s_lo, NW, 8 * nt, 8 * kk);
+            mma3(acc[nt], fa, fb[0]);
+            mma3(acc[nt + 1], fa, fb[1]);
         }
     }
 }
 
-// y of one warp's two row tiles (r = w, 15 − w of the state chunk) plus the D skip from the exact fp32 x.
+// y of one warp's two row tiles (r = w, 15 − w of the state chunk) plus the D skip from the exact fp32 x: lane values
+// q, q + 1 are channels pp, pp + 1, stored (and x read) as float2 where P, ldx and the pointers keep pairs 8-byte aligned.
 __device__ __forceinline__ void ssd_scan_store(const float (*acc)[SSD_PW / 8][4], const float* __restrict__ x, long long ldx,
                                                const float* __restrict__ dvec, int d_mode, float* __restrict__ y, const SsdBlock& bk,
                                                int warp, int t_len, int heads, int p_dim, int gq, int tq)
 {
     const long long xcol = (long long)bk.h * p_dim + bk.p0;
+    const bool pairs = ((p_dim | ldx) & 1) == 0 && (((unsigned long long)x | (unsigned long long)y) & 7) == 0;
     #pragma unroll
     for (int ri = 0; ri < 2; ri++)
     {
@@ -377,14 +393,22 @@ __device__ __forceinline__ void ssd_scan_store(const float (*acc)[SSD_PW / 8][4]
         #pragma unroll
         for (int nt = 0; nt < SSD_PW / 8; nt++)
             #pragma unroll
-            for (int q = 0; q < 4; q++)
+            for (int q = 0; q < 4; q += 2)
             {
-                const int t = bk.k * SSD_SQ + 16 * r + gq + (q >= 2 ? 8 : 0), pp = 8 * nt + 2 * tq + (q & 1);
+                const int t = bk.k * SSD_SQ + 16 * r + gq + (q >= 2 ? 8 : 0), pp = 8 * nt + 2 * tq;
                 if (t >= t_len || pp >= bk.pn) continue;
-                float v = acc[ri][nt][q];
+                const float* xr = x + (long long)t * ldx + xcol + pp;
+                float* yr = y + ((long long)t * heads + bk.h) * p_dim + bk.p0 + pp;
+                float v0 = acc[ri][nt][q], v1 = acc[ri][nt][q + 1];
+                const bool two = pp + 1 < bk.pn;
                 if (d_mode != 0)
-                    v += (d_mode == 1 ? dvec[bk.h] : dvec[xcol + pp]) * x[(long long)t * ldx + xcol + pp];
-                y[((long long)t * heads + bk.h) * p_dim + bk.p0 + pp] = v;
+                {
+                    const float2 xv = pairs && two ? *(const float2*)xr : make_float2(xr[0], two ? xr[1] : 0.0f);
+                    v0 += (d_mode == 1 ? dvec[bk.h] : dvec[xcol + pp]) * xv.x;
+                    v1 += (d_mode == 1 ? dvec[bk.h] : two ? dvec[xcol + pp + 1] : 0.0f) * xv.y;
+                }
+                if (pairs && two) *(float2*)yr = make_float2(v0, v1);
+                else { yr[0] = v0; if (two) yr[1] = v1; }
             }
     }
 }
@@ -427,7 +451,7 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
             for (int q = 0; q < 4; q++) acc[ri][nt][q] = 0.0f;
         if (c >= chunks) continue;
         ssd_scan_entering<NP>(acc[ri], csg + ((long long)c * groups + bk.g) * (SSD_Q * NP), 16 * (r % 4), s_hi, s_lo, gq, tq);
-        const float e0 = expf(cum[i0]), e8 = expf(cum[i0 + 8]);
+        const float e0 = ssd_exp2(cum[i0]), e8 = ssd_exp2(cum[i0 + 8]);
         #pragma unroll
         for (int nt = 0; nt < SSD_PW / 8; nt++) { acc[ri][nt][0] *= e0; acc[ri][nt][1] *= e0; acc[ri][nt][2] *= e8; acc[ri][nt][3] *= e8; }
     }
@@ -435,7 +459,7 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
     for (int mp = 0; mp < SSD_SUB && bk.k * SSD_SUB + mp < chunks; mp++)
     {
         __syncthreads();   // the previous x tile's readers are done
-        ssd_stage_x(x, ldx, xcol, bk.pn, bk.k * SSD_SQ + mp * SSD_Q, t_len, nullptr, x_hi, x_lo);
+        ssd_stage_x(x, ldx, xcol, bk.pn, bk.k * SSD_SQ + mp * SSD_Q, t_len, dtp + mp * SSD_Q, x_hi, x_lo);   // x·dt'
         __syncthreads();
         #pragma unroll
         for (int ri = 0; ri < 2; ri++)
@@ -445,7 +469,7 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
             const long long tile = (long long)c * groups + bk.g;
             const float* cb = m == mp ? cbg + tile * (SSD_Q * SSD_Q) : cbx + (tile * (SSD_SUB - 1) + mp) * (SSD_Q * SSD_Q);
             const int kmax = m == mp ? r % 4 + 1 : SSD_Q / 16;
-            ssd_scan_intra(acc[ri], cb, 16 * (r % 4), kmax, cum + m * SSD_Q, cum + mp * SSD_Q, dtp + mp * SSD_Q, x_hi, x_lo, gq, tq);
+            ssd_scan_intra(acc[ri], cb, 16 * (r % 4), kmax, cum + m * SSD_Q, cum + mp * SSD_Q, x_hi, x_lo, gq, tq);
         }
     }
     ssd_scan_store(acc, x, ldx, dvec, d_mode, y, bk, warp, t_len, heads, p_dim, gq, tq);
