@@ -7,22 +7,28 @@ public sealed partial class CudaSelfCheck
 {
     private void ParallelScanChecks(IEnumerable<ScanCase> cases)
     {
-        var saved = gpu.SsdVariant;
+        var (saved, savedHeads) = (gpu.SsdVariant, gpu.SsdHeadsPerBlock);
         try
         {
             gpu.SsdVariant = SsdKernel.Parallel;
-            foreach (var s in cases) ChunkedScan(s, "SsdScan parallel");
-            ParallelVersusFused(1000, 8, 64, 128);
-            ParallelVersusFused(77, 4, 40, 24);
+            // both block shapes of the chunk state / scan: one head per block (the default) and two (where H/G is even)
+            foreach (int hb in new[] { 1, 2 })
+            {
+                gpu.SsdHeadsPerBlock = hb;
+                string label = hb == 1 ? "SsdScan parallel" : "SsdScan parallel hb2";
+                foreach (var s in cases) ChunkedScan(s, label);
+                ParallelVersusFused(1000, 8, 64, 128, label);
+            }
+            ParallelVersusFused(77, 4, 40, 24, "SsdScan parallel");
         }
         finally
         {
-            gpu.SsdVariant = saved;
+            (gpu.SsdVariant, gpu.SsdHeadsPerBlock) = (saved, savedHeads);
         }
     }
 
     /// <summary>The same inputs through both variants on the GPU: y and the final state.</summary>
-    private void ParallelVersusFused(int t, int heads, int p, int n)
+    private void ParallelVersusFused(int t, int heads, int p, int n, string label)
     {
         var s = new ScanCase(t, heads, p, 1, n, 256, DMode: 1, Clamp: false, Sliced: true);
         var (wide, _, _, _, _, prm, state) = ScanInputs(s);
@@ -38,7 +44,7 @@ public sealed partial class CudaSelfCheck
         var fused = Run(SsdKernel.Fused);
         var parallel = Run(SsdKernel.Parallel);
         string shape = $"T={t} H={heads} P={p} G=1 N={n} slices";
-        Add("SsdScan parallel vs fused", shape, "f32 (bf16x3 MMA)", parallel.Y, fused.Y);
-        Add("SsdScan parallel vs fused state", shape, "f32 (bf16x3 MMA)", parallel.State, fused.State);
+        Add($"{label} vs fused", shape, "f32 (bf16x3 MMA)", parallel.Y, fused.Y);
+        Add($"{label} vs fused state", shape, "f32 (bf16x3 MMA)", parallel.State, fused.State);
     }
 }

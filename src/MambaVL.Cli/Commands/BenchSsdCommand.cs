@@ -26,19 +26,23 @@ public static class BenchSsdCommand
         var repeats = new Option<int>("--repeats", "-r") { Description = "Timed calls per length (the median is reported)", DefaultValueFactory = _ => 20 };
         var recurrence = new Option<bool>("--recurrence") { Description = "Also time the plain recurrence (slow at long lengths)" };
         var variant = new Option<string>("--variant") { Description = "The chunked kernels: fused (one block walks the chunks) or parallel (chunk-parallel phases)", DefaultValueFactory = _ => "fused" };
-        var command = new Command("ssd", "Benchmark the CUDA SSD scan (chunked kernel) on mamba2-2.7b mixer shapes") { device, lengths, repeats, recurrence, variant };
+        // hidden: heads per block of the parallel chunk state / scan (1, the default, or 2), to time both from one build
+        var headsPerBlock = new Option<int>("--heads-per-block") { Hidden = true, DefaultValueFactory = _ => 1 };
+        var command = new Command("ssd", "Benchmark the CUDA SSD scan (chunked kernel) on mamba2-2.7b mixer shapes") { device, lengths, repeats, recurrence, variant, headsPerBlock };
         command.SetAction(parse => Run(CliContext.From(parse), parse.GetValue(device)!, CliParse.IntList(parse.GetValue(lengths)!, "--lengths"),
             parse.GetValue(repeats), parse.GetValue(recurrence),
-            BenchCommand.Choice(parse.GetValue(variant)!, "--variant", ("fused", SsdKernel.Fused), ("parallel", SsdKernel.Parallel))));
+            BenchCommand.Choice(parse.GetValue(variant)!, "--variant", ("fused", SsdKernel.Fused), ("parallel", SsdKernel.Parallel)),
+            parse.GetValue(headsPerBlock)));
         return command;
     }
 
-    private static int Run(CliContext ctx, string device, int[] lengths, int repeats, bool recurrence, SsdKernel variant)
+    private static int Run(CliContext ctx, string device, int[] lengths, int repeats, bool recurrence, SsdKernel variant, int headsPerBlock)
     {
         if (repeats < 1) throw new CliException($"--repeats: {repeats} is not a positive count");
+        if (headsPerBlock is not (1 or 2)) throw new CliException($"--heads-per-block: {headsPerBlock} is not 1 or 2");
         int index = Backends.CudaIndex(device) ?? throw new CliException("--device: bench ssd times the CUDA kernel (cuda or cuda:N)");
         using var gpu = CudaDevice.Open(index);   // without a GPU: CUDA is not available, and why
-        using var backend = new CudaBackend(gpu) { SsdVariant = variant };
+        using var backend = new CudaBackend(gpu) { SsdVariant = variant, SsdHeadsPerBlock = headsPerBlock };
         var inv = CultureInfo.InvariantCulture;
         ctx.Out.WriteLine(gpu.Describe());
         ctx.Out.WriteLine($"SsdScan: H={Heads} P={HeadDim} N={StateSize} G={Groups} (mamba2-2.7b mixer), batch 1, F32 activations, model chunk {ModelChunk} ({CudaBackend.SsdKernelChunk}-token chunks in the kernel), {variant.ToString().ToLowerInvariant()} kernels, median of {repeats} warm calls");

@@ -54,6 +54,42 @@ __device__ __forceinline__ void load_b(FragB& f, const unsigned* hi, const unsig
     f.lo[0] = lo[i]; f.lo[1] = lo[i + 4];
 }
 
+// The same fragments by ldmatrix (16-byte rows: stride and kw multiples of 4 words, tiles 16-byte aligned), one
+// instruction per plane instead of four: lane l addresses row l & 7 of 8×8 matrix l >> 3.
+__device__ __forceinline__ void ldsm_x4(unsigned* r, const unsigned* p)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+}
+
+// A (rows r0.., k words kw..): matrices (rows +0, words +0), (+8, +0), (+0, +4), (+8, +4) → a0..a3 as load_a
+__device__ __forceinline__ void ldsm_a(FragA& f, const unsigned* hi, const unsigned* lo, int stride, int r0, int kw)
+{
+    const int l = threadIdx.x & 31, off = (r0 + (l & 7) + 8 * ((l >> 3) & 1)) * stride + kw + 4 * (l >> 4);
+    ldsm_x4(f.hi, hi + off);
+    ldsm_x4(f.lo, lo + off);
+}
+
+// B fragments of the two column tiles n0.. and n0 + 8..: matrices (rows +0, words +0), (+0, +4), (+8, +0), (+8, +4)
+__device__ __forceinline__ void ldsm_b2(FragB& f0, FragB& f1, const unsigned* hi, const unsigned* lo, int stride, int n0, int kw)
+{
+    const int l = threadIdx.x & 31, off = (n0 + (l & 7) + 8 * (l >> 4)) * stride + kw + 4 * ((l >> 3) & 1);
+    unsigned h[4], w[4];
+    ldsm_x4(h, hi + off);
+    ldsm_x4(w, lo + off);
+    f0.hi[0] = h[0]; f0.hi[1] = h[1]; f1.hi[0] = h[2]; f1.hi[1] = h[3];
+    f0.lo[0] = w[0]; f0.lo[1] = w[1]; f1.lo[0] = w[2]; f1.lo[1] = w[3];
+}
+
+// 2^v by the SFU (ex2.approx, relative error ~2^-22; −∞ or very negative → 0): the decays, with the cumsums kept in log2 units
+__device__ __forceinline__ float ssd_exp2(float v)
+{
+    float r;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+    return r;
+}
+
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
 // Scores of one 32-column slice of the state: acc[m] += C_i · B_{j0+4m} over columns 0..31 of ct (C rows), bt (B rows)
