@@ -1,10 +1,24 @@
-// Selfcheck rows for the chunk-parallel SSD forward (ssd_parallel.cu, CudaBackend.SsdVariant = Parallel): the chunked
-// scan cases against the reference backend at the same bound, and the parallel kernels against the fused one on the GPU
-// at a 2.7B-like head shape over several 256-token state chunks. The variant is restored after.
+// Selfcheck rows for the chunked SSD forward's two variants: the fused ssd_scan (rows "SsdScan chunked") and the
+// chunk-parallel kernels (ssd_parallel.cu, the default; rows "SsdScan parallel"), each on the scan cases against the
+// reference backend, the fused one against the recurrence, the parallel one against the fused on the GPU at a 2.7B-like
+// head shape over several 256-token state chunks. The variant is restored after.
 namespace MambaVL.Cuda;
 
 public sealed partial class CudaSelfCheck
 {
+    /// <summary>The fused ssd_scan (one block walks the chunks) on the scan cases and against the recurrence at T = 1000.</summary>
+    private void FusedScanChecks(IEnumerable<ScanCase> cases)
+    {
+        var saved = gpu.SsdVariant;
+        try
+        {
+            gpu.SsdVariant = SsdKernel.Fused;
+            foreach (var s in cases) ChunkedScan(s);
+            ChunkedVersusRecurrence(1000, 8, 64, 128);
+        }
+        finally { gpu.SsdVariant = saved; }
+    }
+
     private void ParallelScanChecks(IEnumerable<ScanCase> cases)
     {
         var (saved, savedHeads) = (gpu.SsdVariant, gpu.SsdHeadsPerBlock);

@@ -61,9 +61,8 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
             new(200, 6, 16, 3, 24, 64, DMode: 1, Clamp: true, Sliced: true),
             new(130, 2, 40, 1, 256, 256, DMode: 2, Clamp: false, Sliced: true),
         ];
-        foreach (var s in scanCases) check.ChunkedScan(s);
-        check.ChunkedVersusRecurrence(1000, 8, 64, 128);
-        check.ParallelScanChecks(scanCases);   // CudaSelfCheck.Ssd.cs
+        check.FusedScanChecks(scanCases);      // CudaSelfCheck.Ssd.cs
+        check.ParallelScanChecks(scanCases);
         check.Layout();
         check.LayerNorm(37, 129, slice: true, bias: true);
         check.LayerNorm(5, 1024, slice: false, bias: false);

@@ -25,7 +25,7 @@ public static class BenchSsdCommand
         var lengths = new Option<string>("--lengths", "-L") { Description = "Sequence lengths, comma separated", DefaultValueFactory = _ => "2048,8192,32768" };
         var repeats = new Option<int>("--repeats", "-r") { Description = "Timed calls per length (the median is reported)", DefaultValueFactory = _ => 20 };
         var recurrence = new Option<bool>("--recurrence") { Description = "Also time the plain recurrence (slow at long lengths)" };
-        var variant = new Option<string>("--variant") { Description = "The chunked kernels: fused (one block walks the chunks) or parallel (chunk-parallel phases)", DefaultValueFactory = _ => "fused" };
+        var variant = new Option<string>("--variant") { Description = "The chunked kernels: fused (one block walks the chunks) or parallel (chunk-parallel phases)", DefaultValueFactory = _ => "parallel" };
         // hidden: heads per block of the parallel chunk state / scan (1, the default, or 2), to time both from one build
         var headsPerBlock = new Option<int>("--heads-per-block") { Hidden = true, DefaultValueFactory = _ => 1 };
         var command = new Command("ssd", "Benchmark the CUDA SSD scan (chunked kernel) on mamba2-2.7b mixer shapes") { device, lengths, repeats, recurrence, variant, headsPerBlock };

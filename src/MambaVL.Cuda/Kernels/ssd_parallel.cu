@@ -482,13 +482,13 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
     float* __restrict__ decay, int t_len, int heads, int p_dim, int groups, int n_dim, float dt_min, float dt_max
 #define SSD_STATE_CALL x, ldx, dt, lddt, a, dt_bias, bsg, states, decay, t_len, heads, p_dim, groups, n_dim, dt_min, dt_max
 // MINB: blocks per SM the registers must allow, as many as the shared memory fits (N = 128, one head: 3 of 57 KB, so
-// ≤ 80 registers; N = 64: 4; N = 256: 2 of 94 KB).
+// ≤ 80 registers; N = 64: 4; N = 256: 1, whose 2 of 94 KB would spill at 128 registers).
 #define SSD_STATE_KERNEL(NP, HB, MINB, NAME) extern "C" __global__ void __launch_bounds__(SSD_HT * HB, MINB) NAME(SSD_STATE_ARGS) \
     { ssd_chunk_state_body<NP, HB>(SSD_STATE_CALL); }
 
 SSD_STATE_KERNEL(64, 1, 4, ssd_chunk_state_n64)
 SSD_STATE_KERNEL(128, 1, 3, ssd_chunk_state_n128)
-SSD_STATE_KERNEL(256, 1, 2, ssd_chunk_state_n256)
+SSD_STATE_KERNEL(256, 1, 1, ssd_chunk_state_n256)
 SSD_STATE_KERNEL(64, 2, 2, ssd_chunk_state_n64_h2)
 SSD_STATE_KERNEL(128, 2, 1, ssd_chunk_state_n128_h2)
 SSD_STATE_KERNEL(256, 2, 1, ssd_chunk_state_n256_h2)
