@@ -63,6 +63,9 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(d), "l"(src) : "memory");
 }
 
+// Closes the thread's cp.async copies issued since the last commit into one group (cp.async.wait_group counts groups)
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+
 // The sum of v over the 32 lanes of a warp; every lane gets it
 __device__ __forceinline__ float warp_total(float v)
 {

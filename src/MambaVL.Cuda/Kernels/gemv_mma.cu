@@ -19,8 +19,6 @@ __device__ __forceinline__ void gm_copy16(uint4* dst, const void* src, unsigned 
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(d), "l"(src), "r"(bytes) : "memory");
 }
 
-__device__ __forceinline__ void gm_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-
 // A ring slot (ss = 64·T + 8·M uint4): w cells [2·T halves][32 lanes] (half 2u: tile u's row g, 2u + 1: row g + 8),
 // then x cells [2 halves][4·M lanes] (x row g, k 8t..8t+3 and 8t+4..8t+7). Each lane copies and reads back only its
 // own cells: a thread's cp.async data is visible to it after its wait_group, so the ring needs no barrier.
@@ -133,10 +131,10 @@ __device__ __forceinline__ void gemv_mma_body(const float* __restrict__ x, long 
     auto row0 = [&](const GmCursor& c) { return (long long)(group0 + c.gi) * T * 16; };
     auto kb = [&](const GmCursor& c) { return warp + GM_WARPS * c.j; };
     GmCursor next = { 0, 0 }, xs = { 0, 0 };
-    for (int s = 0; s < D - 1; s++, gm_commit())
+    for (int s = 0; s < D - 1; s++, cp_async_commit())
         if (s < total) { gm_issue<T, D>(ring, ss, s, w, x, ldx, m, n, k, row0(next), kb(next), true, false); next.advance(kbs); }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
-    for (int s = 0; s < D - 1; s++, gm_commit())
+    for (int s = 0; s < D - 1; s++, cp_async_commit())
         if (s < total) { gm_issue<T, D>(ring, ss, s, w, x, ldx, m, n, k, row0(xs), kb(xs), false, true); xs.advance(kbs); }
     float acc[T][4] = {};
     int s = 0;
@@ -146,7 +144,7 @@ __device__ __forceinline__ void gemv_mma_body(const float* __restrict__ x, long 
         {
             // slot s + D - 1 into the cell slot s - 1 used (consumed last iteration)
             if (s + D - 1 < total) { gm_issue<T, D>(ring, ss, s + D - 1, w, x, ldx, m, n, k, row0(next), kb(next), true, true); next.advance(kbs); }
-            gm_commit();
+            cp_async_commit();
             asm volatile("cp.async.wait_group %0;" :: "n"(D - 1) : "memory");   // slot s has landed
             gm_consume<T>(ring + (s % D) * ss, m, acc);
         }

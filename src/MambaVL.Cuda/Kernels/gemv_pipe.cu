@@ -154,7 +154,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
     for (int s = 0; s < DEPTH - 1; s++)
     {
         if (s < total) cp_async16(cells + 32 * s, base + 32 * s);
-        gp_commit();
+        cp_async_commit();
     }
     pdl_enter();   // the weights may load early (launched early, this overlaps the kernel before); x may not
     if (MODE == GP_NORM)
@@ -172,7 +172,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
         // slot i + DEPTH - 1 into the cell slot i - 1 used (its values were consumed last iteration)
         int next = i + DEPTH - 1;
         if (next < total) cp_async16(cells + 32 * (next % DEPTH), base + 32 * next);
-        gp_commit();
+        cp_async_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - 1) : "memory");   // slot i has landed
         run.add(cells[32 * (i % DEPTH)], xs, bias, y);
     }

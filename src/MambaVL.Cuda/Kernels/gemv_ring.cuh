@@ -14,8 +14,6 @@ __device__ __forceinline__ float gp_dot8(const float* xs, const float* wf)
     return s;
 }
 
-__device__ __forceinline__ void gp_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-
 // The pre-norm prologue of CudaBackend.NormMatMul: xs (m, k) = round_bf16(v · rsqrt(mean(v²) + eps) · norm) with
 // v = residual + x (x null: the residual alone), each block for itself (k = D is small: a few KB from L2); the same
 // products in the same order as add_rms_norm_f32 (the sum of squares in another order: 256 threads, not 1024).

@@ -130,7 +130,7 @@ __device__ __forceinline__ void mb_ring_walk(MbStream& stream, int& head, uint4*
         {
             const uint4* src = stream.next();
             if (src) cp_async16(cells + 32 * c, src + lane);
-            gp_commit();
+            cp_async_commit();
             if (++c == DEPTH) c = 0;
         }
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
@@ -149,7 +149,7 @@ __device__ __forceinline__ void mb_ring_walk(MbStream& stream, int& head, uint4*
         const uint4* src = stream.next();
         int c = head - U + (head < U ? DEPTH : 0);
         if (src) cp_async16(cells + 32 * c, src + lane);
-        gp_commit();
+        cp_async_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
         take.one(cells[32 * head]);
         if (++head == DEPTH) head = 0;
@@ -279,7 +279,7 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
     {
         const uint4* src = stream.next();
         if (src) cp_async16(cells + 32 * s, src + lane);
-        gp_commit();
+        cp_async_commit();
     }
 
     for (int l = 0; l < dm.layers; l++)

@@ -82,6 +82,21 @@ __device__ __forceinline__ void ldsm_b2(FragB& f0, FragB& f1, const unsigned* hi
     f0.lo[0] = w[0]; f0.lo[1] = w[1]; f1.lo[0] = w[2]; f1.lo[1] = w[3];
 }
 
+// acc[nt] += a · B over NT 8-column tiles from n0 (NT even), B's fragments by ldmatrix at k words kw: one A row tile
+// against a run of column tiles, the inner loop of the cross scores and both parts of the chunk scan
+template <int NT>
+__device__ __forceinline__ void mma3_row(float (*acc)[4], const FragA& a, const unsigned* b_hi, const unsigned* b_lo, int stride, int n0, int kw)
+{
+    #pragma unroll
+    for (int nt = 0; nt < NT; nt += 2)
+    {
+        FragB fb[2];
+        ldsm_b2(fb[0], fb[1], b_hi, b_lo, stride, n0 + 8 * nt, kw);
+        mma3(acc[nt], a, fb[0]);
+        mma3(acc[nt + 1], a, fb[1]);
+    }
+}
+
 // 2^v by the SFU (ex2.approx, relative error ~2^-22; −∞ or very negative → 0): the decays, with the cumsums kept in log2 units
 __device__ __forceinline__ float ssd_exp2(float v)
 {

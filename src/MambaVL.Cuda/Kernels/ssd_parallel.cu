@@ -124,14 +124,7 @@ __device__ __forceinline__ void ssd_cross_scores_body(const float* __restrict__ 
     {
         FragA fa;
         ldsm_a(fa, c_hi, c_lo, NW, r0, 8 * kk);
-        #pragma unroll
-        for (int nt = 0; nt < 4; nt += 2)
-        {
-            FragB fb[2];
-            ldsm_b2(fb[0], fb[1], b_hi, b_lo, NW, n0 + 8 * nt, 8 * kk);
-            mma3(acc[nt], fa, fb[0]);
-            mma3(acc[nt + 1], fa, fb[1]);
-        }
+        mma3_row<4>(acc, fa, b_hi, b_lo, NW, n0, 8 * kk);
     }
     float* out = cbx + (((long long)c * groups + g) * (SSD_SUB - 1) + z) * (SSD_Q * SSD_Q) + (r0 + gq) * SSD_Q + n0 + 2 * tq;
     #pragma unroll
@@ -343,14 +336,7 @@ __device__ __forceinline__ void ssd_scan_intra(float (*acc)[4], const float* __r
         if (kk + 1 < kmax) ssd_score_words(next, cb, i0 + gq, 16 * (kk + 1) + 2 * tq);
         FragA fm;
         ssd_decayed_scores(fm, cur, 16 * kk + 2 * tq, c0, c8, cj);
-        #pragma unroll
-        for (int nt = 0; nt < SSD_PW / 8; nt += 2)
-        {
-            FragB fb[2];
-            ldsm_b2(fb[0], fb[1], x_hi, x_lo, SSD_QW, 8 * nt, 8 * kk);
-            mma3(acc[nt], fm, fb[0]);
-            mma3(acc[nt + 1], fm, fb[1]);
-        }
+        mma3_row<SSD_PW / 8>(acc, fm, x_hi, x_lo, SSD_QW, 0, 8 * kk);
     }
 }
 
@@ -367,14 +353,7 @@ __device__ __forceinline__ void ssd_scan_entering(float (*acc)[4], const unsigne
     {
         FragA fa;
         load_a(fa, c_hi, c_lo, NP / 2, row0, 8 * kk, gq, tq);
-        #pragma unroll
-        for (int nt = 0; nt < SSD_PW / 8; nt += 2)
-        {
-            FragB fb[2];
-            ldsm_b2(fb[0], fb[1], s_hi, s_lo, NW, 8 * nt, 8 * kk);
-            mma3(acc[nt], fa, fb[0]);
-            mma3(acc[nt + 1], fa, fb[1]);
-        }
+        mma3_row<SSD_PW / 8>(acc, fa, s_hi, s_lo, NW, 0, 8 * kk);
     }
 }
 
