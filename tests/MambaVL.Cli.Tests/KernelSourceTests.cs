@@ -33,4 +33,20 @@ public sealed class KernelSourceTests
         var text = new StreamReader(original).ReadToEnd().Split('\n');
         Assert.Equal("#include \"mamba_step.cuh\"", text[resumed - 2]);
     }
+
+    /// <summary>
+    /// No device function is defined twice with the same parameters in what NVRTC gets (common.cuh, the headers and the
+    /// kernel together): a helper moved into common.cuh while a kernel kept its own copy fails only there, at run time, on
+    /// a GPU (it did once: flash_attention.cu's cp_async_commit). Overloads (other parameters) are fine.
+    /// </summary>
+    [Theory, MemberData(nameof(Kernels))]
+    public void No_device_function_is_defined_twice(string kernel)
+    {
+        var definitions = System.Text.RegularExpressions.Regex.Matches(KernelCompiler.Source(kernel),
+                @"^__device__ __forceinline__ [\w:<>*& ]+?\b(\w+)\(([^)]*)\)", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => $"{m.Groups[1].Value}({string.Join(" ", m.Groups[2].Value.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries))})").ToList();
+        Assert.NotEmpty(definitions);
+        var twice = definitions.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"{kernel}.cu defines {string.Join(", ", twice)} more than once");
+    }
 }
