@@ -13,7 +13,8 @@
 // a few pages (chunk-major, 2.6 MB apart, missed the TLB): per token H·P·N/256 floats (335 MB at 32K tokens, 2.7B shape).
 // Blocks of the chunk state / scan hold all 64 channels of a head (B, C and the scores are read once per head, not
 // twice) and HB heads of one group (HB = 2: the heads share the staged B tile; the second head's C and score reads
-// hit L1; HB = 1, the default, is faster on the H100). The block index runs over heads first, so the blocks resident at once share their chunk's B, C and scores in L2.
+// hit L1; HB = 1, the default, is faster on the H100). The block index runs over heads first, so the blocks resident
+// at once share their chunk's B, C and scores in L2.
 // Products are bf16x3 as in ssd.cu; the chunk scan stages x·dt' (so M = CB ∘ exp(cs_i − cs_j) needs no dt').
 
 #include "ssd_common.cuh"
