@@ -91,7 +91,7 @@ class Take:
     def mma(self, u, w):
         x = self.xb[32 * self.ks:32 * self.ks + 32]   # (32 lanes, 4) u32
         zero = np.zeros(32, np.uint32)
-        for half in range(2):   # gm_mma(d, x.x, 0, x.y, 0, w.x, w.y), then .z/.w
+        for half in range(2):   # mma_bf16(d, x.x, 0, x.y, 0, w.x, w.y), then .z/.w
             a = np.stack([x[:, 2 * half], zero, x[:, 2 * half + 1], zero], axis=1)
             b = w[:, 2 * half:2 * half + 2]
             self.acc[u] = mma_m16n8k16(a, b, self.acc[u].astype(np.float64)).astype(np.float32)

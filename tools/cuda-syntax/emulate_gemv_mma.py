@@ -127,7 +127,7 @@ def consume(smem, T, cell, m, acc):
             hi = smem[cell + 64 * T + 4 * m + lane].view(np.float32)
             v = np.concatenate([lo, hi])
             bits = bf16_bits(v)
-            b[lane] = bits[0::2] | (bits[1::2] << 16)   # gm_bf16x2(lo, hi): lo in the low half
+            b[lane] = bits[0::2] | (bits[1::2] << 16)   # bf16x2_rn(lo, hi): lo in the low half
         for u in range(T):
             a[u, lane, 0] = smem[cell + 32 * (2 * u) + lane]
             a[u, lane, 1] = smem[cell + 32 * (2 * u + 1) + lane]

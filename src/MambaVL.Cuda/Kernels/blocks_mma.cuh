@@ -14,7 +14,6 @@
 // split the run's cols · K/256 slots evenly (in_proj 100-102, out_proj 47-50 each: ≤ 3 % over the mean), not 8- or 16-
 // column tiles (out_proj would get 2-3 or 1-2 per block, 24 % or 65 % over). A column split between warps meets in
 // shared memory: part (cols, warps), summed in warp order (deterministic), bias added once, y written once.
-#include "gemv_mma.cuh"
 
 // A product's share of this block and warp: the block's columns col0 .. col0 + cols (as even as integers allow), spc
 // slots (256 k) each, contiguous in w; warp v takes the run's slots first(v) .. first(v + 1), from cell `offset` (uint4)
@@ -65,7 +64,7 @@ __device__ __forceinline__ void mb_pack_bf16(float* xs, int k)
         int i = threadIdx.x + j * blockDim.x;
         if (i >= groups) continue;
         float4 a = ((const float4*)xs)[2 * i], b = ((const float4*)xs)[2 * i + 1];
-        v[j] = uint4{ gm_bf16x2(a.x, a.y), gm_bf16x2(a.z, a.w), gm_bf16x2(b.x, b.y), gm_bf16x2(b.z, b.w) };
+        v[j] = uint4{ bf16x2_rn(a.x, a.y), bf16x2_rn(a.z, a.w), bf16x2_rn(b.x, b.y), bf16x2_rn(b.z, b.w) };
     }
     __syncthreads();
 #pragma unroll
@@ -102,8 +101,8 @@ struct MbMmaTake
     __device__ __forceinline__ void mma(float* d, uint4 w)
     {
         uint4 x = xb[32 * ks + (threadIdx.x & 31)];
-        gm_mma(d, x.x, 0u, x.y, 0u, w.x, w.y);
-        gm_mma(d, x.z, 0u, x.w, 0u, w.z, w.w);
+        mma_bf16(d, x.x, 0u, x.y, 0u, w.x, w.y);
+        mma_bf16(d, x.z, 0u, x.w, 0u, w.z, w.w);
         if (++ks < share.spc) return;
         flush();
         ks = 0;

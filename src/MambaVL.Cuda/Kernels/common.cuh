@@ -63,6 +63,9 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" :: "r"(d), "l"(src) : "memory");
 }
 
+// Waits until every cp.async copy of the thread has landed
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
+
 // Closes the thread's cp.async copies issued since the last commit into one group (cp.async.wait_group counts groups)
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 
@@ -100,4 +103,20 @@ __device__ __forceinline__ float block_sum(float v, float* shared)
     float total = shared[0];
     __syncthreads();
     return total;
+}
+
+// Two F32 → one BF16x2 register, round to nearest even; lo in the low half (the lower k of an MMA fragment pair).
+// cvt puts its first source in the high half.
+__device__ __forceinline__ unsigned bf16x2_rn(float lo, float hi)
+{
+    unsigned r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+
+// d (16 × 8) += A (16 × 16, row-major) · B (16 × 8, column-major) on the tensor cores: BF16 in, F32 sums
+__device__ __forceinline__ void mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }

@@ -10,7 +10,6 @@
 // in flight, as gemv_ring (gemv_pipe.cu); x travels in the same ring (a few KB from L2), so no x staging delays the start.
 #define GM_WARPS 8
 #define GM_THREADS 256
-#include "gemv_mma.cuh"
 
 // 16 bytes global → shared without registers; bytes = 0 writes zeros and reads nothing (a k-block past K, a row past N)
 __device__ __forceinline__ void gm_copy16(uint4* dst, const void* src, unsigned bytes)
@@ -63,15 +62,15 @@ __device__ __forceinline__ void gm_consume(const uint4* cell, int m, float (*acc
     if ((lane >> 2) < m)
     {
         float4 lo = *(const float4*)(cell + 64 * T + lane), hi = *(const float4*)(cell + 64 * T + 4 * m + lane);
-        b0 = gm_bf16x2(lo.x, lo.y); b1 = gm_bf16x2(lo.z, lo.w);
-        b2 = gm_bf16x2(hi.x, hi.y); b3 = gm_bf16x2(hi.z, hi.w);
+        b0 = bf16x2_rn(lo.x, lo.y); b1 = bf16x2_rn(lo.z, lo.w);
+        b2 = bf16x2_rn(hi.x, hi.y); b3 = bf16x2_rn(hi.z, hi.w);
     }
 #pragma unroll
     for (int u = 0; u < T; u++)
     {
         uint4 ra = cell[32 * (2 * u) + lane], rb = cell[32 * (2 * u + 1) + lane];   // rows g and g + 8, k 8t..8t+7
-        gm_mma(acc[u], ra.x, rb.x, ra.y, rb.y, b0, b1);
-        gm_mma(acc[u], ra.z, rb.z, ra.w, rb.w, b2, b3);
+        mma_bf16(acc[u], ra.x, rb.x, ra.y, rb.y, b0, b1);
+        mma_bf16(acc[u], ra.z, rb.z, ra.w, rb.w, b2, b3);
     }
 }
 

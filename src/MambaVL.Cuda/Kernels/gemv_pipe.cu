@@ -27,7 +27,8 @@ __device__ __forceinline__ void gp_stage_x(const float* __restrict__ x, long lon
         int r = i / per_row;
         cp_async16(dst + i, x + r * ldx + 4 * (i - r * per_row));
     }
-    asm volatile("cp.async.commit_group;\ncp.async.wait_all;" ::: "memory");
+    cp_async_commit();
+    cp_async_wait_all();
     for (int i = threadIdx.x; i < total; i += blockDim.x)
     {
         float4 v = dst[i];

@@ -320,7 +320,7 @@ __device__ __forceinline__ void mamba_blocks_body(const MbLayer* __restrict__ la
         if (blockIdx.x == last) ms_shift_bc(L.conv_state, xbc, dn, gn, dm.width);   // after its columns: off their path
         if (l + 1 < dm.layers) mb_grid_sync(bar);
     }
-    asm volatile("cp.async.wait_all;" ::: "memory");   // nothing left in flight (the stream ended: empty groups)
+    cp_async_wait_all();   // nothing left in flight (the stream ended: empty groups)
 }
 
 #define MB_ARGS const MbLayer* __restrict__ layers, MbDims dm, float* __restrict__ residual, float* __restrict__ hbuf, \

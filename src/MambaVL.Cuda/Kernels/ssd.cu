@@ -16,6 +16,19 @@
 
 #include "ssd_common.cuh"
 
+#define SSD_PS 32   // head channels (P) per block
+
+// Scores of one 32-column slice of the state: acc[m] += C_i · B_{j0+4m} over columns 0..31 of ct (C rows), bt (B rows)
+__device__ __forceinline__ void ssd_scores_slice(const float (*ct)[33], const float (*bt)[33], int i, int j0, float* acc)
+{
+    for (int k = 0; k < 32; k++)
+    {
+        float cv = ct[i][k];
+        #pragma unroll
+        for (int m = 0; m < 16; m++) acc[m] += cv * bt[j0 + 4 * m][k];
+    }
+}
+
 // One block per (chunk, group), 256 threads. Writes, for the chunk's Q tokens (rows past T are zeros; N padded to np):
 //   cs [2][Q][np] bf16: C hi, lo (token-major: the A operand of C·Sᵀ);
 //   bs [2][np][Q] bf16: B hi, lo transposed (state-major: the B operand of the chunk-state product Xᵀ·B);

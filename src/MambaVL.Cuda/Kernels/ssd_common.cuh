@@ -1,8 +1,7 @@
 // The pieces of the chunked SSD forward shared by the fused scan (ssd.cu) and the chunk-parallel one (ssd_parallel.cu):
-// the chunk size, bf16 hi/lo splits, the bf16x3 MMA and its fragment loads, dt' and the fp32 score slice.
+// the chunk size, bf16 hi/lo splits, the bf16x3 MMA, its fragment loads (plain and by ldmatrix) and exp2.
 
 #define SSD_Q 64    // tokens per chunk: the block's unit of work (the model's chunk size does not change the result)
-#define SSD_PS 32   // head channels (P) per block
 #define SSD_QW 36   // 32-bit words per row of a [.][Q] bf16 tile: Q/2 + 4, so fragment loads hit 32 distinct banks
 
 __device__ __forceinline__ unsigned short f32_to_bf16(float v)
@@ -15,15 +14,9 @@ __device__ __forceinline__ unsigned short f32_to_bf16(float v)
 // (v0, v1) → hi = bf16x2 rounded (v0 in the low half, as the MMA fragments pair columns), lo = bf16x2 of the remainders
 __device__ __forceinline__ void split_pair(float v0, float v1, unsigned& hi, unsigned& lo)
 {
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(hi) : "f"(v1), "f"(v0));
+    hi = bf16x2_rn(v0, v1);
     float h0 = __uint_as_float(hi << 16), h1 = __uint_as_float(hi & 0xffff0000u);
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(lo) : "f"(v1 - h1), "f"(v0 - h0));
-}
-
-__device__ __forceinline__ void mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1)
-{
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+    lo = bf16x2_rn(v0 - h0, v1 - h1);
 }
 
 // A fragment (16×16, row-major) and B fragment (16×8, k-major), each as hi and lo bf16 pairs
@@ -103,17 +96,4 @@ __device__ __forceinline__ float ssd_exp2(float v)
     float r;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
     return r;
-}
-
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
-
-// Scores of one 32-column slice of the state: acc[m] += C_i · B_{j0+4m} over columns 0..31 of ct (C rows), bt (B rows)
-__device__ __forceinline__ void ssd_scores_slice(const float (*ct)[33], const float (*bt)[33], int i, int j0, float* acc)
-{
-    for (int k = 0; k < 32; k++)
-    {
-        float cv = ct[i][k];
-        #pragma unroll
-        for (int m = 0; m < 16; m++) acc[m] += cv * bt[j0 + 4 * m][k];
-    }
 }
