@@ -18,13 +18,13 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Tokens per state chunk of the parallel kernels (SSD_SQ): the state is passed, and kept in global memory, at this step.</summary>
     public const int SsdStateChunk = 256;
 
-    /// <summary>The chunked SSD forward's kernels: Parallel (default: 0.34 / 1.02 / 3.71 ms at 2K / 8K / 32K on the 2.7B mixer, H100) or Fused (0.44 / 1.56 / 6.07).</summary>
+    /// <summary>The chunked SSD forward's kernels: Parallel (default: 0.32 / 0.94 / 3.33 ms at 2K / 8K / 32K on the 2.7B mixer, H100) or Fused (0.43 / 1.56 / 6.03).</summary>
     public SsdKernel SsdVariant { get; set; } = SsdKernel.Parallel;
 
     /// <summary>
     /// Heads per block of ssd_chunk_state / ssd_chunk_scan (1 or 2): with 2 (where H/G is even) a block's two heads share
     /// its staged B tile and read the same C and score tiles (the second read an L1 hit). 1 is the default: faster on the
-    /// H100 at 2.7B shapes (32K tokens 3.71 vs 4.28 ms). A knob for benchmarks.
+    /// H100 at 2.7B shapes (32K tokens 3.71 vs 4.28 ms, measured before the ldmatrix rework). A knob for benchmarks.
     /// </summary>
     public int SsdHeadsPerBlock { get; set; } = 1;
 
@@ -46,7 +46,7 @@ public sealed unsafe partial class CudaBackend
         using var cross = Gpu.Allocate((long)chunks * groups * (sub - 1) * SsdKernelChunk * SsdKernelChunk * sizeof(float));
         using var states = Gpu.Allocate((long)stateChunks * heads * elems * sizeof(float));
         using var decay = Gpu.Allocate((long)stateChunks * heads * sizeof(float));
-        uint rowTiles = (uint)(4 * SsdBlockChannels * (np / 2 + 4) * sizeof(int));   // C and B rows, hi and lo planes
+        uint rowTiles = (uint)(4 * SsdKernelChunk * PaddedWords(np) * sizeof(int));   // a chunk's C and B rows, hi and lo planes
         Gpu.Launch("ssd_parallel", $"ssd_cross_scores_n{np}", ((uint)(stateChunks * sub * (sub - 1) / 2), (uint)groups), 256, rowTiles,
             Address(i.B), i.Ldb, Address(i.C), i.Ldc, cross, t, groups, n);
         Gpu.Launch("ssd_parallel", $"ssd_chunk_state_n{np}{suffix}", (blocks, 1), threads, SsdChunkStateSharedBytes(np, hb),
@@ -63,6 +63,9 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Head channels per block of the chunk state and scan (SSD_PW).</summary>
     private const int SsdBlockChannels = 64;
 
+    /// <summary>32-bit words per shared-memory row of <paramref name="columns"/> BF16 values: pairs, padded by 4 words (SSD_QW, NW).</summary>
+    private static int PaddedWords(int columns) => columns / 2 + 4;
+
     /// <summary>Words per head of the cumsum arrays: cum and dt' per state-chunk token, 8 warp totals.</summary>
     private const int SsdCumsumWords = 2 * SsdStateChunk + 8;
 
@@ -72,7 +75,7 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     private static uint SsdChunkStateSharedBytes(int np, int hb)
     {
-        int qw = SsdKernelChunk / 2 + 4;
+        int qw = PaddedWords(SsdKernelChunk);
         int words = 2 * np * qw + hb * (2 * SsdBlockChannels * qw + SsdCumsumWords);
         return (uint)(words * sizeof(int));
     }
@@ -83,7 +86,7 @@ public sealed unsafe partial class CudaBackend
     /// </summary>
     private static uint SsdChunkScanSharedBytes(int np, int hb)
     {
-        int nw = np / 2 + 4, qw = SsdKernelChunk / 2 + 4;
+        int nw = PaddedWords(np), qw = PaddedWords(SsdKernelChunk);
         int words = 2 * SsdBlockChannels * nw + 2 * SsdBlockChannels * qw + SsdCumsumWords;
         return (uint)(hb * words * sizeof(int));
     }

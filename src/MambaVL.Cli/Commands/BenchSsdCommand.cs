@@ -2,7 +2,7 @@
 // (H=80 heads of P=64, N=128, G=1, chunk 256), one sequence per length, random F32 inputs: the median of warm repeats
 // between device synchronizations, as ms, tokens/s and the GB/s of the least traffic the op needs (x, dt, B, C read
 // once, y written once), to set beside mamba_ssm's Triton `mamba_chunk_scan_combined`
-// (bench/cuda/ssd_triton.py). --variant picks the kernels (fused: ssd.cu, the default; parallel: ssd_parallel.cu);
+// (bench/cuda/ssd_triton.py). --variant picks the kernels (parallel: ssd_parallel.cu, the default; fused: ssd.cu);
 // --recurrence also times the plain recurrence the chunked kernel replaced.
 using System.CommandLine;
 using System.Diagnostics;

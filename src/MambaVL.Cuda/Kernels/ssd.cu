@@ -11,8 +11,8 @@
 // at half the tensor-core cost of 3xTF32. Shapes: x (T, H, P), dt (T, H), B and C (T, G, N), state (H, P, N).
 // Measured on the H100 at mamba2-2.7b shapes (H=80, P=64, N=128): ~5 M tokens/s at every length, so a chunk costs a
 // block ~12 µs. ncu: latency-bound, not bandwidth- or MMA-bound: 160 blocks of 4 warps (1.2 warps per scheduler),
-// 6.75 cycles between a warp's instructions, 31% of stalls at the block barriers. The lever is more, shorter warp
-// streams per chunk (commit c6958bd splits the work over 8 warps; not yet run on a GPU).
+// 6.75 cycles between a warp's instructions, 31% of stalls at the block barriers. The chunk-parallel kernels
+// (ssd_parallel.cu, CudaBackend.SsdVariant's default) are faster at every length; this one stays selectable.
 
 #include "ssd_common.cuh"
 
