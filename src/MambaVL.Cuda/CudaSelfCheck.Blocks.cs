@@ -47,28 +47,11 @@ public sealed partial class CudaSelfCheck
             expected = ReferenceBlocks(refResidual, host, refConv, refState).ToFloatArray();
         }
 
-        var onGpu = host.Select(b => new MambaBlockWeights(gpu.Upload(b.Norm), b.NormEps, gpu.Upload(b.InProj), UploadOrNull(b.InProjBias),
-            OnGpu(b.Step), gpu.Upload(b.OutProj), UploadOrNull(b.OutProjBias))).ToArray();
-        var (chosen, chosenWarps, chosenProducts) = (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts);
-        (gpu.BlocksWarps, gpu.BlocksProducts) = (warps, products);
-        string? fallback = null;
-        (float[] H, float[] Residual, float[] Conv, float[] State) Run(bool fused)
-        {
-            gpu.FusedBlocksStep = fused;
-            var conv = stack.Select(b => gpu.Upload(Copy(b.Conv0))).ToArray();
-            var state = stack.Select(b => gpu.Upload(Copy(b.State0))).ToArray();
-            float[] h = [], residual = [];
-            foreach (var input in inputs)
-            {
-                var r = gpu.Upload(Copy(input));
-                h = gpu.ToHost(gpu.MambaBlocksStep(r, onGpu, conv, state));
-                if (fused) fallback ??= gpu.BlocksFallback;
-                residual = gpu.ToHost(r);
-            }
-            return (h, residual, conv.SelectMany(gpu.ToHost).ToArray(), state.SelectMany(gpu.ToHost).ToArray());
-        }
-        var (fusedRun, opsRun) = (Run(fused: true), Run(fused: false));
-        (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts) = (chosen, chosenWarps, chosenProducts);
+        var onGpu = host.Select(Upload).ToArray();
+        var initial = stack.Select(b => (b.Conv0, b.State0)).ToArray();
+        var fusedRun = RunStack(onGpu, initial, inputs, fused: true, warps, products);
+        var opsRun = RunStack(onGpu, initial, inputs, fused: false, warps, products);
+        string? fallback = fusedRun.Fallback;
 
         string shape = $"{layers} blocks D={d} · {StepShape(s)}{(bias ? " + biases" : "")}, {warps} warps";
         string fused = products == BlocksProductKernel.Mma ? "fused mma" : "fused";
@@ -94,30 +77,17 @@ public sealed partial class CudaSelfCheck
     /// One block, 8 warps, tensor-core products against CUDA-core ones: the same kernel but for the products' consumer, so
     /// the norm's sums agree and only the GEMV sums' order differs (F32 rounding, ~1e-7 of a product, which a gate value
     /// rarely carries across a BF16 boundary at one block): bound 1e-4, where a wrong fragment or partial-sum layout
-    /// moves every output by O(1). Decode steps 2, the L2 prefetch as configured.
+    /// moves every output by O(1). Two decode steps.
     /// </summary>
     private void MmaVsRing(StepCase s, int d)
     {
         var (weights, conv0, state0) = BlockOf(s, d, bias: false);
-        var block = new MambaBlockWeights(gpu.Upload(weights.Norm), weights.NormEps, gpu.Upload(weights.InProj), null, OnGpu(weights.Step), gpu.Upload(weights.OutProj), null);
         var inputs = new[] { Uniform(-1, 1, 1, d), Uniform(-1, 1, 1, d) };
-        var (chosenWarps, chosenProducts) = (gpu.BlocksWarps, gpu.BlocksProducts);
-        string? fallback = null;
-        (float[] H, float[] State) Run(BlocksProductKernel products)
-        {
-            (gpu.BlocksWarps, gpu.BlocksProducts) = (8, products);
-            var conv = gpu.Upload(Copy(conv0));
-            var state = gpu.Upload(Copy(state0));
-            float[] h = [];
-            foreach (var input in inputs)
-            {
-                h = gpu.ToHost(gpu.MambaBlocksStep(gpu.Upload(Copy(input)), [block], [conv], [state]));
-                fallback ??= gpu.BlocksFallback;
-            }
-            return (h, gpu.ToHost(state));
-        }
-        var (mma, ring) = (Run(BlocksProductKernel.Mma), Run(BlocksProductKernel.Ring));
-        (gpu.BlocksWarps, gpu.BlocksProducts) = (chosenWarps, chosenProducts);
+        MambaBlockWeights[] onGpu = [Upload(weights)];
+        (Tensor, Tensor)[] initial = [(conv0, state0)];
+        var mma = RunStack(onGpu, initial, inputs, fused: true, warps: 8, BlocksProductKernel.Mma);
+        var ring = RunStack(onGpu, initial, inputs, fused: true, warps: 8, BlocksProductKernel.Ring);
+        string? fallback = mma.Fallback ?? ring.Fallback;
         string shape = $"1 block D={d} · {StepShape(s)}, 8 warps";
         if (fallback != null)
         {
@@ -127,6 +97,38 @@ public sealed partial class CudaSelfCheck
         _rows.Add(Compare("MambaBlocksStep fused mma vs ring", shape, "bf16 w+x", mma.H, ring.H) with { Tolerance = 1e-4 });
         _rows.Add(Compare("MambaBlocksStep fused mma vs ring SSM state", shape, "bf16 w+x", mma.State, ring.State) with { Tolerance = 1e-4 });
     }
+
+    /// <summary>
+    /// Decode steps (one per input) of a block stack on the GPU from fresh copies of its initial states, with the block
+    /// stack settings given (the backend's own restored after): the last h, the residual, every block's states, and why a
+    /// fused call ran the composition instead (null: none did).
+    /// </summary>
+    private (float[] H, float[] Residual, float[] Conv, float[] State, string? Fallback) RunStack(MambaBlockWeights[] onGpu,
+        (Tensor Conv0, Tensor State0)[] initial, Tensor[] inputs, bool fused, int warps, BlocksProductKernel products)
+    {
+        var chosen = (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts);
+        (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts) = (fused, warps, products);
+        try
+        {
+            var conv = initial.Select(b => gpu.Upload(Copy(b.Conv0))).ToArray();
+            var state = initial.Select(b => gpu.Upload(Copy(b.State0))).ToArray();
+            float[] h = [], residual = [];
+            string? fallback = null;
+            foreach (var input in inputs)
+            {
+                var r = gpu.Upload(Copy(input));
+                h = gpu.ToHost(gpu.MambaBlocksStep(r, onGpu, conv, state));
+                if (fused) fallback ??= gpu.BlocksFallback;
+                residual = gpu.ToHost(r);
+            }
+            return (h, residual, conv.SelectMany(gpu.ToHost).ToArray(), state.SelectMany(gpu.ToHost).ToArray(), fallback);
+        }
+        finally { (gpu.FusedBlocksStep, gpu.BlocksWarps, gpu.BlocksProducts) = chosen; }
+    }
+
+    /// <summary>A host block's tensors on the GPU.</summary>
+    private MambaBlockWeights Upload(MambaBlockWeights b) => new(gpu.Upload(b.Norm), b.NormEps, gpu.Upload(b.InProj), UploadOrNull(b.InProjBias),
+        OnGpu(b.Step), gpu.Upload(b.OutProj), UploadOrNull(b.OutProjBias));
 
     /// <summary>
     /// The composition on the reference backend with each product's x rounded to BF16, as every GPU product of BF16
