@@ -26,7 +26,13 @@ public sealed unsafe partial class CudaBackend
     /// its staged B tile and read the same C and score tiles (the second read an L1 hit). 1 is the default: faster on the
     /// H100 at 2.7B shapes (32K tokens 3.71 vs 4.28 ms, measured before the ldmatrix rework). A knob for benchmarks.
     /// </summary>
-    public int SsdHeadsPerBlock { get; set; } = 1;
+    public int SsdHeadsPerBlock
+    {
+        get => _ssdHeadsPerBlock;
+        set => _ssdHeadsPerBlock = value is 1 or 2 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the chunk-parallel SSD runs 1 or 2 heads per block");
+    }
+
+    private int _ssdHeadsPerBlock = 1;
 
     /// <summary>
     /// After ssd_prep: ssd_cross_scores_nK (the off-diagonal 64×64 score tiles inside each state chunk, bf16x3), ssd_chunk_state_nK

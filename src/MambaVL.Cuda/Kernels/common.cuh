@@ -69,6 +69,9 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 // Closes the thread's cp.async copies issued since the last commit into one group (cp.async.wait_group counts groups)
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 
+// Waits until at most N of the thread's committed cp.async groups are still in flight (the older ones have landed)
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
+
 // The sum of v over the 32 lanes of a warp; every lane gets it
 __device__ __forceinline__ float warp_total(float v)
 {

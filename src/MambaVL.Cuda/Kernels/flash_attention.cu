@@ -518,7 +518,6 @@ FLASH_PREFILL(flash_prefill_bf16_d128, unsigned short, 128)
 // P·V. No registers hold tiles in flight (the register-staged form spilled), at the cost of one more (64, D+4) buffer.
 
 __device__ __forceinline__ void cp_async4(float* dst, const float* src, bool live) { asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"((unsigned)__cvta_generic_to_shared(dst)), "l"(src), "r"(live ? 4 : 0)); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" :: "n"(N)); }
 
 // Rows [k0, k0+64) of a head into a (64, D+4) shared tile, zeros past key_end or p (a copy of 0 source bytes zero-fills),
 // as one commit group.

@@ -144,7 +144,7 @@ __device__ __forceinline__ void gemv_mma_body(const float* __restrict__ x, long 
             // slot s + D - 1 into the cell slot s - 1 used (consumed last iteration)
             if (s + D - 1 < total) { gm_issue<T, D>(ring, ss, s + D - 1, w, x, ldx, m, n, k, row0(next), kb(next), true, true); next.advance(kbs); }
             cp_async_commit();
-            asm volatile("cp.async.wait_group %0;" :: "n"(D - 1) : "memory");   // slot s has landed
+            cp_async_wait<D - 1>();   // slot s has landed
             gm_consume<T>(ring + (s % D) * ss, m, acc);
         }
         gm_group_end<T>(acc, part, bias, y, m, n, (long long)(group0 + gi) * T);

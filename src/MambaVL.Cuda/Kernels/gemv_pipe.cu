@@ -174,7 +174,7 @@ __device__ __forceinline__ void gemv_ring_body(const float* __restrict__ x, long
         int next = i + DEPTH - 1;
         if (next < total) cp_async16(cells + 32 * (next % DEPTH), base + 32 * next);
         cp_async_commit();
-        asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - 1) : "memory");   // slot i has landed
+        cp_async_wait<DEPTH - 1>();   // slot i has landed
         run.add(cells[32 * (i % DEPTH)], xs, bias, y);
     }
 }

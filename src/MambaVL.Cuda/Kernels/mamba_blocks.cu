@@ -133,7 +133,7 @@ __device__ __forceinline__ void mb_ring_walk(MbStream& stream, int& head, uint4*
             cp_async_commit();
             if (++c == DEPTH) c = 0;
         }
-        asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
+        cp_async_wait<DEPTH - U>();
         uint4 v[U];
 #pragma unroll
         for (int u = 0; u < U; u++)
@@ -150,7 +150,7 @@ __device__ __forceinline__ void mb_ring_walk(MbStream& stream, int& head, uint4*
         int c = head - U + (head < U ? DEPTH : 0);
         if (src) cp_async16(cells + 32 * c, src + lane);
         cp_async_commit();
-        asm volatile("cp.async.wait_group %0;" :: "n"(DEPTH - U) : "memory");
+        cp_async_wait<DEPTH - U>();
         take.one(cells[32 * head]);
         if (++head == DEPTH) head = 0;
     }
