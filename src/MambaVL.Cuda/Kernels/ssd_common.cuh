@@ -4,6 +4,8 @@
 #define SSD_Q 64    // tokens per chunk: the block's unit of work (the model's chunk size does not change the result)
 #define SSD_QW 36   // 32-bit words per row of a [.][Q] bf16 tile: Q/2 + 4, so fragment loads hit 32 distinct banks
 
+// F32 → BF16 by one cvt (round to nearest even, as common.cuh's f32_to_bf16_bits for finite values; a NaN becomes the
+// canonical NaN here, where that one keeps the payload as torch does): the hi/lo splits, where a NaN stays a NaN either way
 __device__ __forceinline__ unsigned short f32_to_bf16(float v)
 {
     unsigned short r;
