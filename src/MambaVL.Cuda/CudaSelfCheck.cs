@@ -51,7 +51,8 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
         check.BlocksChecks();   // the block stack as one persistent kernel (CudaSelfCheck.Blocks.cs)
         // the chunked SSD kernel (64-token chunks inside, whatever the model's chunk size) against the reference: lengths
         // below, at and past a chunk, 1 to 3 groups, D none / per head / per channel, clamped and unclamped dt, in_proj slices
-        // (each also with SsdVariant = Parallel, whose 256-token state chunks the 300- and 1000-token cases cross)
+        // (each also with SsdVariant = Parallel, whose 256-token state chunks the 300-, 520- and 1000-token cases cross; the
+        // contiguous P = 64 cases take its whole-tile paths, the x staging and the y store with each D mode)
         ScanCase[] scanCases =
         [
             new(1, 4, 64, 2, 128, 64, DMode: 1, Clamp: true, Sliced: true),
@@ -60,6 +61,8 @@ public sealed partial class CudaSelfCheck(CudaBackend gpu)
             new(300, 4, 64, 1, 128, 256, DMode: 0, Clamp: false, Sliced: false),
             new(200, 6, 16, 3, 24, 64, DMode: 1, Clamp: true, Sliced: true),
             new(130, 2, 40, 1, 256, 256, DMode: 2, Clamp: false, Sliced: true),
+            new(520, 4, 64, 2, 128, 256, DMode: 1, Clamp: true, Sliced: false),
+            new(400, 4, 64, 2, 128, 64, DMode: 2, Clamp: false, Sliced: false),
         ];
         check.FusedScanChecks(scanCases);      // CudaSelfCheck.Ssd.cs
         check.ParallelScanChecks(scanCases);

@@ -66,10 +66,27 @@ __device__ __forceinline__ void ssd_state_chunk_cumsum(const float* __restrict__
 // x of one 64-token tile (tokens t.., channels xcol..xcol + pn − 1) times per-token factors f (dt' or the chunk state's weights),
 // transposed into [PW][QW] hi/lo words. Warp w stages channels 8w..8w+7, lane (c = lane & 7, jq = lane >> 3) channel
 // 8w + c, token pairs jq, jq + 4, ..: 32-byte global segments, and the 32 lanes' words fall in 32 distinct banks.
+// WHOLE: whole tiles (64 tokens, 64 channels) take a path without bounds checks (the same values).
+template <bool WHOLE>
 __device__ __forceinline__ void ssd_stage_x(const float* __restrict__ x, long long ldx, long long xcol, int pn, int t, int t_len,
                                             const float* f, unsigned* x_hi, unsigned* x_lo)
 {
     const int ht = threadIdx.x % SSD_HT, lane = ht & 31, pc = 8 * (ht >> 5) + (lane & 7), jq = lane >> 3;
+    if (WHOLE && pn == SSD_PW && t + SSD_Q <= t_len)
+    {
+        // a whole tile (all but a sequence's last): no bounds, one pointer stepped 8 tokens a round (the index math was
+        // most of the staging's instructions)
+        const float* xp = x + (long long)(t + 2 * jq) * ldx + xcol + pc;
+        #pragma unroll
+        for (int u = 0; u < SSD_Q / 8; u++, xp += 8 * ldx)
+        {
+            const int jp = jq + 4 * u, j = 2 * jp;
+            unsigned hi, lo;
+            split_pair(xp[0] * f[j], xp[ldx] * f[j + 1], hi, lo);
+            x_hi[pc * SSD_QW + jp] = hi; x_lo[pc * SSD_QW + jp] = lo;
+        }
+        return;
+    }
     const bool p_in = pc < pn;
     #pragma unroll
     for (int u = 0; u < SSD_Q / 8; u++)
@@ -201,7 +218,7 @@ __device__ __forceinline__ void ssd_chunk_state_body(
     {
         __syncthreads();   // the weights are written / the previous tile's readers are done
         ssd_stage_b<NP>(bsg, (long long)(bk.k * SSD_SUB + s) * groups + bk.g, b_hi, HB);
-        ssd_stage_x(x, ldx, xcol, bk.pn, t0 + s * SSD_Q, t_len, dtp + s * SSD_Q, w_hi, w_lo);
+        ssd_stage_x<false>(x, ldx, xcol, bk.pn, t0 + s * SSD_Q, t_len, dtp + s * SSD_Q, w_hi, w_lo);   // WHOLE spilled at 80 registers
         __syncthreads();
         #pragma unroll
         for (int kk = 0; kk < SSD_Q / 16; kk++)
@@ -347,14 +364,49 @@ template <int NP>
 __device__ __forceinline__ void ssd_scan_entering(float (*acc)[4], const unsigned* __restrict__ c_hi, int row0,
                                                   const unsigned* s_hi, const unsigned* s_lo, int gq, int tq)
 {
-    constexpr int NW = SsdScanPlan<NP>::NW;
-    const unsigned* c_lo = c_hi + SSD_Q * NP / 2;
+    constexpr int NW = SsdScanPlan<NP>::NW, CW = NP / 2;   // words per row of the C tile
+    // load_a's words from one pointer per plane (rows 8 apart and the +4 words as immediate offsets): computed
+    // per load, the 64-bit addresses cost more instructions than the loads
+    const unsigned* ph = c_hi + (row0 + gq) * CW + tq;
+    const unsigned* pl = ph + SSD_Q * CW;
     #pragma unroll 2
-    for (int kk = 0; kk < NP / 16; kk++)
+    for (int kk = 0; kk < NP / 16; kk++, ph += 8, pl += 8)
     {
         FragA fa;
-        load_a(fa, c_hi, c_lo, NP / 2, row0, 8 * kk, gq, tq);
+        fa.hi[0] = ph[0]; fa.hi[1] = ph[8 * CW]; fa.hi[2] = ph[4]; fa.hi[3] = ph[8 * CW + 4];
+        fa.lo[0] = pl[0]; fa.lo[1] = pl[8 * CW]; fa.lo[2] = pl[4]; fa.lo[3] = pl[8 * CW + 4];
         mma3_row<SSD_PW / 8>(acc, fa, s_hi, s_lo, NW, 0, 8 * kk);
+    }
+}
+
+// y of one whole 16-row tile (rows t, t + 8 of the lane, all 64 channels, pairs 8-byte aligned): the same sums as
+// ssd_scan_store's general loop, from one x and one y pointer with immediate offsets and the D factors read once
+__device__ __forceinline__ void ssd_scan_store_tile(const float (*acc)[4], const float* __restrict__ x, long long ldx,
+                                                    const float* __restrict__ dvec, int d_mode, float* __restrict__ y,
+                                                    const SsdBlock& bk, int t, int heads, int p_dim, int tq)
+{
+    const long long xcol = (long long)bk.h * p_dim + bk.p0;
+    const float* xr = x + (long long)t * ldx + xcol + 2 * tq;
+    float* yr = y + ((long long)t * heads + bk.h) * p_dim + bk.p0 + 2 * tq;
+    const long long x8 = 8 * ldx, y8 = 8LL * heads * p_dim;
+    #pragma unroll
+    for (int nt = 0; nt < SSD_PW / 8; nt++)
+    {
+        float2 dv = make_float2(0.0f, 0.0f);
+        if (d_mode == 1) dv = make_float2(dvec[bk.h], dvec[bk.h]);
+        else if (d_mode == 2) dv = make_float2(dvec[xcol + 8 * nt + 2 * tq], dvec[xcol + 8 * nt + 2 * tq + 1]);   // dvec's own alignment unknown
+        #pragma unroll
+        for (int half = 0; half < 2; half++)
+        {
+            float v0 = acc[nt][2 * half], v1 = acc[nt][2 * half + 1];
+            if (d_mode != 0)
+            {
+                const float2 xv = *(const float2*)(xr + half * x8 + 8 * nt);
+                v0 += dv.x * xv.x;
+                v1 += dv.y * xv.y;
+            }
+            *(float2*)(yr + half * y8 + 8 * nt) = make_float2(v0, v1);
+        }
     }
 }
 
@@ -370,6 +422,11 @@ __device__ __forceinline__ void ssd_scan_store(const float (*acc)[SSD_PW / 8][4]
     for (int ri = 0; ri < 2; ri++)
     {
         const int r = ri == 0 ? warp : 15 - warp;
+        if (pairs && bk.pn == SSD_PW && bk.k * SSD_SQ + 16 * r + 16 <= t_len)
+        {
+            ssd_scan_store_tile(acc[ri], x, ldx, dvec, d_mode, y, bk, bk.k * SSD_SQ + 16 * r + gq, heads, p_dim, tq);
+            continue;
+        }
         #pragma unroll
         for (int nt = 0; nt < SSD_PW / 8; nt++)
             #pragma unroll
@@ -439,7 +496,7 @@ __device__ __forceinline__ void ssd_chunk_scan_body(
     for (int mp = 0; mp < SSD_SUB && bk.k * SSD_SUB + mp < chunks; mp++)
     {
         __syncthreads();   // the previous x tile's readers are done
-        ssd_stage_x(x, ldx, xcol, bk.pn, bk.k * SSD_SQ + mp * SSD_Q, t_len, dtp + mp * SSD_Q, x_hi, x_lo);   // x·dt'
+        ssd_stage_x<true>(x, ldx, xcol, bk.pn, bk.k * SSD_SQ + mp * SSD_Q, t_len, dtp + mp * SSD_Q, x_hi, x_lo);   // x·dt'
         __syncthreads();
         #pragma unroll
         for (int ri = 0; ri < 2; ri++)
