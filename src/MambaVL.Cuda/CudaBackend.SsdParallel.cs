@@ -18,7 +18,7 @@ public sealed unsafe partial class CudaBackend
     /// <summary>Tokens per state chunk of the parallel kernels (SSD_SQ): the state is passed, and kept in global memory, at this step.</summary>
     public const int SsdStateChunk = 256;
 
-    /// <summary>The chunked SSD forward's kernels: Parallel (default: 0.32 / 0.94 / 3.33 ms at 2K / 8K / 32K on the 2.7B mixer, H100) or Fused (0.43 / 1.56 / 6.03).</summary>
+    /// <summary>The chunked SSD forward's kernels: Parallel (default: 0.30 / 0.90 / 3.23 ms at 2K / 8K / 32K on the 2.7B mixer, H100, build dbb4053) or Fused (0.43 / 1.56 / 6.03).</summary>
     public SsdKernel SsdVariant { get; set; } = SsdKernel.Parallel;
 
     /// <summary>
